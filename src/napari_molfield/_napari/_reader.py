@@ -1,0 +1,61 @@
+"""napari reader: molecule files become field channels plus an atoms layer.
+
+Imports neither torch nor Qt: opening a file must stay cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+from ..chem.readers import can_read, read_molecules
+from .layers import MAX_ENSEMBLE_VOXELS, FieldParams, LayerData, molecule_layers
+
+PathLike = str | os.PathLike
+
+
+def get_reader(path: PathLike | Sequence[PathLike]) -> Callable[..., list[LayerData]] | None:
+    """Return a reader for molecule files napari-molfield understands, else None."""
+    paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+    if not paths or not all(can_read(p) for p in paths):
+        return None
+    return read_paths
+
+
+def read_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
+    """Read every molecule of every path into field and atom layers.
+
+    Raises
+    ------
+    MolfieldError
+        With one sentence for the user when a file cannot be read.
+    """
+    paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+    layers: list[LayerData] = []
+    for p in paths:
+        for mol in read_molecules(p):
+            layers.extend(molecule_layers(mol, reader_params(mol.n_conformers)))
+    _view_in_3d()
+    return layers
+
+
+def reader_params(n_conformers: int, resolution: int = 64) -> FieldParams:
+    """Default sampling for files opened in the viewer; fewer voxels for long ensembles."""
+    params = FieldParams(resolution=resolution)
+    n_channels = len(params.spec())
+    while n_conformers * n_channels * params.resolution**3 > MAX_ENSEMBLE_VOXELS:
+        params.resolution -= 8
+    params.resolution = max(params.resolution, 24)
+    return params
+
+
+def _view_in_3d() -> None:
+    """Switch the current viewer (if any) to 3D: fields are volumes."""
+    try:
+        import napari
+
+        viewer = napari.current_viewer()
+    except Exception:  # pragma: no cover - no viewer, e.g. in a script
+        return
+    if viewer is not None:
+        viewer.dims.ndisplay = 3

@@ -1,0 +1,54 @@
+"""Sample data shown under File ▸ Open Sample (no torch, no Qt)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+from ..chem.molecule import Molecule
+from ..chem.readers import read_molecules
+from .layers import FieldParams, LayerData, molecule_layers
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+IBUPROFEN = "CC(C)Cc1ccc(cc1)[C@@H](C)C(=O)O"
+
+
+def sample_path(name: str) -> Path:
+    """Path of a bundled sample file (``"1iep.pdb"``, ``"1l2y.pdb"``, …)."""
+    return SAMPLE_DIR / name
+
+
+def kinase_complex() -> Molecule:
+    """Chain A of 1IEP (c-Abl kinase domain) with its imatinib (STI) ligand, no waters."""
+    mol = read_molecules(sample_path("1iep.pdb"), ligand="STI")[0]
+    keep = mol.chains == "A"
+    out = mol.subset(keep)
+    out.name = "1IEP-A"
+    return out
+
+
+def kinase_params() -> FieldParams:
+    """Element channels of the complex plus one channel for the ligand."""
+    return FieldParams(resolution=96, channels="C,N,O,S,other,ligand:all")
+
+
+def kinase_inhibitor() -> list[LayerData]:
+    """1IEP chain A (Abl kinase) + imatinib as element and ligand channels at 96³."""
+    return molecule_layers(kinase_complex(), kinase_params())
+
+
+def nmr_ensemble() -> list[LayerData]:
+    """The 38 NMR models of the Trp-cage miniprotein 1L2Y as conformers (slider axis)."""
+    mol = read_molecules(sample_path("1l2y.pdb"))[0]
+    return molecule_layers(mol, FieldParams(resolution=48, channels="H,C,N,O"))
+
+
+def freesolv_molecule() -> list[LayerData]:
+    """Ibuprofen (a FreeSolv molecule) embedded from SMILES with RDKit ETKDG + MMFF."""
+    from ..chem.smiles import from_smiles
+
+    mol = from_smiles(IBUPROFEN, name="ibuprofen", seed=0)
+    return molecule_layers(mol, FieldParams(resolution=64, channels="H,C,O"))
+
+
+__all__ = ["freesolv_molecule", "kinase_inhibitor", "nmr_ensemble"]

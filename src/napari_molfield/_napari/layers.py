@@ -1,0 +1,207 @@
+"""Turn molecules and fields into napari layer data (no Qt, no torch).
+
+Every layer made here carries ``metadata["molfield"]`` with a ``group`` id shared by the
+layers of one molecule, its ``role`` (``"field"`` or ``"atoms"``) and, for atoms, the
+`Molecule` itself, so widgets can find and resample a molecule's layers in place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..chem.elements import element_color
+from ..chem.molecule import Molecule
+from ..fields.box import Box
+from ..fields.channels import ChannelSpec
+from ..fields.field import Field
+
+LayerData = tuple[Any, dict[str, Any], str]
+
+# Colours for channels that are not a single element (RGB, 0..1).
+_SPECIAL_COLOURS = {
+    "other": (1.0, 0.45, 0.75),
+    "all": (0.85, 0.85, 0.85),
+    "ws_density": (1.0, 0.6, 0.1),
+    "electronegativity": (0.35, 0.75, 1.0),
+}
+_LIGAND_COLOUR = (1.0, 0.85, 0.0)
+#: Field voxels above which the reader samples fewer voxels for long ensembles.
+MAX_ENSEMBLE_VOXELS = 40_000_000
+
+
+@dataclass
+class FieldParams:
+    """What the reader and the Fields widget need to sample a molecule."""
+
+    resolution: int = 64
+    channels: str = "H,C,N,O,F,P,S,Cl,other"
+    beta: float | None = None
+    padding: float = 4.0
+    split: bool = False
+    add_hydrogens: bool = False
+    drop_empty: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def spec(self) -> ChannelSpec:
+        """The parsed channel specification."""
+        return ChannelSpec.parse(self.channels, split=self.split)
+
+
+def channel_colour(name: str) -> tuple[float, float, float]:
+    """A display colour for a channel name such as ``"C"``, ``"ligand:C"`` or ``"ws_density"``."""
+    part, _, base = name.rpartition(":")
+    if base in _SPECIAL_COLOURS:
+        rgb = _SPECIAL_COLOURS[base]
+    else:
+        first = base.split("+")[0]
+        try:
+            rgb = element_color(first)
+        except Exception:  # unknown symbol: neutral grey
+            rgb = (0.7, 0.7, 0.7)
+        if first == "H":  # white hydrogens vanish under additive blending: tint them
+            rgb = (0.75, 0.8, 0.95)
+        elif first == "C":  # CPK grey carbon reads poorly as a volume: use a green-grey
+            rgb = (0.45, 0.85, 0.45)
+    if part == "ligand":
+        rgb = tuple(0.4 * c + 0.6 * lc for c, lc in zip(rgb, _LIGAND_COLOUR, strict=True))
+    return tuple(float(c) for c in rgb)  # type: ignore[return-value]
+
+
+def channel_colormap(name: str):
+    """A transparent-to-colour napari `Colormap` for additive volume rendering."""
+    from napari.utils.colormaps import Colormap
+
+    r, g, b = channel_colour(name)
+    return Colormap(
+        colors=np.array([[0, 0, 0, 0], [r, g, b, 1]], dtype=np.float32),
+        name=f"molfield {name}",
+        display_name=f"molfield {name}",
+    )
+
+
+def sample_molecule(molecule: Molecule, params: FieldParams) -> tuple[list[Field], Molecule]:
+    """Sample every conformer of ``molecule`` on one shared box.
+
+    Returns the fields (one per conformer) and the molecule actually sampled (with
+    hydrogens when they were added).
+    """
+    from ..fields.sample import DEFAULT_BETA, sample_field
+
+    if params.add_hydrogens and not molecule.has_hydrogens:
+        from ..chem.hydrogens import add_hydrogens
+
+        molecule = add_hydrogens(molecule)
+    spec = params.spec()
+    box = Box.around(molecule.coords, padding=params.padding)
+    beta = DEFAULT_BETA if params.beta is None else params.beta
+    fields = [
+        sample_field(molecule, params.resolution, spec, beta=beta, box=box, conformer=k)
+        for k in range(molecule.n_conformers)
+    ]
+    return fields, molecule
+
+
+def molecule_layers(
+    molecule: Molecule, params: FieldParams | None = None, group: str | None = None
+) -> list[LayerData]:
+    """Field image layers (one per channel) and an atoms points layer for ``molecule``.
+
+    Conformers become the first (slider) axis when there are several.
+    """
+    params = params or FieldParams()
+    fields, molecule = sample_molecule(molecule, params)
+    return field_layers(fields, molecule, params, group)
+
+
+def field_layers(
+    fields: list[Field], molecule: Molecule | None, params: FieldParams, group: str | None = None
+) -> list[LayerData]:
+    """Layer data for already sampled fields (one per conformer) and their molecule."""
+    group = group or uuid.uuid4().hex
+    f0 = fields[0]
+    stacked = len(fields) > 1
+    values = np.stack([f.values for f in fields], axis=1) if stacked else f0.values
+    scale = (1.0, *[f0.spacing] * 3) if stacked else (f0.spacing,) * 3
+    translate = (0.0, *f0.origin) if stacked else tuple(f0.origin)
+    name = molecule.name if molecule is not None else f0.meta.get("name", "field")
+    common = {
+        "group": group,
+        "params": params,
+        "box": f0.box.to_dict() if f0.box is not None else None,
+        "beta": f0.meta.get("beta"),
+        "source": f0.meta.get("source") or (molecule.source if molecule else None),
+        "resolution": f0.resolution[0],
+    }
+    layers: list[LayerData] = []
+    for c, ch in enumerate(f0.channels):
+        data = values[c]
+        peak = float(data.max())
+        if params.drop_empty and peak <= 0:
+            continue
+        layers.append(
+            (
+                data,
+                {
+                    "name": f"{name} {ch}",
+                    "scale": scale,
+                    "translate": translate,
+                    "colormap": channel_colormap(ch),
+                    "blending": "additive",
+                    "rendering": "attenuated_mip",
+                    "attenuation": 0.3,
+                    "contrast_limits": (0.0, peak),
+                    "metadata": {"molfield": {**common, "role": "field", "channel": ch}},
+                },
+                "image",
+            )
+        )
+    if molecule is not None:
+        layers.append(atoms_layer(molecule, group, name))
+    return layers
+
+
+def atoms_layer(molecule: Molecule, group: str, name: str | None = None) -> LayerData:
+    """A points layer of atom centres coloured by element, with a features table."""
+    k, a = molecule.n_conformers, molecule.n_atoms
+    if k > 1:
+        idx = np.repeat(np.arange(k, dtype=float), a)[:, None]
+        coords = np.concatenate([idx, molecule.coords.reshape(-1, 3)], axis=1)
+    else:
+        coords = molecule.coords[0]
+    colours = np.array([(*element_color_safe(e), 1.0) for e in molecule.elements])
+    features = {
+        "element": molecule.elements.astype(str),
+        "atom": molecule.atom_names.astype(str),
+        "residue": molecule.residue_names.astype(str),
+        "resnum": molecule.residue_numbers,
+        "chain": molecule.chains.astype(str),
+        "hetero": molecule.hetero,
+        "ligand": molecule.ligand_mask,
+        "b_factor": molecule.b_factors,
+    }
+    features = {key: np.tile(v, k) for key, v in features.items()}
+    return (
+        coords,
+        {
+            "name": f"{name or molecule.name} atoms",
+            "face_color": np.tile(colours, (k, 1)),
+            "border_width": 0,
+            "size": 0.6,
+            "features": features,
+            "out_of_slice_display": False,
+            "metadata": {"molfield": {"group": group, "role": "atoms", "molecule": molecule}},
+        },
+        "points",
+    )
+
+
+def element_color_safe(symbol: str) -> tuple[float, float, float]:
+    """`element_color`, grey for symbols the table does not know."""
+    try:
+        return element_color(symbol)
+    except Exception:
+        return (0.7, 0.7, 0.7)

@@ -1,0 +1,74 @@
+"""A small helper around napari's ``thread_worker``: one job at a time per owner.
+
+``JobRunner.start`` cancels (quits) the running job, numbers the new one and drops the
+results of any job that is no longer the latest, so a slow, stale result can never
+overwrite a newer one. Errors reach the user as napari notifications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+from napari.qt.threading import FunctionWorker, GeneratorWorker, create_worker
+from napari.utils.notifications import show_error
+
+from ..errors import MolfieldError
+
+
+def notify_error(exc: BaseException) -> None:
+    """Show an exception as one readable notification (no traceback for user errors)."""
+    if isinstance(exc, MolfieldError):
+        show_error(str(exc))
+    else:
+        show_error(f"{type(exc).__name__}: {exc}")
+
+
+class JobRunner:
+    """Runs one background job at a time and keeps only the latest job's results."""
+
+    def __init__(self) -> None:
+        self.worker: FunctionWorker | GeneratorWorker | None = None
+        self._job = 0
+
+    @property
+    def running(self) -> bool:
+        """Whether a job is running now."""
+        return self.worker is not None and self.worker.is_running
+
+    def cancel(self) -> None:
+        """Ask the running job to stop (generator jobs stop at their next yield)."""
+        if self.worker is not None:
+            self.worker.quit()
+
+    def start(
+        self,
+        func: Callable[..., Any] | Callable[..., Generator],
+        *args: Any,
+        on_return: Callable[[Any], None] | None = None,
+        on_yield: Callable[[Any], None] | None = None,
+        on_finish: Callable[[], None] | None = None,
+        progress: dict | None = None,
+        **kwargs: Any,
+    ) -> FunctionWorker | GeneratorWorker:
+        """Start ``func(*args, **kwargs)`` in a thread; a running job is cancelled first."""
+        self.cancel()
+        self._job += 1
+        job = self._job
+
+        def latest(cb: Callable[..., None] | None) -> Callable[..., None]:
+            def call(*a: Any) -> None:
+                if cb is not None and job == self._job:
+                    cb(*a)
+
+            return call
+
+        worker = create_worker(func, *args, _progress=progress, **kwargs)
+        worker.returned.connect(latest(on_return))
+        if isinstance(worker, GeneratorWorker):
+            worker.yielded.connect(latest(on_yield))
+        worker.errored.connect(latest(notify_error))
+        worker.finished.connect(latest(lambda: on_finish and on_finish()))
+        self.worker = worker
+        worker.start()
+        return worker
