@@ -1,0 +1,42 @@
+"""Fixtures for GUI tests: a real viewer under Xvfb (pytest-xvfb) and screenshot helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture
+def viewer(make_napari_viewer):
+    """A shown viewer (so screenshots render) in 3D."""
+    v = make_napari_viewer(show=True)
+    v.window._qt_window.resize(1200, 800)
+    return v
+
+
+def assert_not_blank(img: np.ndarray, min_fraction: float = 0.01) -> None:
+    """At least ``min_fraction`` of the pixels differ from the background colour."""
+    rgb = img[..., :3].astype(int)
+    bg = rgb[0, 0]
+    differs = np.abs(rgb - bg).sum(axis=-1) > 30
+    assert differs.mean() > min_fraction, f"screenshot looks blank ({differs.mean():.4f} lit)"
+
+
+def save_shot(img: np.ndarray, name: str) -> Path:
+    """Keep a screenshot PNG for people to look at (docs/screenshots)."""
+    import imageio.v3 as iio
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    iio.imwrite(path, img)
+    return path
