@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--screenshot", metavar="PNG", help="render headless, save a PNG and exit")
     m.add_argument("--resolution", type=int, default=96)
     m.set_defaults(func=cmd_demo)
+
+    from . import cli_extra
+
+    cli_extra.add_subcommands(sub)
     return p
 
 
