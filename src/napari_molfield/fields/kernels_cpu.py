@@ -29,6 +29,7 @@ Point kernel
 from __future__ import annotations
 
 import math
+import mmap
 
 import numba
 import numpy as np
@@ -267,9 +268,9 @@ def eval_points(points, xyz, radius, channel, weight, beta, tol, out):  # pragma
         fx = min(max((px - lower[0]) / cell, -2.0), nx + 1.0)
         fy = min(max((py - lower[1]) / cell, -2.0), ny + 1.0)
         fz = min(max((pz - lower[2]) / cell, -2.0), nz + 1.0)
-        cx = int(math.floor(fx))
-        cy = int(math.floor(fy))
-        cz = int(math.floor(fz))
+        cx = math.floor(fx)
+        cy = math.floor(fy)
+        cz = math.floor(fz)
         z0 = max(cz - 1, 0)
         z1 = min(cz + 1, nz - 1)
         if z1 < z0:
@@ -290,3 +291,26 @@ def eval_points(points, xyz, radius, channel, weight, beta, tol, out):  # pragma
 def default_threads() -> int:
     """Threads numba will use for the parallel kernels."""
     return int(numba.get_num_threads())
+
+
+_HUGE_MIN_BYTES = 4 << 20
+
+
+def new_grid(shape: tuple[int, ...]) -> tuple[np.ndarray, bool]:
+    """A float32 array for a kernel output, and whether it is already zero.
+
+    Large grids come from a fresh anonymous ``mmap`` advised to use transparent huge
+    pages: the kernel guarantees zero pages, so the grid kernel need not clear them, and
+    they are first touched (faulted in, 2 MiB at a time) by the threads that write them.
+    Elsewhere (small grids, no ``madvise``), an uninitialised array that the kernel zeroes.
+    """
+    nbytes = int(np.prod(shape, dtype=np.int64)) * 4
+    if nbytes >= _HUGE_MIN_BYTES and hasattr(mmap, "MADV_HUGEPAGE"):
+        try:
+            buf = mmap.mmap(-1, nbytes)
+            buf.madvise(mmap.MADV_HUGEPAGE)
+        except (OSError, ValueError):
+            pass
+        else:
+            return np.frombuffer(buf, dtype=np.float32).reshape(shape), True
+    return np.empty(shape, dtype=np.float32), False
