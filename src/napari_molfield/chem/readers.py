@@ -359,6 +359,7 @@ def _read_rdkit(text: str, path: Path, label: str, ext: str, conformers: str) ->
     for group in groups:
         name, mol, props, smiles = group[0]
         m = from_rdkit(mol, name=name, source=str(path), properties=props, smiles=smiles)
+        m.smiles = smiles  # None for unsanitised records: their SMILES is unreliable
         if len(group) > 1:
             names = [g[0] for g in group]
             cnames = (
