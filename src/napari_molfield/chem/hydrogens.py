@@ -148,13 +148,10 @@ def _rdkit_from_pdb(molecule: Molecule) -> Any:
 
 
 def _standard_residue_mask(mol: Any) -> np.ndarray:
-    from rdkit.Chem import rdmolops
-
     out = np.zeros(mol.GetNumAtoms(), dtype=bool)
     for a in mol.GetAtoms():
         info = a.GetPDBResidueInfo()
         out[a.GetIdx()] = info is not None and not info.GetIsHeteroAtom()
-    del rdmolops
     return out
 
 
