@@ -1,0 +1,242 @@
+"""Read and write fields as ``.npz`` or MRC/CCP4 maps.
+
+``.npz``
+    All channels in one file: ``values`` ``[C, N, N, N]`` float32, ``origin`` ``[3]``,
+    ``spacing``, ``channels`` (strings), ``beta``, and when known ``box_centre``,
+    ``box_edge`` and ``meta`` (JSON). ``write_field(field, path, atoms=table)`` adds the
+    exact per-entry inputs of Eq. 1: ``atom_xyz`` ``[E, 3]``, ``atom_radius``,
+    ``atom_channel`` and ``atom_weight`` ``[E]`` (read back with `read_field_atoms`).
+``.mrc`` / ``.ccp4``
+    One channel per map. A one-channel field is written to ``path``; a field with ``C > 1``
+    channels to ``<stem>_<channel><suffix>`` files next to ``path`` (channel names made
+    file-safe), one per channel. The map is float32 (mode 2), x the fastest file axis
+    (MAPC/MAPR/MAPS = 1/2/3), ``NXSTART = NYSTART = NZSTART = 0``, the cell ``N·h`` on every
+    edge, and the MRC-2000 ORIGIN words hold the Å position of voxel ``(0, 0, 0)``, so
+    ChimeraX and PyMOL put grid point ``(i, j, k)`` at ``origin + h · (i, j, k)``, on the
+    atoms.
+
+Every write goes to a temporary file in the target folder and is moved into place with
+`os.replace`; a failed write leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MolfieldError
+from .box import Box
+from .channels import AtomTable
+from .field import Field
+
+NPZ_SUFFIXES = (".npz",)
+MAP_SUFFIXES = (".mrc", ".ccp4", ".map")
+
+
+def write_field(
+    field: Field, path: str | os.PathLike[str], atoms: AtomTable | None = None
+) -> list[Path]:
+    """Write ``field`` to ``path`` (``.npz``, ``.mrc``, ``.ccp4`` or ``.map``).
+
+    Parameters
+    ----------
+    field
+        The field to write.
+    path
+        Target file; its suffix picks the format.
+    atoms
+        The `AtomTable` the field was sampled from, stored exactly in ``.npz`` files
+        (ignored for maps).
+
+    Returns
+    -------
+    list of Path
+        The files written (several for a multi-channel map).
+
+    Raises
+    ------
+    MolfieldError
+        For an unknown extension or a file that cannot be written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in NPZ_SUFFIXES:
+        arrays = _npz_arrays(field, atoms)
+        _atomic(path, lambda tmp: _save_npz(tmp, arrays))
+        return [path]
+    if suffix in MAP_SUFFIXES:
+        if len(field.channels) == 1:
+            targets = [path]
+        else:
+            targets = [
+                path.with_name(f"{path.stem}_{_safe(name)}{path.suffix}")
+                for name in field.channels
+            ]
+        for c, target in enumerate(targets):
+            _write_map(field.values[c], field.origin, field.spacing, target)
+        return targets
+    raise MolfieldError(
+        f"{path.name}: unknown field file type {suffix or '(no extension)'!r}; use "
+        f"{', '.join(NPZ_SUFFIXES + MAP_SUFFIXES)}."
+    )
+
+
+def read_field(path: str | os.PathLike[str]) -> Field:
+    """Read a field written by `write_field` (or any orthogonal MRC/CCP4 map).
+
+    A map becomes a one-channel field named after the file's stem.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in NPZ_SUFFIXES + MAP_SUFFIXES:
+        raise MolfieldError(
+            f"{path.name}: unknown field file type {suffix or '(no extension)'!r}; use "
+            f"{', '.join(NPZ_SUFFIXES + MAP_SUFFIXES)}."
+        )
+    if not path.is_file():
+        raise MolfieldError(f"{path.name}: no such file ({path}).")
+    if suffix in MAP_SUFFIXES:
+        return _read_map(path)
+    with _open_npz(path) as z:
+        missing = [k for k in ("values", "origin", "spacing", "channels") if k not in z]
+        if missing:
+            raise MolfieldError(f"{path.name}: not a field file (missing {', '.join(missing)}).")
+        meta = json.loads(str(z["meta"])) if "meta" in z else {}
+        if "beta" in z:
+            meta["beta"] = float(z["beta"])
+        box = Box(tuple(z["box_centre"]), float(z["box_edge"])) if "box_centre" in z else None
+        try:
+            return Field(
+                z["values"], z["origin"], float(z["spacing"]),
+                tuple(str(c) for c in z["channels"]), box, meta,
+            )
+        except ValueError as exc:
+            raise MolfieldError(f"{path.name}: inconsistent field arrays ({exc}).") from exc
+
+
+def read_field_atoms(path: str | os.PathLike[str]) -> AtomTable | None:
+    """The exact Eq. 1 inputs stored in an ``.npz`` field file, or None if absent."""
+    path = Path(path)
+    with _open_npz(path) as z:
+        if "atom_xyz" not in z:
+            return None
+        return AtomTable(
+            np.asarray(z["atom_xyz"], np.float64), np.asarray(z["atom_radius"], np.float64),
+            np.asarray(z["atom_channel"], np.int32), np.asarray(z["atom_weight"], np.float64),
+            tuple(str(c) for c in z["channels"]),
+        )
+
+
+def _npz_arrays(field: Field, atoms: AtomTable | None) -> dict[str, np.ndarray]:
+    arrays = {
+        "values": np.asarray(field.values, np.float32),
+        "origin": np.asarray(field.origin, np.float64),
+        "spacing": np.float64(field.spacing),
+        "channels": np.array(field.channels, dtype=np.str_),
+        "beta": np.float64(field.meta.get("beta", np.nan)),
+        "meta": np.array(json.dumps(field.meta, default=_json_default)),
+    }
+    if field.box is not None:
+        arrays["box_centre"] = np.asarray(field.box.centre, np.float64)
+        arrays["box_edge"] = np.float64(field.box.edge)
+    if atoms is not None:
+        if tuple(atoms.channels) != tuple(field.channels):
+            raise MolfieldError("The atom table's channels differ from the field's channels.")
+        arrays["atom_xyz"] = np.asarray(atoms.xyz, np.float64).reshape(-1, 3)
+        arrays["atom_radius"] = np.asarray(atoms.radius, np.float64)
+        arrays["atom_channel"] = np.asarray(atoms.channel, np.int32)
+        arrays["atom_weight"] = np.asarray(atoms.weight, np.float64)
+    return arrays
+
+
+def _write_map(values: np.ndarray, origin: np.ndarray, spacing: float, path: Path) -> None:
+    import gemmi
+
+    data = np.ascontiguousarray(values, dtype=np.float32)
+    nu, nv, nw = data.shape
+    ccp4 = gemmi.Ccp4Map()
+    ccp4.grid = gemmi.FloatGrid(
+        data,
+        gemmi.UnitCell(nu * spacing, nv * spacing, nw * spacing, 90, 90, 90),
+        gemmi.SpaceGroup("P1"),
+    )
+    ccp4.update_ccp4_header(2, True)  # mode 2 (float32), with statistics
+    for word, value in zip((50, 51, 52), origin, strict=True):  # MRC-2000 ORIGIN, Å
+        ccp4.set_header_float(word, float(value))
+    _atomic(path, ccp4.write_ccp4_map)
+
+
+def _read_map(path: Path) -> Field:
+    import gemmi
+
+    try:
+        ccp4 = gemmi.read_ccp4_map(str(path), setup=True)
+    except (RuntimeError, ValueError) as exc:
+        raise MolfieldError(f"{path.name}: not a readable MRC/CCP4 map ({exc}).") from exc
+    grid = ccp4.grid
+    cell = grid.unit_cell
+    if (cell.alpha, cell.beta, cell.gamma) != (90.0, 90.0, 90.0):
+        raise MolfieldError(f"{path.name}: only orthogonal maps can be read.")
+    spacing = np.array(grid.spacing)
+    if not np.allclose(spacing, spacing[0], rtol=1e-5):
+        raise MolfieldError(f"{path.name}: the map's voxels are not cubic ({spacing} Å).")
+    # words 5-7: NCSTART/NRSTART/NSSTART in file order; words 17-19: which axis each is
+    order = [ccp4.header_i32(w) - 1 for w in (17, 18, 19)]
+    start = np.zeros(3)
+    for pos, axis in enumerate(order):
+        start[axis] = ccp4.header_i32(5 + pos)
+    origin = np.array([ccp4.header_float(w) for w in (50, 51, 52)]) + start * spacing
+    values = np.array(grid, copy=True, dtype=np.float32)[None]
+    return Field(values, origin, float(spacing[0]), (path.stem,), None, {"source": str(path)})
+
+
+def _save_npz(tmp: str, arrays: dict[str, np.ndarray]) -> None:
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _atomic(path: Path, writer: Callable[[str], None]) -> None:
+    """Write via a temporary file in ``path``'s folder, then `os.replace` it into place."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise MolfieldError(f"{path.name}: the folder {folder} does not exist.")
+    tmp = str(folder / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    # os.open applies the umask, so the file gets the permissions of a plain open()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        os.close(fd)
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError | RuntimeError):
+            raise MolfieldError(f"{path.name}: could not be written ({exc}).") from exc
+        raise
+
+
+def _open_npz(path: Path) -> np.lib.npyio.NpzFile:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise MolfieldError(f"{path.name}: not a readable .npz file ({exc}).") from exc
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9+\-]+", "-", name).strip("-") or "channel"
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
