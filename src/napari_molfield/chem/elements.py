@@ -10,15 +10,33 @@ Sources (facts only, no code copied):
 * Pauling electronegativity: the CDK table ``electroneg-pauling.txt`` (The Chemistry
   Development Kit, MIT license; itself from the Blue Obelisk data repository / CRC
   Handbook of Chemistry and Physics).
-* ``ws_density``: Miedema's electron density at the boundary of the Wigner–Seitz cell,
+* ``ws_density``: the **valence-electron density of the element's Wigner–Seitz cell**,
+  n_ws = Z_val / V_atom in electrons per Å³, where V_atom is the volume per atom of the
+  element's condensed (solid or liquid) phase, i.e. the Wigner–Seitz cell of the elemental
+  solid, and Z_val the number of valence electrons. Typical values: H 0.053, C 0.45,
+  N 0.22, O 0.21, S 0.22, Cl 0.24, Fe 0.68 e/Å³.
+
+  - V_atom (Å³/atom): Magpie's ``AtomicVolume.table`` (L. Ward et al., *npj Comput.
+    Mater.* 2, 16028 (2016), https://bitbucket.org/wolverton/magpie, ``lookup-data/``;
+    V = atomic weight / (density N_A) from Mathematica ElementData), rounded to 0.001 Å³.
+    That table uses the gas density at STP for H, He, N, O, F, Ne, Cl, Ar, Kr, Xe, Rn
+    (≈18 600 Å³ per atom — not a condensed phase), so for H, He, N, O, F, Ne, Cl and Ar
+    the molar volume of the condensed element from WebElements (as tabulated in
+    pymatgen's ``pymatgen/core/periodic_table.json``, "Molar volume", cm³/mol) is used
+    instead, V = V_m / N_A. Kr, Xe, Rn, At, Fr and Es–Lr have no value.
+  - Z_val: group-based count — groups 1–12: the group number (transition metals count
+    their d electrons, e.g. Fe 8, Zn 12); groups 13–18: group − 10 (B 3, C 4, N 5, O 6,
+    F 7, noble gases 8; He 2); lanthanides and actinides: 3.
+
+* ``miedema_nws``: Miedema's electron density at the boundary of the Wigner–Seitz cell,
   n_ws^(1/3) in (density units)^(1/3), from the Miedema/de Boer tables (F. R. de Boer et
   al., *Cohesion in Metals*, North-Holland 1988) as tabulated in qmpy's
   ``qmpy/data/miedema.yml`` and cross-checked against the cube roots of n_ws in matminer's
   ``matminer/utils/data_files/Miedema.csv`` (agreeing to ±0.01 for every element except Eu
   and Yb, where matminer lists the trivalent n_ws; the divalent values are kept here).
   Miedema's model covers metals plus H, B, C, N, Si, P, Ge, As, Sb; it has **no values for
-  O, S, Se, the halogens or the noble gases**, so ``element_property("ws_density", ...)``
-  raises for them (or gives NaN with ``strict=False``).
+  O, S, Se, the halogens or the noble gases**, so ``element_property("miedema_nws", ...)``
+  raises for them (or gives NaN with ``strict=False``). (This was ``ws_density`` before.)
 """
 
 from __future__ import annotations
@@ -84,6 +102,56 @@ Hg 1.24 Tl 1.12 Pb 1.15 Bi 1.16 Th 1.28 U 1.51 Pu 1.44
 """
 
 
+# Atomic volume, Å³ per atom, Magpie AtomicVolume.table (Ward et al. 2016; see above).
+# Elements that are gases at STP are left out here and come from _CONDENSED_MOLAR_VOLUME.
+_ATOMIC_VOLUME = """
+Li 21.544 Be 8.098 B 7.298 C 8.825 Na 39.438 Mg 23.222 Al 16.594 Si 20.016 P 28.214
+S 27.167 K 75.848 Ca 42.937 Sc 25.009 Ti 17.636 V 13.845 Cr 12.093 Mn 12.213 Fe 11.777
+Co 10.996 Ni 10.941 Cu 11.830 Zn 15.206 Ga 19.611 Ge 22.661 As 21.724 Se 27.209
+Br 42.528 Rb 92.641 Sr 55.323 Y 33.013 Zr 23.266 Nb 18.002 Mo 15.501 Tc 14.151 Ru 13.568
+Rh 13.726 Pd 14.698 Ag 17.076 Cd 21.580 In 26.083 Sn 26.967 Sb 30.191 Te 33.957 I 42.659
+Cs 117.456 Ba 64.969 La 37.531 Ce 34.785 Pr 35.239 Nd 34.169 Pm 33.148 Sm 33.957
+Eu 48.121 Gd 33.050 Tb 32.109 Dy 31.557 Ho 31.140 Er 30.636 Tm 30.096 Yb 43.740
+Lu 29.524 Hf 22.269 Ta 18.047 W 15.859 Re 14.710 Os 13.984 Ir 14.149 Pt 15.360 Au 16.947
+Hg 24.612 Tl 28.641 Pb 30.341 Bi 35.483 Po 37.740 Ra 75.058 Ac 37.433 Th 32.866
+Pa 24.961 U 20.749 Np 19.245 Pu 20.447 Am 29.519 Cm 30.360 Bk 27.751 Cf 27.603
+"""
+
+# Molar volume of the condensed element, cm³/mol (WebElements via pymatgen
+# periodic_table.json "Molar volume"; see above), for elements that are gases at STP.
+_CONDENSED_MOLAR_VOLUME = """
+H 11.42 He 21.0 N 13.54 O 17.36 F 11.20 Ne 13.23 Cl 17.39 Ar 22.56
+"""
+
+# Valence electrons (group rule above: groups 1–12 → group, 13–18 → group − 10, He 2,
+# lanthanides/actinides 3).
+_N_VALENCE = """
+H 1 He 2 Li 1 Be 2 B 3 C 4 N 5 O 6 F 7 Ne 8 Na 1 Mg 2 Al 3 Si 4 P 5 S 6 Cl 7 Ar 8 K 1
+Ca 2 Sc 3 Ti 4 V 5 Cr 6 Mn 7 Fe 8 Co 9 Ni 10 Cu 11 Zn 12 Ga 3 Ge 4 As 5 Se 6 Br 7 Kr 8
+Rb 1 Sr 2 Y 3 Zr 4 Nb 5 Mo 6 Tc 7 Ru 8 Rh 9 Pd 10 Ag 11 Cd 12 In 3 Sn 4 Sb 5 Te 6 I 7
+Xe 8 Cs 1 Ba 2 La 3 Ce 3 Pr 3 Nd 3 Pm 3 Sm 3 Eu 3 Gd 3 Tb 3 Dy 3 Ho 3 Er 3 Tm 3 Yb 3
+Lu 3 Hf 4 Ta 5 W 6 Re 7 Os 8 Ir 9 Pt 10 Au 11 Hg 12 Tl 3 Pb 4 Bi 5 Po 6 At 7 Rn 8 Fr 1
+Ra 2 Ac 3 Th 3 Pa 3 U 3 Np 3 Pu 3 Am 3 Cm 3 Bk 3 Cf 3 Es 3 Fm 3 Md 3 No 3 Lr 3
+"""
+
+_AVOGADRO = 6.02214076e23  # mol⁻¹ (exact, SI 2019)
+_CM3_TO_A3 = 1e24
+
+
+def _pairs(table: str) -> dict[str, float]:
+    tok = table.split()
+    return {s: float(v) for s, v in zip(tok[::2], tok[1::2], strict=True)}
+
+
+def _ws_density_table() -> dict[str, float]:
+    """Z_val / V_atom (e/Å³) for every element with both a volume and a valence count."""
+    volumes = _pairs(_ATOMIC_VOLUME)
+    for s, vm in _pairs(_CONDENSED_MOLAR_VOLUME).items():
+        volumes[s] = vm * _CM3_TO_A3 / _AVOGADRO
+    valence = _pairs(_N_VALENCE)
+    return {s: valence[s] / v for s, v in volumes.items()}
+
+
 def _parse_tables() -> tuple[dict[str, int], dict[str, float], dict[str, tuple[float, ...]]]:
     numbers: dict[str, int] = {}
     radii: dict[str, float] = {}
@@ -104,19 +172,20 @@ _ISOTOPES = {"D": "H", "T": "H"}
 
 _tok = _PAULING.split()
 _EN = {_SYMBOLS_BY_Z[int(z)]: float(v) for z, v in zip(_tok[::2], _tok[1::2], strict=True)}
-_tok = _MIEDEMA_NWS13.split()
-_WS = {s: float(v) for s, v in zip(_tok[::2], _tok[1::2], strict=True)}
 del _tok
+_MIEDEMA = _pairs(_MIEDEMA_NWS13)
+_WS = _ws_density_table()
 
 #: Element symbols this module knows (``"H"`` … ``"Lr"``, plus ``"D"`` and ``"T"``).
 KNOWN_ELEMENTS: frozenset[str] = frozenset(_NUMBERS) | frozenset(_ISOTOPES)
 
 #: Names accepted by :func:`element_property`.
-PROPERTY_NAMES: tuple[str, ...] = ("electronegativity", "ws_density")
-_PROPERTIES = {"electronegativity": _EN, "ws_density": _WS}
+PROPERTY_NAMES: tuple[str, ...] = ("electronegativity", "ws_density", "miedema_nws")
+_PROPERTIES = {"electronegativity": _EN, "ws_density": _WS, "miedema_nws": _MIEDEMA}
 _PROPERTY_LABELS = {
     "electronegativity": "Pauling electronegativity",
-    "ws_density": "Miedema Wigner–Seitz electron density",
+    "ws_density": "Wigner–Seitz valence-electron density",
+    "miedema_nws": "Miedema Wigner–Seitz boundary electron density",
 }
 
 _UNKNOWN_COLOR = (1.0, 0.078, 0.576)  # deep pink, Jmol's colour for unknown atoms
@@ -192,16 +261,23 @@ def is_known_element(symbol: object) -> bool:
     return _canonical(symbol) in _NUMBERS
 
 
-def element_property(
-    name: str, symbols: Iterable[object] | str, strict: bool = True
-) -> np.ndarray:
+def element_property(name: str, symbols: Iterable[object] | str, strict: bool = True) -> np.ndarray:
     """A per-atom property from the element tables.
 
     Parameters
     ----------
     name
-        One of :data:`PROPERTY_NAMES`: ``"electronegativity"`` (Pauling) or
-        ``"ws_density"`` (Miedema n_ws^(1/3)).
+        One of :data:`PROPERTY_NAMES`:
+
+        * ``"electronegativity"``: Pauling electronegativity (dimensionless).
+        * ``"ws_density"``: valence-electron density of the element's Wigner–Seitz cell,
+          n = Z_val / V_atom in **electrons per Å³**, with V_atom the volume per atom of
+          the condensed elemental phase (Magpie ``AtomicVolume.table``; condensed-phase
+          molar volumes for elements that are gases at STP) and Z_val the group-based
+          valence count (see the module docstring). E.g. H ≈ 0.053, O ≈ 0.208,
+          C ≈ 0.453 e/Å³. Defined for H–Cf except Kr, Xe, Rn, At, Fr.
+        * ``"miedema_nws"``: Miedema's n_ws^(1/3) (de Boer et al. 1988), metals and a
+          few non-metals only (no O, S, halogens).
     symbols
         ``[A]`` element symbols.
     strict
@@ -216,7 +292,7 @@ def element_property(
     ------
     MolfieldError
         For an unknown property name, an unknown symbol, or (when ``strict``) an element
-        that the table lacks (e.g. ``ws_density`` of O).
+        that the table lacks (e.g. ``miedema_nws`` of O, ``ws_density`` of Xe).
     """
     table = _PROPERTIES.get(name)
     if table is None:
@@ -234,8 +310,7 @@ def element_property(
                     raise _unknown(str(raw).strip())
             elif strict:
                 raise MolfieldError(
-                    f"The {_PROPERTY_LABELS[name]} ({name}) is not tabulated for element "
-                    f"{s!r}."
+                    f"The {_PROPERTY_LABELS[name]} ({name}) is not tabulated for element {s!r}."
                 )
             v = np.nan
         out[i] = v
