@@ -11,7 +11,7 @@ imports torch or Qt::
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -32,14 +32,6 @@ _LAZY = {
 }
 
 __all__ = sorted(_LAZY)
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .chem.molecule import Molecule
-    from .chem.readers import read_molecules
-    from .errors import MolfieldError
-    from .fields.box import Box
-    from .fields.channels import ChannelSpec
-    from .fields.field import Field
 
 
 def __getattr__(name: str) -> Any:

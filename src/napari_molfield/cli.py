@@ -237,7 +237,12 @@ def _run_demo(args: argparse.Namespace, headless: bool) -> int:
     for extra in _optional_widgets():
         viewer.window.add_dock_widget(extra(viewer), name=extra.__name__.replace("Widget", ""),
                                       area="right")
+    viewer.window.resize(1500, 950)
+    _process_events()
+    viewer.reset_view()
+    viewer.camera.zoom *= 0.95
     if headless:
+        _process_events()
         out = Path(args.screenshot or "molfield-demo.png")
         viewer.screenshot(str(out), canvas_only=False, size=None)
         viewer.close()
@@ -245,6 +250,15 @@ def _run_demo(args: argparse.Namespace, headless: bool) -> int:
         return 0
     napari.run()
     return 0
+
+
+def _process_events() -> None:
+    """Let Qt lay out docked widgets before a screenshot."""
+    from qtpy.QtWidgets import QApplication
+
+    for _ in range(5):
+        QApplication.processEvents()
+        time.sleep(0.05)
 
 
 def _optional_widgets() -> list:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from ..chem.molecule import Molecule
 from ..chem.readers import read_molecules
 from .layers import FieldParams, LayerData, molecule_layers

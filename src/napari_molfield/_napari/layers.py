@@ -29,6 +29,10 @@ _SPECIAL_COLOURS = {
     "electronegativity": (0.35, 0.75, 1.0),
 }
 _LIGAND_COLOUR = (1.0, 0.85, 0.0)
+#: Fraction of a channel's peak shown at full colour (stronger, more readable volumes).
+DISPLAY_SATURATION = 0.7
+#: Atoms layers of larger molecules start hidden: thousands of points hide the field.
+MAX_VISIBLE_ATOMS = 1000
 #: Field voxels above which the reader samples fewer voxels for long ensembles.
 MAX_ENSEMBLE_VOXELS = 40_000_000
 
@@ -63,7 +67,7 @@ def channel_colour(name: str) -> tuple[float, float, float]:
         except Exception:  # unknown symbol: neutral grey
             rgb = (0.7, 0.7, 0.7)
         if first == "H":  # white hydrogens vanish under additive blending: tint them
-            rgb = (0.75, 0.8, 0.95)
+            rgb = (0.55, 0.6, 0.8)
         elif first == "C":  # CPK grey carbon reads poorly as a volume: use a green-grey
             rgb = (0.45, 0.85, 0.45)
     if part == "ligand":
@@ -153,7 +157,7 @@ def field_layers(
                     "blending": "additive",
                     "rendering": "attenuated_mip",
                     "attenuation": 0.3,
-                    "contrast_limits": (0.0, peak),
+                    "contrast_limits": (0.0, DISPLAY_SATURATION * peak),
                     "metadata": {"molfield": {**common, "role": "field", "channel": ch}},
                 },
                 "image",
@@ -190,7 +194,8 @@ def atoms_layer(molecule: Molecule, group: str, name: str | None = None) -> Laye
             "name": f"{name or molecule.name} atoms",
             "face_color": np.tile(colours, (k, 1)),
             "border_width": 0,
-            "size": 0.6,
+            "size": 0.3,
+            "visible": a <= MAX_VISIBLE_ATOMS,
             "features": features,
             "out_of_slice_display": False,
             "metadata": {"molfield": {"group": group, "role": "atoms", "molecule": molecule}},

@@ -91,8 +91,8 @@ class ChannelSpec:
 
         Examples
         --------
-        >>> ChannelSpec.parse("H,C,density", split=True).names
-        ('ligand:H', 'ligand:C', 'ligand:ws_density', 'protein:H', 'protein:C', 'protein:ws_density')
+        >>> ChannelSpec.parse("H,density", split=True).names
+        ('ligand:H', 'ligand:ws_density', 'protein:H', 'protein:ws_density')
         """
         if isinstance(spec, ChannelSpec):
             return spec.split() if split and not spec.is_split else spec

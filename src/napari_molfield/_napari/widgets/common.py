@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import napari
     from napari.layers import Layer
+
+    import napari
 
 
 def molfield_info(layer: Layer) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from magicgui.widgets import (
 
 from ..layers import FieldParams, field_layers, sample_molecule
 from ..workers import JobRunner
-from .common import molecule_groups, replace_group_layers
+from .common import group_layers, molecule_groups, replace_group_layers
 
 if TYPE_CHECKING:
     import napari
@@ -52,12 +52,16 @@ class FieldsWidget(Container):
         )
         self.runner = JobRunner()
         self.run.changed.connect(self.resample)
+        self.molecule.changed.connect(self._show_params)
         viewer.layers.events.inserted.connect(self._refresh)
         viewer.layers.events.removed.connect(self._refresh)
         self._refresh()
 
     def _molecule_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
-        return [(layer.name, group) for group, layer in molecule_groups(self.viewer).items()]
+        return [
+            (layer.metadata["molfield"]["molecule"].name, group)
+            for group, layer in molecule_groups(self.viewer).items()
+        ]
 
     def _refresh(self, _event: Any = None) -> None:
         self.molecule.reset_choices()
@@ -65,6 +69,22 @@ class FieldsWidget(Container):
         info = getattr(sel, "metadata", {}).get("molfield") if sel is not None else None
         if info and info["group"] in [g for _, g in self._molecule_choices()]:
             self.molecule.value = info["group"]
+        self._show_params()
+
+    def _show_params(self, _event: Any = None) -> None:
+        """Show the parameters the chosen molecule was last sampled with."""
+        group = self.molecule.value
+        fields = group_layers(self.viewer, group, "field") if group else []
+        if not fields:
+            return
+        p: FieldParams = fields[0].metadata["molfield"]["params"]
+        self.channels.value = p.channels
+        self.resolution.value = p.resolution
+        self.padding.value = p.padding
+        self.split.value = p.split
+        self.hydrogens.value = p.add_hydrogens
+        if p.beta is not None:
+            self.beta.value = p.beta
 
     def params(self) -> FieldParams:
         """The parameters currently set in the widget."""
