@@ -1,0 +1,313 @@
+"""Decode a `FittedModel` on grids or at points, and the analytic truth to compare with.
+
+Both `decode` and `truth_field` return values on the item's NORMALISED scale: channel
+``c`` is divided by the item's stored ``scale[c]`` (``field.meta["scale"]``; multiply by
+it to get back Eq. 1 units). They sample the very same voxel centres, so the honest
+quality metric is ``psnr(decode(m, i, N).values, truth_field(m, i, N).values)`` (MAX = 1,
+one MSE over every voxel and channel).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from .chem.molecule import Molecule
+from .errors import MolfieldError
+from .fields.box import Box
+from .fields.channels import AtomTable, ChannelSpec
+from .fields.field import Field
+from .nn.model import FittedModel
+from .nn.siren import pick_device
+
+SubBox = Sequence[tuple[int, int]]
+DEFAULT_CHUNK = 65536
+
+
+def decode(
+    model: FittedModel,
+    item: int | str = 0,
+    resolution: int = 64,
+    *,
+    latent: torch.Tensor | np.ndarray | None = None,
+    frame: Box | None = None,
+    box: Box | None = None,
+    sub_box: SubBox | None = None,
+    chunk_points: int = DEFAULT_CHUNK,
+    device: str | None = None,
+) -> Field:
+    """The network's field on the ``resolution³`` voxel-centred grid of ``box``.
+
+    Parameters
+    ----------
+    model
+        A fitted model.
+    item
+        Index or name of the item whose latent, frame and scale are used.
+    resolution
+        ``N`` voxels per edge.
+    latent
+        ``[L]`` code to decode instead of the item's (frame and scale stay the item's
+        unless ``frame`` is given), e.g. an interpolation between items.
+    frame
+        The `Box` mapped to the network's ``[-1, 1]³`` (default: the item's box).
+    box
+        The region to sample (default: ``frame``); parts outside ``frame`` are
+        extrapolation.
+    sub_box
+        ``((i0, i1), (j0, j1), (k0, k1))``: only these voxels of the ``N`` grid
+        (half-open index ranges), e.g. a tile of a very fine grid.
+    chunk_points
+        Points per network call; bounds the working memory.
+    device
+        Default: where the network is.
+
+    Returns
+    -------
+    Field
+        Normalised values, ``meta`` with ``scale``, ``item``, ``name``, ``beta``.
+    """
+    i = model.item_index(item)
+    frame = model.box(i) if frame is None else frame
+    region = frame if box is None else box
+    n = _check_resolution(resolution)
+    (i0, i1), (j0, j1), (k0, k1) = _ranges(sub_box, n)
+    shape = (i1 - i0, j1 - j0, k1 - k0)
+    c = len(model.channels)
+    _check_memory(c, shape, chunk_points, model.config.width * model.config.depth)
+    dev = model.device if device is None else pick_device(device)
+    z = _latent(model, i, latent, dev)
+    ax, ay, az = region.axes(n)
+    ax, ay, az = ax[i0:i1], ay[j0:j1], az[k0:k1]
+    out = np.empty((shape[0] * shape[1] * shape[2], c), np.float32)
+    plane = shape[1] * shape[2]
+    per = max(1, int(chunk_points) // max(plane, 1))
+    net = model.network
+    with torch.inference_mode():
+        mods = net.modulations(z.to(dev)[None])
+        if plane:
+            yz = np.stack(np.meshgrid(ay, az, indexing="ij"), -1).reshape(-1, 2)
+        for a in range(0, shape[0], per):
+            xs = ax[a : a + per]
+            pts = np.empty((len(xs), plane, 3))
+            pts[..., 0] = xs[:, None]
+            pts[..., 1:] = yz[None]
+            _eval_into(net, mods, frame, pts.reshape(-1, 3), out[a * plane :], chunk_points, dev)
+    values = np.ascontiguousarray(out.reshape(*shape, c).transpose(3, 0, 1, 2))
+    h = region.spacing(n)
+    origin = region.origin(n) + h * np.array([i0, j0, k0], dtype=float)
+    return Field(values, origin, h, model.channels, box=region,
+                 meta=_meta(model, i, n, sub_box, "decoded", latent is not None))
+
+
+def decode_points(
+    model: FittedModel,
+    item: int | str,
+    points: np.ndarray,
+    *,
+    latent: torch.Tensor | np.ndarray | None = None,
+    frame: Box | None = None,
+    chunk_points: int = DEFAULT_CHUNK,
+    device: str | None = None,
+) -> np.ndarray:
+    """Normalised network values ``[..., C]`` at ``points`` ``[..., 3]`` (Å).
+
+    ``item``, ``latent`` and ``frame`` are as in `decode`.
+    """
+    i = model.item_index(item)
+    frame = model.box(i) if frame is None else frame
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.shape[-1:] != (3,):
+        raise MolfieldError(f"Points must have shape [..., 3], got {pts.shape}.")
+    lead = pts.shape[:-1]
+    flat = pts.reshape(-1, 3)
+    dev = model.device if device is None else pick_device(device)
+    z = _latent(model, i, latent, dev)
+    out = np.empty((flat.shape[0], len(model.channels)), np.float32)
+    with torch.inference_mode():
+        mods = model.network.modulations(z[None])
+        _eval_into(model.network, mods, frame, flat, out, chunk_points, dev)
+    return out.reshape(*lead, len(model.channels))
+
+
+def truth_field(
+    model: FittedModel,
+    item: int | str = 0,
+    resolution: int = 64,
+    *,
+    box: Box | None = None,
+    sub_box: SubBox | None = None,
+    molecule: Molecule | None = None,
+    conformer: int | None = None,
+    channels: str | Sequence[str] | ChannelSpec | None = None,
+    tol: float | None = None,
+    device: str = "cpu",
+) -> Field:
+    """The analytic Eq. 1 field at the voxels `decode` samples, on the item's scale.
+
+    Parameters
+    ----------
+    model, item, resolution, box, sub_box
+        As in `decode`.
+    molecule, conformer
+        Compute the truth from this molecule instead of the atoms stored in the model; it
+        must match the item (same elements; hydrogens are added if the fit added them).
+    channels
+        If given, must name the model's channels (a guard for callers mixing specs).
+    tol, device
+        As in `sample_points`.
+
+    Raises
+    ------
+    MolfieldError
+        When ``channels`` or ``molecule`` do not match the model.
+    """
+    from .fields.sample import sample_points, sample_table
+
+    i = model.item_index(item)
+    if channels is not None:
+        names = ChannelSpec.parse(channels).names
+        if tuple(names) != tuple(model.channels):
+            raise MolfieldError(
+                f"The channels {', '.join(names)} differ from the model's "
+                f"{', '.join(model.channels)}."
+            )
+    table = model.table(i) if molecule is None else _table_from(model, i, molecule, conformer)
+    region = model.box(i) if box is None else box
+    n = _check_resolution(resolution)
+    scale = model.scale(i).astype(np.float32)
+    if sub_box is None:
+        vals = sample_table(table, region, n, beta=model.beta, tol=tol, device=device)
+        origin = region.origin(n)
+    else:
+        (i0, i1), (j0, j1), (k0, k1) = _ranges(sub_box, n)
+        _check_memory(len(model.channels), (i1 - i0, j1 - j0, k1 - k0), 0, 0)
+        ax, ay, az = region.axes(n)
+        pts = np.stack(np.meshgrid(ax[i0:i1], ay[j0:j1], az[k0:k1], indexing="ij"), -1)
+        vals = np.moveaxis(
+            sample_points(table, pts, beta=model.beta, tol=tol, device=device), -1, 0
+        )
+        origin = region.origin(n) + region.spacing(n) * np.array([i0, j0, k0], dtype=float)
+    values = vals / scale[:, None, None, None]
+    return Field(values, origin, region.spacing(n), model.channels, box=region,
+                 meta=_meta(model, i, n, sub_box, "analytic", False))
+
+
+def _table_from(
+    model: FittedModel, i: int, molecule: Molecule, conformer: int | None
+) -> AtomTable:
+    meta = model.items[i]
+    if meta.get("hydrogens_added") and not molecule.has_hydrogens:
+        from .chem.hydrogens import add_hydrogens
+
+        molecule = add_hydrogens(molecule)
+    counts = dict(sorted(Counter(str(e) for e in molecule.elements).items()))
+    if meta.get("elements") and counts != meta["elements"]:
+        raise MolfieldError(
+            f"{molecule.name} does not match item {i} ({meta['name']}) of the model: "
+            "its atoms differ."
+        )
+    k = int(meta.get("conformer", 0)) if conformer is None else int(conformer)
+    if not -molecule.n_conformers <= k < molecule.n_conformers:
+        raise MolfieldError(
+            f"{molecule.name}: conformer {k} does not exist ({molecule.n_conformers})."
+        )
+    return ChannelSpec.parse(list(model.channels)).assign(molecule, k)
+
+
+def _eval_into(
+    net: torch.nn.Module,
+    mods: torch.Tensor,
+    frame: Box,
+    pts: np.ndarray,
+    out: np.ndarray,
+    chunk: int,
+    dev: torch.device,
+) -> None:
+    """Write the network at Å ``pts`` ``[P, 3]`` into ``out[:P]``, ``chunk`` points a call."""
+    chunk = max(1, int(chunk))
+    for a in range(0, pts.shape[0], chunk):
+        u = torch.from_numpy(frame.to_unit(pts[a : a + chunk]).astype(np.float32)).to(dev)
+        y = net.forward_modulated(u[None], mods)[0]
+        out[a : a + len(u)] = y.float().cpu().numpy()
+
+
+def _latent(
+    model: FittedModel, i: int, latent: torch.Tensor | np.ndarray | None, dev: torch.device
+) -> torch.Tensor:
+    if latent is None:
+        return model.latent(i).to(dev)
+    z = torch.as_tensor(np.asarray(latent, dtype=np.float32) if not torch.is_tensor(latent)
+                        else latent.detach()).float().reshape(-1)
+    if z.numel() != model.config.latent_dim:
+        raise MolfieldError(
+            f"A latent of the model has {model.config.latent_dim} values, got {z.numel()}."
+        )
+    return z.to(dev)
+
+
+def _check_resolution(resolution: object) -> int:
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
+        raise MolfieldError(f"The resolution must be an integer ≥ 1, got {resolution!r}.")
+    if int(resolution) < 1:
+        raise MolfieldError(f"The resolution must be an integer ≥ 1, got {resolution}.")
+    return int(resolution)
+
+
+def _ranges(sub_box: SubBox | None, n: int) -> list[tuple[int, int]]:
+    if sub_box is None:
+        return [(0, n)] * 3
+    try:
+        rng = [(int(a), int(b)) for a, b in sub_box]
+    except (TypeError, ValueError):
+        raise MolfieldError("sub_box must be three (start, stop) voxel index ranges.") from None
+    if len(rng) != 3 or any(not 0 <= a < b <= n for a, b in rng):
+        raise MolfieldError(
+            f"sub_box {sub_box} must be three (start, stop) ranges with 0 ≤ start < stop ≤ {n}."
+        )
+    return rng
+
+
+def _available_bytes() -> float:
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES")) * float(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # not POSIX: assume 8 GiB
+        return 8.0 * 2**30
+
+
+def _check_memory(c: int, shape: tuple[int, int, int], chunk: int, units: int) -> None:
+    """Refuse outputs (plus the chunk working set) above half the available memory."""
+    vox = float(shape[0]) * shape[1] * shape[2]
+    need = vox * c * 4 * 2 + float(chunk) * (units * 8 + 64)  # output + transpose + chunk
+    limit = _available_bytes() / 2
+    if need > limit:
+        raise MolfieldError(
+            f"Decoding {shape[0]}×{shape[1]}×{shape[2]} voxels × {c} channels needs about "
+            f"{need / 2**30:.1f} GiB, more than the {limit / 2**30:.1f} GiB allowed (half the "
+            "available memory); lower the resolution or decode a sub_box."
+        )
+
+
+def _meta(
+    model: FittedModel, i: int, n: int, sub_box: SubBox | None, kind: str, custom: bool
+) -> dict[str, Any]:
+    it = model.items[i]
+    return {
+        "kind": kind,
+        "item": i,
+        "name": it["name"] if not custom else f"{it['name']} (custom latent)",
+        "source": it.get("source"),
+        "normalised": True,
+        "scale": list(it["scale"]),
+        "beta": model.beta,
+        "resolution": n,
+        "sub_box": None if sub_box is None else [list(r) for r in sub_box],
+    }
+
+
+__all__ = ["decode", "decode_points", "truth_field"]

@@ -1,0 +1,85 @@
+"""Training points of an auto-decoder fit: grid, uniform and near-atom pools."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..fields.box import Box
+from ..fields.channels import AtomTable
+
+
+@dataclass(eq=False)
+class PointPools:
+    """Unit-frame points and normalised exact targets for ``I`` items.
+
+    ``grid_y`` ``[I, N³, C]`` are the targets at the train-resolution voxel centres (the
+    unit grid ``grid_x`` ``[N³, 3]`` is shared by all items); ``rand_x`` ``[I, M, 3]`` and
+    ``rand_y`` ``[I, M, C]`` hold the uniform points (first ``n_uniform``) then the
+    near-atom points.
+    """
+
+    grid_x: torch.Tensor
+    grid_y: torch.Tensor
+    rand_x: torch.Tensor
+    rand_y: torch.Tensor
+    n_uniform: int
+
+    @property
+    def n_near(self) -> int:
+        """Near-atom points per item."""
+        return self.rand_x.shape[1] - self.n_uniform
+
+
+def unit_grid(resolution: int) -> np.ndarray:
+    """``[N³, 3]`` voxel centres of the ``N`` grid in the unit frame ``[-1, 1]³``."""
+    return Box((0.0, 0.0, 0.0), 2.0).grid_points(resolution).reshape(-1, 3)
+
+
+def build_pools(
+    tables: list[AtomTable],
+    boxes: list[Box],
+    scales: list[np.ndarray],
+    resolution: int,
+    *,
+    n_uniform: int,
+    n_near: int,
+    near_sigma: float,
+    beta: float,
+    rng: np.random.Generator,
+    device: torch.device,
+) -> PointPools:
+    """Sample the pools of every item and evaluate Eq. 1 there exactly (`sample_points`).
+
+    Near-atom points are atom centres (drawn uniformly among the used entries) plus
+    Gaussian jitter of σ = ``near_sigma`` × radius, clipped to the box.
+    """
+    from ..fields.sample import sample_points, sample_table
+
+    grid = unit_grid(resolution)
+    gy, rx, ry = [], [], []
+    for table, box, scale in zip(tables, boxes, scales, strict=True):
+        inv = (1.0 / np.asarray(scale, dtype=np.float64)).astype(np.float32)
+        g = sample_table(table, box, resolution, beta=beta)  # [C, N, N, N]
+        gy.append(g.reshape(g.shape[0], -1).T * inv)
+        uni = rng.uniform(-1.0, 1.0, size=(n_uniform, 3))
+        used = table.used()
+        if n_near and len(used.radius):
+            pick = rng.integers(0, len(used.radius), size=n_near)
+            jitter = rng.normal(size=(n_near, 3)) * (near_sigma * used.radius[pick, None])
+            near = np.clip(box.to_unit(used.xyz[pick] + jitter), -1.0, 1.0)
+        else:
+            near = rng.uniform(-1.0, 1.0, size=(n_near, 3))
+        pts = np.concatenate([uni, near])
+        rx.append(pts)
+        ry.append(sample_points(table, box.from_unit(pts), beta=beta) * inv)
+    f32 = dict(dtype=torch.float32, device=device)
+    return PointPools(
+        torch.as_tensor(grid, **f32),
+        torch.as_tensor(np.stack(gy), **f32),
+        torch.as_tensor(np.stack(rx), **f32),
+        torch.as_tensor(np.stack(ry), **f32),
+        n_uniform,
+    )
