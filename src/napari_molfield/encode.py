@@ -218,8 +218,11 @@ def _grids(model: AEModel, mols: Sequence[Molecule]) -> tuple[np.ndarray, Any]:
 
 
 def encode_molecules(model: AEModel, molecules: Sequence[Molecule | str],
-                     batch: int = 32) -> np.ndarray:
+                     batch: int = 32, refine_steps: int = 0) -> np.ndarray:
     """Latents ``[M, L]`` (float32) of molecules (or SMILES), first conformer each.
+
+    With ``refine_steps > 0`` each encoder latent is then improved by that many Adam
+    steps on the molecule's own exact field (network frozen; see :func:`refine_latents`).
 
     Raises
     ------
@@ -234,9 +237,46 @@ def encode_molecules(model: AEModel, molecules: Sequence[Molecule | str],
     with torch.no_grad():
         for a in range(0, len(mols), batch):
             g, _ = _grids(model, mols[a : a + batch])
-            z = model.net.encode(torch.as_tensor(g, device=model.device))
+            gt = torch.as_tensor(g, device=model.device)
+            z = model.net.encode(gt)
+            if refine_steps:
+                z = refine_latents(model, gt, z, refine_steps)
             out.append(z.cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, model.latent_dim), np.float32)
+
+
+def refine_latents(model: AEModel, grids: torch.Tensor, latents: torch.Tensor, steps: int,
+                   lr: float = 1e-2, points: int = 4096, seed: int = 0) -> torch.Tensor:
+    """Improve ``latents`` ``[B, L]`` by Adam steps on the MSE to ``grids`` (normalised
+    ``[B, C, N, N, N]``) at ``points`` random voxels per step; the network is frozen."""
+    import torch
+
+    from .nn.pools import unit_grid
+
+    net = model.net
+    flags = [p.requires_grad for p in net.parameters()]
+    for p in net.parameters():
+        p.requires_grad_(False)
+    coords = torch.as_tensor(unit_grid(model.resolution), dtype=torch.float32,
+                             device=latents.device)
+    target = grids.flatten(2).transpose(1, 2)  # [B, N³, C]
+    gen = torch.Generator().manual_seed(seed)
+    z = latents.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr)
+    try:
+        with torch.enable_grad():
+            for _ in range(int(steps)):
+                idx = torch.randint(0, coords.shape[0], (z.shape[0], points), generator=gen)
+                idx = idx.to(z.device)
+                y = torch.gather(target, 1, idx[..., None].expand(-1, -1, target.shape[2]))
+                loss = torch.mean((net.siren(coords[idx], z) - y) ** 2)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+    finally:
+        for p, f in zip(net.parameters(), flags, strict=True):
+            p.requires_grad_(f)
+    return z.detach()
 
 
 def _checked(model: AEModel, molecules: Sequence[Molecule | str]) -> list[Molecule]:
@@ -285,8 +325,10 @@ def decode_latent(
 
 
 def evaluate_molecules(model: AEModel, molecules: Sequence[Molecule | str],
-                       batch: int = 16) -> dict[str, Any]:
+                       batch: int = 16, refine_steps: int = 0) -> dict[str, Any]:
     """PSNR of encode → decode against Eq. 1 at the training grid, per molecule.
+
+    ``refine_steps`` as in :func:`encode_molecules` (0: the encoder alone).
 
     Returns
     -------
@@ -311,6 +353,8 @@ def evaluate_molecules(model: AEModel, molecules: Sequence[Molecule | str],
             g, inp = _grids(model, mols[a : a + batch])
             gt = torch.as_tensor(g, device=model.device)
             z = model.net.encode(gt)
+            if refine_steps:
+                z = refine_latents(model, gt, z, refine_steps)
             pred = model.net.decode(z, grid).transpose(1, 2)  # [B, C, N³]
             err = ((pred - gt.flatten(2)) ** 2).mean(dim=2).double().cpu().numpy()  # [B, C]
             all_p.append(_db(err.mean(axis=1)))
@@ -388,5 +432,6 @@ __all__ = [
     "load_autoencoder",
     "load_default_model",
     "molecules_from",
+    "refine_latents",
     "save_autoencoder",
 ]

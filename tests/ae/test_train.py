@@ -29,6 +29,8 @@ def test_tiny_training_improves_held_out_psnr(small_dataset, tmp_path):
     assert after["psnr"] > before["psnr"] + 1.0, (before["psnr"], after["psnr"])
     assert after["psnr_occupied"] > before["psnr_occupied"] + 1.0
     assert after["psnr_occupied"] < after["psnr"]  # empty channels are easy
+    refined = evaluate_molecules(run.model, held, refine_steps=10)
+    assert refined["psnr"] > after["psnr"]
     run.finish()
     path = run.save(tmp_path / "tiny.safetensors")
     model = load_autoencoder(path)
