@@ -30,6 +30,12 @@ class JobRunner:
     def __init__(self) -> None:
         self.worker: FunctionWorker | GeneratorWorker | None = None
         self._job = 0
+        self._finished = 0
+
+    @property
+    def idle(self) -> bool:
+        """Whether the latest job has finished (its callbacks have run)."""
+        return self._finished == self._job
 
     @property
     def running(self) -> bool:
@@ -63,12 +69,17 @@ class JobRunner:
 
             return call
 
-        worker = create_worker(func, *args, _progress=progress, **kwargs)
+        worker = create_worker(func, *args, _progress=progress, _ignore_errors=True, **kwargs)
         worker.returned.connect(latest(on_return))
         if isinstance(worker, GeneratorWorker):
             worker.yielded.connect(latest(on_yield))
         worker.errored.connect(latest(notify_error))
         worker.finished.connect(latest(lambda: on_finish and on_finish()))
+
+        def mark_finished() -> None:
+            self._finished = max(self._finished, job)
+
+        worker.finished.connect(mark_finished)
         self.worker = worker
         worker.start()
         return worker

@@ -1,0 +1,43 @@
+"""The Fields widget resamples a molecule in place."""
+
+from __future__ import annotations
+
+from napari_molfield._napari.widgets.fields import FieldsWidget
+
+from .conftest import assert_not_blank, save_shot
+
+PLUGIN = "napari-molfield"
+
+
+def test_resample_in_place(viewer, qtbot, data_dir):
+    layers = viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    carbon = next(ly for ly in layers if ly.name.endswith(" C"))
+    widget = FieldsWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Fields")
+    assert widget.molecule.value == carbon.metadata["molfield"]["group"]
+    assert widget.resolution.value == carbon.data.shape[0]
+
+    widget.channels.value = "C,O,electronegativity"
+    widget.resolution.value = 40
+    widget.hydrogens.value = False
+    widget.resample()
+    qtbot.waitUntil(lambda: widget.runner.idle, timeout=60_000)
+    qtbot.waitUntil(lambda: carbon.data.shape == (40, 40, 40), timeout=10_000)
+    names = {ly.name.split(" ", 1)[1] for ly in viewer.layers if ly._type_string == "image"}
+    assert names == {"C", "O", "electronegativity"}
+    assert carbon in viewer.layers  # same layer object, new data: updated in place
+    abs_h = abs(carbon.scale[0] - carbon.metadata["molfield"]["box"]["edge"] / 40)
+    assert abs_h < 1e-9
+    shot = viewer.screenshot(canvas_only=False)
+    assert_not_blank(shot)
+    save_shot(shot, "fields_widget.png")
+
+
+def test_resample_bad_channels_reports_and_keeps_layers(viewer, qtbot, data_dir):
+    viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    before = [ly.name for ly in viewer.layers]
+    widget = FieldsWidget(viewer)
+    widget.channels.value = "C,Xx"
+    widget.resample()
+    qtbot.waitUntil(lambda: widget.runner.idle, timeout=60_000)
+    assert [ly.name for ly in viewer.layers] == before
