@@ -122,16 +122,26 @@ def molecule_layers(
 
 
 def field_layers(
-    fields: list[Field], molecule: Molecule | None, params: FieldParams, group: str | None = None
+    fields: list[Field],
+    molecule: Molecule | None,
+    params: FieldParams,
+    group: str | None = None,
+    name: str | None = None,
+    role: str = "field",
 ) -> list[LayerData]:
-    """Layer data for already sampled fields (one per conformer) and their molecule."""
+    """Layer data for fields (one per conformer, on one grid) and their molecule.
+
+    ``role`` tags the image layers (``"field"`` for sampled, ``"decoded"``, ``"error"``
+    …) so widgets can tell them apart; the atoms layer is added when ``molecule`` is given.
+    """
     group = group or uuid.uuid4().hex
     f0 = fields[0]
     stacked = len(fields) > 1
     values = np.stack([f.values for f in fields], axis=1) if stacked else f0.values
     scale = (1.0, *[f0.spacing] * 3) if stacked else (f0.spacing,) * 3
     translate = (0.0, *f0.origin) if stacked else tuple(f0.origin)
-    name = molecule.name if molecule is not None else f0.meta.get("name", "field")
+    if name is None:
+        name = molecule.name if molecule is not None else f0.meta.get("name", "field")
     common = {
         "group": group,
         "params": params,
@@ -158,7 +168,7 @@ def field_layers(
                     "rendering": "attenuated_mip",
                     "attenuation": 0.3,
                     "contrast_limits": (0.0, DISPLAY_SATURATION * peak),
-                    "metadata": {"molfield": {**common, "role": "field", "channel": ch}},
+                    "metadata": {"molfield": {**common, "role": role, "channel": ch}},
                 },
                 "image",
             )

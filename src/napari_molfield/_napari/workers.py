@@ -39,8 +39,8 @@ class JobRunner:
 
     @property
     def running(self) -> bool:
-        """Whether a job is running now."""
-        return self.worker is not None and self.worker.is_running
+        """Whether the latest job was started and has not finished yet."""
+        return not self.idle
 
     def cancel(self) -> None:
         """Ask the running job to stop (generator jobs stop at their next yield)."""

@@ -48,7 +48,9 @@ def replace_group_layers(
     kept = []
     for data, kwargs, kind in new:
         layer = old.pop(kwargs["name"], None)
-        if layer is None or layer._type_string != kind or layer.data.ndim != data.ndim:
+        if layer is None or layer._type_string != kind or (
+            kind != "surface" and layer.data.ndim != data.ndim
+        ):
             if layer is not None:
                 viewer.layers.remove(layer)
             layer = viewer.add_layer(_make_layer(data, kwargs, kind))

@@ -1,0 +1,196 @@
+"""The Decode widget: a fitted model's field at any resolution, against the analytic truth."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import (
+    CheckBox,
+    ComboBox,
+    Container,
+    FloatSpinBox,
+    Label,
+    LineEdit,
+    PushButton,
+    SpinBox,
+)
+
+from ...errors import MolfieldError
+from ..layers import FieldParams, field_layers
+from ..session import MODELS
+from ..workers import JobRunner
+from .common import replace_group_layers
+
+if TYPE_CHECKING:
+    import napari
+
+#: Decodes above this many bytes of output are refused by the widget.
+MAX_DECODE_BYTES = 4 * 1024**3
+
+
+@dataclass
+class DecodeResult:
+    """What a decode job hands back to the Qt thread."""
+
+    decoded: Any
+    truth: Any | None
+    psnr: float | None
+    seconds: float
+    surface: tuple[np.ndarray, np.ndarray] | None
+
+
+def parse_sub_box(text: str, n: int) -> list[tuple[int, int]] | None:
+    """``"0:32, 8:40, 0:64"`` → voxel index ranges along x, y, z (empty → whole box)."""
+    text = text.strip()
+    if not text:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        ranges = [tuple(int(v) for v in p.split(":")) for p in parts]
+    except ValueError:
+        msg = f"Sub-box {text!r}: write three ranges like 0:32, 8:40, 0:64."
+        raise MolfieldError(msg) from None
+    if len(ranges) != 3 or any(len(r) != 2 or not 0 <= r[0] < r[1] <= n for r in ranges):
+        raise MolfieldError(f"Sub-box {text!r}: three ranges lo:hi with 0 ≤ lo < hi ≤ {n}.")
+    return [(int(a), int(b)) for a, b in ranges]
+
+
+def run_decode(model: Any, item: int, resolution: int, sub_box: Any, with_truth: bool,
+               iso_level: float | None) -> DecodeResult:
+    """Decode (and optionally sample the truth and an isosurface); runs in a worker."""
+    from ...decode import decode, truth_field
+    from ...fields.metrics import psnr
+
+    t0 = time.perf_counter()
+    decoded = decode(model, item, resolution, sub_box=sub_box)
+    seconds = time.perf_counter() - t0
+    truth = value = None
+    if with_truth:
+        truth = truth_field(model, item, resolution, sub_box=sub_box)
+        value = psnr(decoded.values, truth.values)
+    surface = None
+    if iso_level is not None:
+        from skimage.measure import marching_cubes
+
+        total = decoded.values.sum(axis=0)
+        if total.min() < iso_level < total.max():
+            verts, faces, _, _ = marching_cubes(total, iso_level)
+            surface = (verts * decoded.spacing + decoded.origin, faces)
+    return DecodeResult(decoded, truth, value, seconds, surface)
+
+
+class DecodeWidget(Container):
+    """Decode a model item at any resolution; PSNR, error layer and isosurface on demand."""
+
+    def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        self.viewer = viewer
+        self.model = ComboBox(label="model", choices=lambda _w=None: MODELS.names())
+        self.item = ComboBox(label="item", choices=self._item_choices)
+        self.resolution = SpinBox(label="resolution", value=64, min=4, max=1024, step=8)
+        self.memory = Label(value="")
+        self.sub_box = LineEdit(label="sub-box (voxels)", value="")
+        self.sub_box.tooltip = "Optional i0:i1, j0:j1, k0:k1 of the N³ grid; empty = whole box"
+        self.truth = CheckBox(label="PSNR vs analytic truth", value=True)
+        self.error = CheckBox(label="error layer |decoded − truth|", value=False)
+        self.iso = CheckBox(label="isosurface", value=False)
+        self.iso_level = FloatSpinBox(label="iso level", value=0.3, min=0.001, max=10.0,
+                                      step=0.05)
+        self.run = PushButton(text="Decode")
+        self.status = Label(value="")
+        super().__init__(widgets=[
+            self.model, self.item, self.resolution, self.memory, self.sub_box, self.truth,
+            self.error, self.iso, self.iso_level, self.run, self.status,
+        ])
+        self.runner = JobRunner()
+        self.last: DecodeResult | None = None
+        self.run.changed.connect(self.decode)
+        self.model.changed.connect(lambda _=None: self.item.reset_choices())
+        self.resolution.changed.connect(self._update_memory)
+        self.model.changed.connect(self._update_memory)
+        MODELS.changed.connect(self._models_changed)
+        self.native.destroyed.connect(lambda *_: MODELS.changed.disconnect(self._models_changed))
+        self._models_changed()
+
+    def _models_changed(self) -> None:
+        self.model.reset_choices()
+        if MODELS.names() and self.model.value is None:
+            self.model.value = MODELS.names()[-1]
+        self.item.reset_choices()
+        self._update_memory()
+
+    def _item_choices(self, _widget: Any = None) -> list[tuple[str, int]]:
+        if self.model.value is None or self.model.value not in MODELS:
+            return []
+        items = MODELS.get(self.model.value).items
+        return [(f"{i}: {it['name']}", i) for i, it in enumerate(items)]
+
+    def estimate_bytes(self) -> int:
+        """Bytes of the decoded grid (and as much again for truth and error)."""
+        if self.model.value is None or self.model.value not in MODELS:
+            return 0
+        c = len(MODELS.get(self.model.value).channels)
+        n = int(self.resolution.value)
+        return c * n**3 * 4 * (2 if self.truth.value else 1)
+
+    def _update_memory(self, _event: Any = None) -> None:
+        b = self.estimate_bytes()
+        warn = " — too large" if b > MAX_DECODE_BYTES else ""
+        self.memory.value = f"≈ {b / 1024**2:,.0f} MiB{warn}"
+
+    def decode(self) -> Any:
+        """Decode in a worker; a newer request replaces an older one still running."""
+        if self.model.value is None:
+            self.status.value = "No model yet: fit one or load a checkpoint (Models)."
+            return None
+        if self.estimate_bytes() > MAX_DECODE_BYTES:
+            self.status.value = (
+                f"{self.resolution.value}³ needs ≈ {self.estimate_bytes() / 1024**3:.1f} GiB: "
+                "lower the resolution or decode a sub-box."
+            )
+            return None
+        name, item, n = self.model.value, int(self.item.value or 0), int(self.resolution.value)
+        try:
+            sub = parse_sub_box(self.sub_box.value, n)
+        except MolfieldError as exc:
+            self.status.value = str(exc)
+            return None
+        model = MODELS.get(name)
+        self.status.value = f"Decoding {n}³ …"
+        need_truth = bool(self.truth.value or self.error.value)
+        level = float(self.iso_level.value) if self.iso.value else None
+        return self.runner.start(
+            run_decode, model, item, n, sub, need_truth, level,
+            on_return=lambda r: self._show(name, item, r),
+            progress={"desc": "Decoding"},
+        )
+
+    def _show(self, name: str, item: int, r: DecodeResult) -> None:
+        self.last = r
+        model = MODELS.get(name)
+        label = f"{model.items[item]['name']} decoded"
+        group = f"decode:{name}:{item}"
+        params = FieldParams(resolution=r.decoded.resolution[0], channels=",".join(model.channels))
+        layers = field_layers([r.decoded], None, params, group, name=label, role="decoded")
+        if self.error.value and r.truth is not None:
+            err = r.decoded.__class__(
+                np.abs(r.decoded.values - r.truth.values).max(axis=0, keepdims=True),
+                r.decoded.origin, r.decoded.spacing, ("error",), r.decoded.box,
+            )
+            layers += field_layers([err], None, params, group, name=label, role="error")
+            layers[-1][1]["colormap"] = "magma"
+            layers[-1][1]["blending"] = "translucent"
+        if r.surface is not None:
+            verts, faces = r.surface
+            layers.append((
+                (verts, faces),
+                {"name": f"{label} isosurface", "opacity": 0.6, "colormap": "cyan",
+                 "metadata": {"molfield": {"group": group, "role": "surface"}}},
+                "surface",
+            ))
+        replace_group_layers(self.viewer, group, layers,
+                             roles=("decoded", "error", "surface"))
+        psnr = f", PSNR {r.psnr:.2f} dB vs truth" if r.psnr is not None else ""
+        self.status.value = f"{r.decoded.resolution[0]}³ in {r.seconds:.2f} s{psnr}"

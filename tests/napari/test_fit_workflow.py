@@ -1,0 +1,156 @@
+"""Fit, cancel, decode at any resolution, save and load — driven as a user would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_molfield._napari.session import MODELS
+from napari_molfield._napari.widgets.decode import DecodeWidget
+from napari_molfield._napari.widgets.fit import FitWidget
+from napari_molfield._napari.widgets.models import ModelsWidget
+
+from .conftest import assert_not_blank, save_shot
+
+PLUGIN = "napari-molfield"
+
+
+def voxel_extent(layer) -> np.ndarray:
+    """World (Å) corners of the region an image layer's voxels cover (edges, not centres)."""
+    scale, translate = np.asarray(layer.scale), np.asarray(layer.translate)
+    shape = np.asarray(layer.data.shape)
+    return np.stack([translate - scale / 2, translate + (shape - 0.5) * scale])
+
+
+@pytest.fixture(autouse=True)
+def fresh_models():
+    for name in MODELS.names():
+        MODELS.remove(name)
+    yield
+    for name in MODELS.names():
+        MODELS.remove(name)
+
+
+@pytest.fixture
+def caffeine(viewer, data_dir):
+    layers = viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    return layers
+
+
+def _fit_widget(viewer, steps, time_budget=0.0):
+    w = FitWidget(viewer)
+    viewer.window.add_dock_widget(w, name="Fit")
+    w.channels.value = "C,N,O"
+    w.preset.value = "tiny"
+    w.resolution.value = 16
+    w.steps.value = steps
+    w.time_budget.value = time_budget
+    w.preview_every.value = 0.5
+    return w
+
+
+def test_fit_reaches_psnr_and_adds_layers(viewer, qtbot, caffeine):
+    w = _fit_widget(viewer, steps=400)
+    w.start()
+    assert w.start() is None and "running" in w.status.value  # a second fit is refused
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
+    assert w.model_name in MODELS
+    model = MODELS.get(w.model_name)
+    assert model.history[-1]["psnr"] > 25.0
+    preview = [ly for ly in viewer.layers if ly.metadata.get("molfield", {}).get("role") == "preview"]
+    assert {ly.metadata["molfield"]["channel"] for ly in preview} == {"C", "N", "O"}
+    assert len(w.plot.losses) > 10
+    shot = viewer.screenshot(canvas_only=False)
+    assert_not_blank(shot)
+    save_shot(shot, "fit_widget.png")
+
+
+def test_cancel_mid_fit_leaves_a_model_that_decodes(viewer, qtbot, caffeine):
+    from napari_molfield.decode import decode
+
+    w = _fit_widget(viewer, steps=100_000)
+    w.start()
+    qtbot.waitUntil(lambda: len(w.plot.steps) >= 20 or w.model is not None and
+                    w.model.history and len(w.plot.steps) > 0, timeout=60_000)
+    w.toggle_pause()
+    assert w.pause_button.text == "Resume"
+    w.toggle_pause()
+    w.cancel()
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=60_000)
+    model = MODELS.get(w.model_name)
+    field = decode(model, 0, 12)
+    assert np.isfinite(field.values).all() and field.values.shape == (3, 12, 12, 12)
+
+
+def test_decode_at_twice_the_resolution_lines_up(viewer, qtbot, caffeine, tmp_path):
+    fw = _fit_widget(viewer, steps=150)
+    fw.start()
+    qtbot.waitUntil(lambda: fw.runner.idle, timeout=120_000)
+    sampled = next(ly for ly in caffeine if ly.name.endswith(" C"))
+    n = sampled.data.shape[0]
+
+    dw = DecodeWidget(viewer)
+    viewer.window.add_dock_widget(dw, name="Decode")
+    assert dw.model.value == fw.model_name
+    dw.resolution.value = 2 * n
+    dw.error.value = True
+    dw.iso.value = True
+    dw.iso_level.value = 0.2
+    dw.decode()
+    qtbot.waitUntil(lambda: dw.runner.idle, timeout=120_000)
+    assert "PSNR" in dw.status.value, dw.status.value
+    decoded = next(
+        ly for ly in viewer.layers
+        if ly.metadata.get("molfield", {}).get("role") == "decoded"
+        and ly.metadata["molfield"]["channel"] == "C"
+    )
+    assert decoded.data.shape == (2 * n,) * 3
+    np.testing.assert_allclose(voxel_extent(decoded), voxel_extent(sampled), atol=1e-6)
+    roles = {ly.metadata.get("molfield", {}).get("role") for ly in viewer.layers}
+    assert {"error", "surface"} <= roles
+    # a second decode updates the same layers in place
+    dw.resolution.value = n
+    dw.decode()
+    qtbot.waitUntil(lambda: dw.runner.idle, timeout=120_000)
+    assert decoded in viewer.layers and decoded.data.shape == (n,) * 3
+    np.testing.assert_allclose(voxel_extent(decoded), voxel_extent(sampled), atol=1e-6)
+    save_shot(viewer.screenshot(canvas_only=False), "decode_widget.png")
+
+    # save and load through the Models widget: bit-identical decode
+    mw = ModelsWidget(viewer)
+    viewer.window.add_dock_widget(mw, name="Models")
+    path = mw.save(fw.model_name, tmp_path / "caffeine.safetensors")
+    assert path is not None and path.exists()
+    loaded = mw.load(path)
+    from napari_molfield.decode import decode
+
+    a = decode(MODELS.get(fw.model_name), 0, 10).values
+    b = decode(MODELS.get(loaded), 0, 10).values
+    np.testing.assert_array_equal(a, b)
+    assert len(mw.list.choices) == 2
+    save_shot(viewer.screenshot(canvas_only=False), "models_widget.png")
+
+
+def test_bad_checkpoint_shows_error_and_viewer_survives(viewer, tmp_path, data_dir):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"this is not a checkpoint" * 10)
+    mw = ModelsWidget(viewer)
+    assert mw.load(bad) is None
+    assert "bad.safetensors" in mw.status.value
+    assert len(MODELS) == 0
+    with pytest.raises(Exception, match=r"bad\.safetensors"):
+        viewer.open(bad, plugin=PLUGIN)
+    viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    assert len(viewer.layers) > 0
+
+
+def test_dropping_a_checkpoint_loads_it(viewer, tmp_path):
+    from napari_molfield.chem.smiles import from_smiles
+    from napari_molfield.fit import fit_model
+
+    model = fit_model(from_smiles("CCO", seed=0), channels="C,O", preset="tiny", steps=20,
+                      resolution=12)
+    path = model.save(tmp_path / "ethanol.safetensors")
+    layers = viewer.open(path, plugin=PLUGIN)
+    assert {ly.metadata["molfield"]["channel"] for ly in layers} == {"C", "O"}
+    assert "ethanol" in MODELS.names()
