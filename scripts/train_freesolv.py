@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--lr-encoder", type=float, default=5e-4)
     p.add_argument("--rotate", action="store_true")
+    p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--modulation", default="mehta")
     p.add_argument("--device", default="cpu")
     p.add_argument("--output", type=Path, default=MODEL)
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         model_overrides={"modulation": args.modulation}, steps=args.steps,
         time_budget=args.time_budget, seed=args.seed, device=args.device,
         batch_items=args.batch_items, batch_points=args.batch_points, lr=args.lr,
-        lr_encoder=args.lr_encoder, rotate=args.rotate, eval_every=250, eval_items=32,
+        lr_encoder=args.lr_encoder, rotate=args.rotate, eval_every=args.eval_every, eval_items=32,
     )
     setup = time.perf_counter() - t0
     print(run.dataset.report(limit=5), file=sys.stderr)
@@ -186,6 +187,25 @@ def write_report(path: Path, run, ev: dict, cmd: str, setup: float, train_time: 
             f"{h.get('train_psnr', float('nan')):.2f} | {h.get('val_psnr', float('nan')):.2f} "
             f"| {h.get('val_psnr_occupied', float('nan')):.2f} |"
         )
+    lines += [
+        "",
+        "## Reproduce, resume, scale out",
+        "",
+        "```bash",
+        f".venv/bin/{cmd}",
+        "molfield train sample_data/freesolv_database.txt -o my.safetensors --time 900",
+        "molfield train sample_data/freesolv_database.txt -o my.safetensors --resume my.safetensors"
+        " --steps 6000",
+        "torchrun --nproc-per-node 4 -m napari_molfield.cli train "
+        "sample_data/freesolv_database.txt -o my.safetensors --device cuda --batch-items 64",
+        "molfield encode default \"CC(C)Cc1ccc(cc1)C(C)C(=O)O\" -o latents.npz",
+        "```",
+        "",
+        "Under `torchrun` each rank takes an equal share of every global batch, "
+        "DistributedDataParallel averages the gradients (NCCL on GPUs, gloo on CPU) and only "
+        "rank 0 evaluates and writes; `tests/ae/test_ddp.py` checks that 2 gloo ranks end with "
+        "identical weights and the losses of a single-process run.",
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
 

@@ -293,10 +293,9 @@ def _run(
         atoms=AtomPack.from_tables(tables),
         fit_config=fcfg.to_dict(),
     )
-    opt = torch.optim.Adam(
+    opt = _adam(
         [{"params": list(net.parameters()), "lr": fcfg.lr},
-         {"params": [latents], "lr": fcfg.lr_latent}],
-        fused=True,
+         {"params": [latents], "lr": fcfg.lr_latent}]
     )
     base_lrs = [g["lr"] for g in opt.param_groups]
     eval_ids = list(range(min(n_items, fcfg.eval_items)))
@@ -380,6 +379,14 @@ def _run(
             {"step": step, "loss": None, "psnr": last_psnr, "elapsed": time.perf_counter() - t0}
         )
     return model
+
+
+def _adam(groups: list[dict[str, Any]]) -> torch.optim.Adam:
+    """Fused Adam where this torch has it (CPU since torch 2.4), else the default one."""
+    try:
+        return torch.optim.Adam(groups, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(groups)
 
 
 def _minibatch(

@@ -161,8 +161,8 @@ PRESETS: dict[str, Preset] = {
     ),
     # a 2-core laptop: 1IEP at 32³ in about a minute
     "cpu": Preset(
-        ModelConfig(latent_dim=32, width=128, depth=4, w0_first=30.0, w0_hidden=30.0),
-        FitConfig(steps=3000, lr=3e-4, lr_latent=1e-3, batch_points=8192),
+        ModelConfig(latent_dim=32, width=128, depth=4, w0_first=60.0, w0_hidden=30.0),
+        FitConfig(steps=3000, lr=1e-3, lr_latent=1e-3, batch_points=4096),
     ),
     # a GPU: wider and deeper, bigger batches
     "gpu": Preset(

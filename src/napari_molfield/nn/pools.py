@@ -53,8 +53,9 @@ def build_pools(
 ) -> PointPools:
     """Sample the pools of every item and evaluate Eq. 1 there exactly (`sample_points`).
 
-    Near-atom points are atom centres (drawn uniformly among the used entries) plus
-    Gaussian jitter of σ = ``near_sigma`` × radius, clipped to the box.
+    Near-atom points are atom centres plus Gaussian jitter of σ = ``near_sigma`` × radius,
+    clipped to the box; centres are drawn so every channel gets the same share (a
+    67-atom ligand channel is learnt as fast as a 4000-atom protein one).
     """
     from ..fields.sample import sample_points, sample_table
 
@@ -67,7 +68,10 @@ def build_pools(
         uni = rng.uniform(-1.0, 1.0, size=(n_uniform, 3))
         used = table.used()
         if n_near and len(used.radius):
-            pick = rng.integers(0, len(used.radius), size=n_near)
+            # every channel gets the same share of points, however few atoms feed it
+            counts = np.bincount(used.channel, minlength=used.n_channels).astype(float)
+            prob = 1.0 / counts[used.channel]
+            pick = rng.choice(len(used.radius), size=n_near, p=prob / prob.sum())
             jitter = rng.normal(size=(n_near, 3)) * (near_sigma * used.radius[pick, None])
             near = np.clip(box.to_unit(used.xyz[pick] + jitter), -1.0, 1.0)
         else:

@@ -180,8 +180,7 @@ class DecodeWidget(Container):
                 r.decoded.origin, r.decoded.spacing, ("error",), r.decoded.box,
             )
             layers += field_layers([err], None, params, group, name=label, role="error")
-            layers[-1][1]["colormap"] = "magma"
-            layers[-1][1]["blending"] = "translucent"
+            layers[-1][1]["colormap"] = "inferno"  # black = no error: invisible when additive
         if r.surface is not None:
             verts, faces = r.surface
             layers.append((
