@@ -133,7 +133,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def _progress_bar(total: int | None, desc: str):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True, file=sys.stderr)
+    return tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True, file=sys.stderr,
+                mininterval=0.5)
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -170,13 +171,26 @@ def cmd_fit(args: argparse.Namespace) -> int:
             bar.refresh()
     finally:
         bar.close()
-    model = run.model
+    assert last is not None
+    model = last.model
     save_model(model, args.output)
-    from .decode import evaluate_psnr
-
-    value = evaluate_psnr(model, resolution=args.resolution)
-    print(f"PSNR {value:.2f} dB at {args.resolution}³ (mean over items) → {args.output}")
+    values = [item_psnr(model, i, args.resolution) for i in range(model.n_items)]
+    print(
+        f"PSNR {sum(values) / len(values):.2f} dB at {args.resolution}³ "
+        f"(mean over {len(values)} item(s), {last.step} steps, {last.elapsed:.0f} s) "
+        f"→ {args.output}"
+    )
     return 0
+
+
+def item_psnr(model, item: int, resolution: int) -> float:
+    """PSNR (MAX = 1, normalised) of one item's decode against Eq. 1 at ``resolution``."""
+    from .decode import decode, truth_field
+    from .fields.metrics import psnr
+
+    return psnr(
+        decode(model, item, resolution).values, truth_field(model, item, resolution).values
+    )
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
@@ -194,7 +208,9 @@ def cmd_decode(args: argparse.Namespace) -> int:
     print(f"decoded item {args.item} at {args.resolution}³ in {dt:.2f} s → {args.output}")
     if args.truth:
         mols = load_input(args.truth, None)
-        truth = truth_field(model, item=args.item, resolution=args.resolution, molecule=mols[0])
+        item = model.items[model.item_index(args.item)]
+        mol = mols[item.get("molecule", 0)] if len(mols) > 1 else mols[0]
+        truth = truth_field(model, item=args.item, resolution=args.resolution, molecule=mol)
         print(f"PSNR {psnr(field.values, truth.values):.2f} dB")
     return 0
 

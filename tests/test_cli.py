@@ -1,0 +1,74 @@
+"""The ``molfield`` command line: outputs, PSNR lines and one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from napari_molfield.cli import main
+
+DATA = Path(__file__).parent / "data"
+SDF = DATA / "freesolv_mobley_7378987.sdf"
+
+
+def test_sample_npz_holds_field_and_exact_atom_inputs(tmp_path, capsys):
+    out = tmp_path / "caffeine.npz"
+    assert main(["sample", str(SDF), "-n", "24", "--channels", "H,C,N,O", "-o", str(out)]) == 0
+    assert "24³" in capsys.readouterr().out
+    z = np.load(out)
+    assert z["values"].shape == (4, 24, 24, 24)
+    assert list(z["channels"]) == ["H", "C", "N", "O"]
+    assert z["atom_xyz"].shape == (24, 3) and z["atom_channel"].shape == (24,)
+    assert set(z["atom_channel"].tolist()) == {0, 1, 2, 3}
+    assert float(z["beta"]) > 0 and float(z["spacing"]) > 0
+
+
+def test_sample_mrc_from_smiles(tmp_path):
+    import gemmi
+
+    out = tmp_path / "ethanol.mrc"
+    assert main(["sample", "CCO", "--channels", "all", "-n", "16", "-o", str(out)]) == 0
+    m = gemmi.read_ccp4_map(str(out))
+    assert (m.grid.nu, m.grid.nv, m.grid.nw) == (16, 16, 16)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sample", "missing.pdb", "-o", "x.npz"], "missing.pdb"),
+        (["sample", "C1CC", "-o", "x.npz"], "SMILES"),
+        (["sample", str(SDF), "--channels", "Qq", "-o", "x.npz"], "Qq"),
+        (["sample", str(SDF), "-n", "100000", "-o", "x.npz"], "resolution"),
+        (["decode", "nothing.safetensors", "-o", "x.npz"], "nothing.safetensors"),
+    ],
+)
+def test_user_errors_are_one_line_exit_2_no_output(tmp_path, args, message):
+    args = [a.replace("x.npz", str(tmp_path / "x.npz")) for a in args]
+    proc = subprocess.run(
+        [sys.executable, "-m", "napari_molfield.cli", *args],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("molfield: error:"), proc.stderr
+    assert message.lower() in lines[0].lower()
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_fit_then_decode_prints_psnr(tmp_path, capsys):
+    model = tmp_path / "ethanol.safetensors"
+    rc = main(["fit", "CCO", "--channels", "C,O", "--preset", "tiny", "--steps", "60",
+               "-n", "12", "-o", str(model)])
+    assert rc == 0 and model.exists()
+    assert "PSNR" in capsys.readouterr().out
+    out = tmp_path / "ethanol-24.npz"
+    assert main(["decode", str(model), "-n", "24", "--truth", "CCO", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    value = float(text.split("PSNR")[1].split("dB")[0])
+    assert value > 20
+    assert np.load(out)["values"].shape == (2, 24, 24, 24)
