@@ -15,6 +15,9 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     """Register the extra sub-commands on the ``molfield`` parser."""
     add_train_command(sub)
     add_encode_command(sub)
+    from .cli_interpolate import add_interpolate
+
+    add_interpolate(sub)
 
 
 def add_train_command(sub: argparse._SubParsersAction) -> None:

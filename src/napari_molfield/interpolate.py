@@ -1,0 +1,493 @@
+"""Latent interpolation: slide between conformers or molecules and decode each frame fast.
+
+A path goes through ``K ≥ 2`` key latents (e.g. the models of an NMR ensemble in order)
+and is parametrised by ``t ∈ [0, 1]``: key ``k`` sits at ``t = k / (K - 1)`` and each
+segment is interpolated linearly (``"linear"``) or spherically (``"slerp"``)::
+
+    interp = Interpolator.from_model(model, items=[0, 3, 7], resolution=48, mode="slerp")
+    field = interp.field(0.25)          # Field [C, N, N, N], normalised values
+    for f in interp.frames(30):         # 30 frames, t = 0 … 1
+        ...
+
+Spherical interpolation turns the *direction* along the great circle and interpolates
+the *norm* linearly, so endpoints of equal norm keep that norm at every ``t``.
+
+The Å box is interpolated as well (centre and edge, linearly): every frame samples the
+same ``N³`` grid of the network's ``[-1, 1]³`` frame, so the endpoints reproduce `decode`
+of the key items exactly, and conformers of one molecule (one shared box) never move.
+
+What is reused across frames (`Interpolator` builds it once):
+
+* the unit-frame grid coordinates of the voxels (never rebuilt, never re-uploaded);
+* the first sine layer: with ``"mehta"`` modulation it does not depend on the latent, so
+  its activations are cached (with ``"shift"`` its latent-free pre-activation is cached;
+  shift modulations are affine in the latent, so for ``"linear"`` they are exactly the
+  interpolation of the endpoint modulations — per frame they cost one tiny matmul);
+* the support: voxels farther than a cut-off from every atom of every key item hold
+  (analytically) less than ``rel_tol`` of a peak, and are not evaluated (set to 0);
+* per-chunk layer buffers (no allocation per frame besides the output).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from .errors import MolfieldError
+from .fields.box import Box
+from .fields.field import Field
+
+if TYPE_CHECKING:
+    from .fields.channels import AtomTable
+    from .nn.model import FittedModel
+    from .nn.siren import ModulatedSiren
+    from .train import AEModel
+
+MODES = ("linear", "slerp")
+_ALIASES = {"linear": "linear", "lerp": "linear", "slerp": "slerp", "spherical": "slerp"}
+#: Points per network call while decoding a frame (large: fewer thread-pool barriers).
+FRAME_CHUNK = 65536
+#: The first-layer cache is skipped above this many bytes.
+MAX_CACHE_BYTES = 512 * 2**20
+#: Atoms contribute less than this fraction of their peak outside the support.
+SUPPORT_TOL = 1e-4
+
+
+def check_mode(mode: str) -> str:
+    """``"linear"`` or ``"slerp"`` (``"lerp"`` and ``"spherical"`` are accepted aliases)."""
+    try:
+        return _ALIASES[str(mode).lower()]
+    except KeyError:
+        raise MolfieldError(
+            f"Unknown interpolation mode {mode!r}: use linear or slerp."
+        ) from None
+
+
+def lerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """``(1 - t) a + t b``."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return (1.0 - t) * a + t * b
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: float, eps: float = 1e-7) -> np.ndarray:
+    """Spherical interpolation of direction, linear interpolation of norm.
+
+    ``|slerp(a, b, t)| = (1 - t)|a| + t|b|``, so the norm is kept when ``|a| = |b|``;
+    the direction moves at constant angular speed along the great circle from ``a`` to
+    ``b``. Falls back to `lerp` when either vector is ~0 or they are (anti-)parallel,
+    where the great circle is not defined or not needed.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if na < eps or nb < eps:
+        return lerp(a, b, t)
+    ua, ub = a / na, b / nb
+    omega = math.acos(float(np.clip(ua @ ub, -1.0, 1.0)))
+    so = math.sin(omega)
+    if so < 1e-6:
+        return lerp(a, b, t)
+    direction = (math.sin((1.0 - t) * omega) * ua + math.sin(t * omega) * ub) / so
+    return ((1.0 - t) * na + t * nb) * direction
+
+
+def path_position(n_keys: int, t: float) -> tuple[int, float]:
+    """``(segment, local t)`` of ``t ∈ [0, 1]`` on a path through ``n_keys`` keys."""
+    t = min(max(float(t), 0.0), 1.0)
+    s = t * (n_keys - 1)
+    seg = min(math.floor(s), n_keys - 2)
+    return seg, s - seg
+
+
+def path_latent(latents: np.ndarray, t: float, mode: str = "linear") -> np.ndarray:
+    """The latent at ``t`` on the path through ``latents`` ``[K, L]`` (float64 ``[L]``)."""
+    z = np.asarray(latents, dtype=np.float64)
+    if z.ndim != 2 or z.shape[0] < 2:
+        raise MolfieldError("A path needs at least two latents ([K, L], K ≥ 2).")
+    seg, u = path_position(z.shape[0], t)
+    fn = slerp if check_mode(mode) == "slerp" else lerp
+    return fn(z[seg], z[seg + 1], u)
+
+
+def atom_support(
+    boxes: Sequence[Box], tables: Sequence[AtomTable], n: int, beta: float,
+    rel_tol: float = SUPPORT_TOL,
+) -> np.ndarray:
+    """Voxels of the ``n³`` grid where any atom of any table reaches ``rel_tol`` of its peak.
+
+    Item ``k``'s atoms are placed on the grid of ``boxes[k]``; all boxes share one grid in
+    the network frame, so the union is taken voxel by voxel. Each atom reaches
+    ``r · sqrt(ln(1 / rel_tol) / β)`` plus half a voxel diagonal.
+    """
+    mask = np.zeros((n, n, n), dtype=bool)
+    reach_factor = math.sqrt(math.log(1.0 / rel_tol) / beta)
+    for box, tab in zip(boxes, tables, strict=True):
+        o, h = box.origin(n), box.spacing(n)
+        keep = tab.weight != 0
+        xyz, reach = tab.xyz[keep], tab.radius[keep] * reach_factor + h * math.sqrt(3) / 2
+        for p, r in zip(xyz, reach, strict=True):
+            lo = np.maximum(np.ceil((p - r - o) / h).astype(int), 0)
+            hi = np.minimum(np.floor((p + r - o) / h).astype(int) + 1, n)
+            if (hi <= lo).any():
+                continue
+            ax = [o[d] + h * np.arange(lo[d], hi[d]) - p[d] for d in range(3)]
+            d2 = ax[0][:, None, None] ** 2 + ax[1][None, :, None] ** 2 + ax[2][None, None] ** 2
+            mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]] |= d2 <= r * r
+    return mask
+
+
+class Interpolator:
+    """Decode frames along a latent path on one fixed ``N³`` grid, reusing work.
+
+    Parameters
+    ----------
+    network
+        The modulated SIREN (a `FittedModel`'s ``network`` or an auto-encoder's ``siren``).
+    latents
+        ``[K, L]`` key latents, ``K ≥ 2``, in path order.
+    boxes
+        The Å box of each key (one `Box` for all); interpolated linearly along the path.
+    channels
+        Channel names.
+    resolution
+        ``N`` voxels per edge.
+    mode
+        ``"linear"`` or ``"slerp"``.
+    names, scales
+        Optional per-key names and ``[C]`` normalisation scales (for ``Field.meta``).
+    support
+        Boolean ``[N, N, N]`` mask of the voxels to evaluate (others are 0), or ``None``
+        for every voxel.
+    chunk_points
+        Points per network call.
+    meta
+        Extra ``Field.meta`` entries (``beta`` …).
+    """
+
+    def __init__(
+        self,
+        network: ModulatedSiren,
+        latents: np.ndarray | torch.Tensor,
+        boxes: Box | Sequence[Box],
+        channels: Sequence[str],
+        resolution: int,
+        *,
+        mode: str = "linear",
+        names: Sequence[str] | None = None,
+        scales: np.ndarray | None = None,
+        support: np.ndarray | None = None,
+        chunk_points: int = FRAME_CHUNK,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        z = latents.detach().cpu().numpy() if torch.is_tensor(latents) else latents
+        self.keys = np.asarray(z, dtype=np.float64)
+        k = self.keys.shape[0] if self.keys.ndim == 2 else 0
+        if k < 2:
+            raise MolfieldError("Interpolation needs at least two items or latents.")
+        if self.keys.shape[1] != network.config.latent_dim:
+            raise MolfieldError(
+                f"Latents have {self.keys.shape[1]} values; the network needs "
+                f"{network.config.latent_dim}."
+            )
+        if isinstance(resolution, bool) or int(resolution) < 1:
+            raise MolfieldError(f"The resolution must be an integer ≥ 1, got {resolution!r}.")
+        self.network = network
+        self.boxes = [boxes] * k if isinstance(boxes, Box) else list(boxes)
+        if len(self.boxes) != k:
+            raise MolfieldError(f"{len(self.boxes)} boxes for {k} latents.")
+        self.channels = tuple(channels)
+        self.n = int(resolution)
+        self.mode = check_mode(mode)
+        self.names = list(names) if names is not None else [f"latent {i}" for i in range(k)]
+        self.scales = None if scales is None else np.asarray(scales, dtype=np.float64)
+        self.meta = dict(meta or {})
+        self.chunk = max(1, int(chunk_points))
+        self.device = next(network.parameters()).device
+        n = self.n
+        if support is not None:
+            support = np.asarray(support, dtype=bool)
+            if support.shape != (n, n, n):
+                raise MolfieldError(f"The support mask must be {n}³, got {support.shape}.")
+            self.index: np.ndarray | None = np.flatnonzero(support)
+        else:
+            self.index = None
+        # unit-frame voxel centres, built once (identical for every key box)
+        ax = (np.arange(n, dtype=np.float64) + 0.5) * (2.0 / n) - 1.0
+        grid = np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), -1).reshape(-1, 3)
+        if self.index is not None:
+            grid = grid[self.index]
+        self.coords = torch.from_numpy(grid.astype(np.float32)).to(self.device)
+        self._build_cache()
+
+    # ------------------------------------------------------------------ constructors
+
+    @classmethod
+    def from_model(
+        cls,
+        model: FittedModel,
+        items: Sequence[int | str],
+        resolution: int,
+        *,
+        mode: str = "linear",
+        support: str | np.ndarray | None = "atoms",
+        chunk_points: int = FRAME_CHUNK,
+    ) -> Interpolator:
+        """A path through the latents of ``items`` of an auto-decoder.
+
+        ``support="atoms"`` evaluates only voxels near the stored atoms of the key items
+        (every voxel when the model stores no atoms); ``"all"``/``None``: every voxel.
+        """
+        ids = [model.item_index(i) for i in items]
+        if len(ids) < 2:
+            raise MolfieldError("Pick at least two items to interpolate between.")
+        boxes = [model.box(i) for i in ids]
+        mask = support if isinstance(support, np.ndarray) else None
+        if isinstance(support, str) and support not in ("atoms", "all"):
+            raise MolfieldError(f"Unknown support {support!r}: use atoms or all.")
+        if support == "atoms" and model.atoms is not None:
+            mask = atom_support(boxes, [model.table(i) for i in ids], int(resolution),
+                                model.beta)
+        return cls(
+            model.network, model.latents[ids].detach(), boxes, model.channels, resolution,
+            mode=mode, names=[model.items[i]["name"] for i in ids],
+            scales=np.stack([model.scale(i) for i in ids]), support=mask,
+            chunk_points=chunk_points,
+            meta={"beta": model.beta, "items": ids, "normalised": True},
+        )
+
+    @classmethod
+    def from_autoencoder(
+        cls,
+        model: AEModel,
+        latents: np.ndarray | torch.Tensor,
+        resolution: int,
+        *,
+        mode: str = "linear",
+        centre: Sequence[float] = (0.0, 0.0, 0.0),
+        names: Sequence[str] | None = None,
+        chunk_points: int = FRAME_CHUNK,
+    ) -> Interpolator:
+        """A path through raw auto-encoder latents ``[K, L]`` (e.g. `encode_molecules`).
+
+        Frames match `encode.decode_latent` on the shared box centred at ``centre``.
+        """
+        box = Box(tuple(float(c) for c in centre), model.box_edge)
+        return cls(model.net.siren, latents, box, model.channels, resolution, mode=mode,
+                   names=names, chunk_points=chunk_points,
+                   meta={"beta": model.beta, "normalised": True, "source": "autoencoder"})
+
+    # --------------------------------------------------------------------- the path
+
+    @property
+    def n_keys(self) -> int:
+        """Number of key latents ``K``."""
+        return self.keys.shape[0]
+
+    @property
+    def key_times(self) -> np.ndarray:
+        """``t`` of each key: ``k / (K - 1)``."""
+        return np.linspace(0.0, 1.0, self.n_keys)
+
+    @property
+    def support_fraction(self) -> float:
+        """Fraction of the voxels the network evaluates."""
+        return 1.0 if self.index is None else len(self.index) / self.n**3
+
+    def latent(self, t: float) -> np.ndarray:
+        """The latent ``[L]`` at ``t``."""
+        return path_latent(self.keys, t, self.mode)
+
+    def box(self, t: float) -> Box:
+        """The Å box at ``t`` (centre and edge interpolated linearly)."""
+        seg, u = path_position(self.n_keys, t)
+        a, b = self.boxes[seg], self.boxes[seg + 1]
+        if a == b:
+            return a
+        return Box(tuple(lerp(a.centre, b.centre, u)), float(lerp(a.edge, b.edge, u)))
+
+    def scale(self, t: float) -> np.ndarray | None:
+        """The ``[C]`` normalisation scale at ``t`` (linear), if the keys have one."""
+        if self.scales is None:
+            return None
+        seg, u = path_position(self.n_keys, t)
+        return lerp(self.scales[seg], self.scales[seg + 1], u)
+
+    # ------------------------------------------------------------------- decoding
+
+    def values(self, t: float, out: np.ndarray | None = None) -> np.ndarray:
+        """Normalised values ``[C, N, N, N]`` (float32) at ``t``, written into ``out`` if given."""
+        return self.values_of(self.latent(t), out)
+
+    def values_of(self, latent: np.ndarray | torch.Tensor, out: np.ndarray | None = None
+                  ) -> np.ndarray:
+        """Decode any latent ``[L]`` on this grid (the network frame of the path)."""
+        c, n = len(self.channels), self.n
+        if out is None:
+            out = np.zeros((c, n, n, n), np.float32)
+        elif out.shape != (c, n, n, n) or out.dtype != np.float32:
+            raise MolfieldError(f"out must be float32 {(c, n, n, n)}.")
+        elif self.index is not None:
+            out.fill(0.0)
+        z = torch.as_tensor(np.asarray(latent, dtype=np.float32)).reshape(1, -1)
+        compact = self._compact
+        with torch.inference_mode():
+            weights = self._weights(z.to(self.device))
+            for a in range(0, self.coords.shape[0], self.chunk):
+                b = min(a + self.chunk, self.coords.shape[0])
+                compact[a:b] = self._forward(a, b, weights)
+        flat = out.reshape(c, -1)
+        vals = compact.cpu().numpy() if compact.device.type != "cpu" else compact.numpy()
+        if self.index is None:
+            flat[:] = vals.T
+        else:
+            flat[:, self.index] = vals.T
+        return out
+
+    def field(self, t: float) -> Field:
+        """The `Field` at ``t`` (placed in the interpolated box)."""
+        return self._field(t, self.values(t))
+
+    def frames(self, n_frames: int) -> Iterator[Field]:
+        """``n_frames`` fields at evenly spaced ``t`` from 0 to 1."""
+        for t in frame_times(n_frames):
+            yield self.field(float(t))
+
+    def _field(self, t: float, values: np.ndarray) -> Field:
+        box = self.box(t)
+        seg, u = path_position(self.n_keys, t)
+        meta = {
+            **self.meta,
+            "kind": "interpolated",
+            "t": float(t),
+            "mode": self.mode,
+            "name": f"{self.names[seg]} → {self.names[seg + 1]} ({u:.2f})",
+            "resolution": self.n,
+        }
+        s = self.scale(t)
+        if s is not None:
+            meta["scale"] = [float(v) for v in s]
+        return Field(values, box.origin(self.n), box.spacing(self.n), self.channels, box=box,
+                     meta=meta)
+
+    # ---------------------------------------------------------------- network core
+
+    def _build_cache(self) -> None:
+        net, cfg = self.network, self.network.config
+        p = self.coords.shape[0]
+        self._mehta = cfg.modulation == "mehta"
+        dev, w = self.device, cfg.width
+        self._compact = torch.empty((p, cfg.out_channels), dtype=torch.float32, device=dev)
+        self._bufs = [torch.empty((min(self.chunk, max(p, 1)), w), device=dev)
+                      for _ in range(2)]
+        self._first: torch.Tensor | None = None
+        if p * w * 4 <= MAX_CACHE_BYTES:
+            first = net.layers[0]
+            with torch.inference_mode():
+                pre = torch.addmm(cfg.w0_first * first.bias, self.coords,
+                                  (cfg.w0_first * first.weight).T)
+                self._first = pre.sin_() if self._mehta else pre
+
+    def _weights(self, z: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per-layer ``(bias, weightᵀ)`` with the frame's modulations folded in."""
+        net, cfg = self.network, self.network.config
+        mods = net.modulations(z)[0]  # [depth, width]
+        out = []
+        for i, lin in enumerate(net.layers):
+            w0 = cfg.w0_first if i == 0 else cfg.w0_hidden
+            weight = w0 * lin.weight
+            bias = w0 * lin.bias
+            if self._mehta and i > 0:
+                weight = weight * mods[i - 1][None, :]
+            if not self._mehta:
+                bias = bias + w0 * mods[i]
+            out.append((bias, weight.T.contiguous()))
+        weight = net.out.weight * mods[-1][None, :] if self._mehta else net.out.weight
+        out.append((net.out.bias, weight.T.contiguous()))
+        return out
+
+    def _forward(self, a: int, b: int, weights: list[tuple[torch.Tensor, torch.Tensor]]
+                 ) -> torch.Tensor:
+        cfg = self.network.config
+        p = b - a
+        bufs = [buf[:p] for buf in self._bufs]
+        if self._first is not None and self._mehta:
+            h = self._first[a:b]
+        elif self._first is not None:  # shift: cached pre-activation + the frame's shift
+            h = torch.add(self._first[a:b], weights[0][0] - self._first_bias, out=bufs[0])
+            h.sin_()
+        else:
+            bias, wt = weights[0]
+            h = torch.addmm(bias, self.coords[a:b], wt, out=bufs[0]).sin_()
+        k = 1
+        for bias, wt in weights[1:-1]:
+            h = torch.addmm(bias, h, wt, out=bufs[k % 2]).sin_()
+            k += 1
+        bias, wt = weights[-1]
+        y = torch.addmm(bias, h, wt)
+        if cfg.output_activation == "relu":
+            y = torch.relu(y)
+        elif cfg.output_activation == "softplus":
+            y = torch.nn.functional.softplus(y)
+        return y
+
+    @property
+    def _first_bias(self) -> torch.Tensor:
+        cfg = self.network.config
+        return cfg.w0_first * self.network.layers[0].bias
+
+
+def frame_times(n_frames: int) -> np.ndarray:
+    """``n_frames`` evenly spaced ``t`` from 0 to 1 (just ``[0]`` for one frame)."""
+    if isinstance(n_frames, bool) or int(n_frames) < 1:
+        raise MolfieldError(f"The number of frames must be ≥ 1, got {n_frames!r}.")
+    return np.linspace(0.0, 1.0, int(n_frames)) if n_frames > 1 else np.zeros(1)
+
+
+def interpolate_model(
+    model: FittedModel,
+    items: Sequence[int | str],
+    n_frames: int,
+    resolution: int,
+    *,
+    mode: str = "linear",
+    support: str | np.ndarray | None = "atoms",
+) -> dict[str, Any]:
+    """All frames of a path through ``items`` as arrays (what ``molfield interpolate`` saves).
+
+    Returns
+    -------
+    dict
+        ``values`` ``[F, C, N, N, N]`` float32 (normalised), ``t`` ``[F]``, ``origin``
+        ``[F, 3]`` and ``spacing`` ``[F]`` (Å; constant for conformers of one molecule),
+        ``channels``, ``items``, ``mode``.
+    """
+    interp = Interpolator.from_model(model, items, resolution, mode=mode, support=support)
+    ts = frame_times(n_frames)
+    c, n = len(model.channels), interp.n
+    values = np.zeros((len(ts), c, n, n, n), np.float32)
+    origin = np.zeros((len(ts), 3))
+    spacing = np.zeros(len(ts))
+    for f, t in enumerate(ts):
+        interp.values(float(t), out=values[f])
+        box = interp.box(float(t))
+        origin[f], spacing[f] = box.origin(n), box.spacing(n)
+    return {"values": values, "t": ts, "origin": origin, "spacing": spacing,
+            "channels": np.array(model.channels), "items": np.array(interp.meta["items"]),
+            "mode": interp.mode}
+
+
+__all__ = [
+    "MODES",
+    "Interpolator",
+    "atom_support",
+    "check_mode",
+    "frame_times",
+    "interpolate_model",
+    "lerp",
+    "path_latent",
+    "path_position",
+    "slerp",
+]
