@@ -78,6 +78,9 @@ def write_movie(frames: Iterable[np.ndarray], path: str | os.PathLike[str], fps:
                 ) -> Path:
     """Write RGB ``uint8`` frames ``[H, W, 3]`` as ``.gif`` (looping) or ``.mp4``, atomically.
 
+    A GIF stores identical consecutive frames once (with their summed duration, so the
+    timing is unchanged); an MP4 keeps every frame.
+
     Returns
     -------
     Path

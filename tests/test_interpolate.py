@@ -1,0 +1,170 @@
+"""Latent interpolation: exact endpoints and via-points, slerp norms, movies, CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from napari_molfield.chem.readers import read_molecules
+from napari_molfield.decode import decode
+from napari_molfield.errors import MolfieldError
+from napari_molfield.interpolate import (
+    Interpolator,
+    interpolate_model,
+    path_latent,
+    path_position,
+    slerp,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module", params=["mehta", "shift"])
+def model(request):
+    from napari_molfield.fit import fit_model
+
+    mol = read_molecules(ROOT / "sample_data" / "1l2y.pdb")[0]
+    return fit_model([(mol, k) for k in (0, 5, 9)], channels="C,N,O", preset="tiny",
+                     steps=20, resolution=12, modulation=request.param)
+
+
+def test_endpoints_and_via_points_reproduce_decode(model):
+    interp = Interpolator.from_model(model, [0, 1, 2], 16, support="all", chunk_points=1000)
+    for t, item in ((0.0, 0), (0.5, 1), (1.0, 2)):
+        np.testing.assert_allclose(interp.values(t), decode(model, item, 16).values,
+                                   atol=2e-6)
+        f = interp.field(t)
+        assert np.allclose(f.origin, model.box(item).origin(16))
+        assert f.meta["scale"] == pytest.approx(list(model.items[item]["scale"]))
+
+
+def test_midpoint_is_the_decode_of_the_mixed_latent(model):
+    interp = Interpolator.from_model(model, [0, 2], 12, support="all")
+    z = 0.7 * model.latent(0).numpy() + 0.3 * model.latent(2).numpy()
+    np.testing.assert_allclose(interp.values(0.3), decode(model, 0, 12, latent=z).values,
+                               atol=2e-6)
+
+
+def test_atom_support_is_exact_inside_and_zero_outside(model):
+    full = Interpolator.from_model(model, [0, 2], 16, support="all")
+    sparse = Interpolator.from_model(model, [0, 2], 16, support="atoms")
+    assert 0.05 < sparse.support_fraction < 0.9
+    a, b = full.values(0.4), sparse.values(0.4)
+    inside = np.zeros(16**3, bool)
+    inside[sparse.index] = True
+    inside = inside.reshape(16, 16, 16)
+    np.testing.assert_allclose(b[:, inside], a[:, inside], atol=2e-6)
+    assert not b[:, ~inside].any()
+
+
+def test_out_buffer_is_reused_and_refilled(model):
+    interp = Interpolator.from_model(model, [0, 2], 12)
+    out = np.full((3, 12, 12, 12), 7.0, np.float32)
+    assert interp.values(1.0, out=out) is out
+    np.testing.assert_array_equal(out, interp.values(1.0))
+
+
+def test_slerp_keeps_equal_norms_and_interpolates_unequal_ones_linearly():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=16), rng.normal(size=16)
+    b_eq = b * np.linalg.norm(a) / np.linalg.norm(b)
+    for t in np.linspace(0, 1, 11):
+        assert np.linalg.norm(slerp(a, b_eq, t)) == pytest.approx(np.linalg.norm(a))
+        want = (1 - t) * np.linalg.norm(a) + t * np.linalg.norm(b)
+        assert np.linalg.norm(slerp(a, b, t)) == pytest.approx(want)
+    np.testing.assert_allclose(slerp(a, b, 0.0), a)
+    np.testing.assert_allclose(slerp(a, b, 1.0), b)
+    np.testing.assert_allclose(slerp(a, 2 * a, 0.5), 1.5 * a)  # parallel: linear
+    # the direction moves at constant angular speed
+    ua = a / np.linalg.norm(a)
+    angles = [np.arccos(np.clip(slerp(a, b, t) @ ua / np.linalg.norm(slerp(a, b, t)), -1, 1))
+              for t in (0.25, 0.5, 1.0)]
+    assert angles[1] == pytest.approx(2 * angles[0]) and angles[2] == pytest.approx(4 * angles[0])
+
+
+def test_path_through_keys():
+    keys = np.arange(12, dtype=float).reshape(4, 3) + 1
+    assert path_position(4, 0.0) == (0, 0.0) and path_position(4, 1.0) == (2, 1.0)
+    for k in range(4):
+        np.testing.assert_allclose(path_latent(keys, k / 3, "slerp"), keys[k])
+    with pytest.raises(MolfieldError):
+        path_latent(keys[:1], 0.5)
+    with pytest.raises(MolfieldError):
+        path_latent(keys, 0.5, "cubic")
+
+
+def test_interpolate_model_arrays(model):
+    d = interpolate_model(model, [0, 1], 3, 10, mode="slerp")
+    assert d["values"].shape == (3, 3, 10, 10, 10)
+    assert d["t"].tolist() == [0.0, 0.5, 1.0]
+    assert d["origin"].shape == (3, 3) and d["spacing"].shape == (3,)
+
+
+def test_movie_files_have_every_frame(tmp_path):
+    from napari_molfield.movie import channel_colours, count_frames, render_mip, write_movie
+
+    rng = np.random.default_rng(1)
+    colours = channel_colours(["C", "N", "O"])
+    frames = [render_mip(rng.random((3, 16, 16, 16), dtype=np.float32), colours, size=64)
+              for _ in range(5)]
+    assert frames[0].shape == (64, 64, 3) and frames[0].dtype == np.uint8
+    for suffix in (".gif", ".mp4"):
+        out = write_movie(frames, tmp_path / f"m{suffix}", fps=10)
+        assert count_frames(out) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.gif", "m.mp4"]  # no temp left
+    with pytest.raises(MolfieldError):
+        write_movie(frames, tmp_path / "m.avi")
+    with pytest.raises(MolfieldError):
+        write_movie([], tmp_path / "empty.gif")
+    assert not (tmp_path / "empty.gif").exists()
+
+
+def test_movie_module_imports_no_qt():
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from napari_molfield.movie import channel_colours, render_mip\n"
+            "render_mip(np.ones((2, 4, 4, 4), np.float32), channel_colours(['C', 'O']))\n"
+            "print('napari' in sys.modules, 'qtpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_cli_writes_npz_and_gif(model, tmp_path):
+    from napari_molfield.cli import main
+    from napari_molfield.movie import count_frames
+
+    ckpt = model.save(tmp_path / "m.safetensors")
+    out = tmp_path / "frames.npz"
+    assert main(["interpolate", str(ckpt), "--from", "0", "--to", "2", "--via", "1",
+                 "--frames", "5", "--resolution", "10", "--mode", "slerp",
+                 "--output", str(out)]) == 0
+    d = np.load(out)
+    assert d["values"].shape == (5, 3, 10, 10, 10)
+    assert d["t"].shape == (5,) and d["origin"].shape == (5, 3) and d["spacing"].shape == (5,)
+    assert d["channels"].tolist() == ["C", "N", "O"]
+    np.testing.assert_allclose(d["values"][2][d["values"][2] != 0],
+                               decode(model, 1, 10).values[d["values"][2] != 0], atol=2e-6)
+    mp4 = tmp_path / "m.mp4"  # (a GIF merges identical consecutive frames)
+    assert main(["interpolate", str(ckpt), "--from", "0", "--to", "1", "--frames", "3",
+                 "-n", "8", "--size", "32", "-o", str(mp4)]) == 0
+    assert count_frames(mp4) == 3
+    assert main(["interpolate", str(ckpt), "--from", "0", "--to", "7", "--frames", "3",
+                 "-o", str(tmp_path / "x.npz")]) == 2  # no item 7: one line, exit 2
+
+
+def test_autoencoder_latents_match_decode_latent():
+    from napari_molfield.encode import decode_latent, default_model_path, load_default_model
+
+    if not default_model_path().is_file():
+        pytest.skip("the shipped auto-encoder is not installed")
+    ae = load_default_model()
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(2, ae.latent_dim)).astype(np.float32)
+    interp = Interpolator.from_autoencoder(ae, z, 12, mode="slerp")
+    np.testing.assert_allclose(interp.values(1.0), decode_latent(ae, z[1], 12).values,
+                               atol=1e-5)
