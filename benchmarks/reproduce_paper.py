@@ -9,7 +9,12 @@ Eq. 1 field sampled at the same voxels. The paper reports 38.5 dB (32³) and 27.
 Usage::
 
     python benchmarks/reproduce_paper.py --time 60
-    python benchmarks/reproduce_paper.py --time 300 --preset cpu --set frac_near=0.5
+    python benchmarks/reproduce_paper.py --time 300 --set pool_factor=4 \
+        --set frac_grid=0.4 --set frac_uniform=0.2 --set frac_near=0.4
+
+Measured (2 shared CPU cores, load average 4–8 from other jobs, "cpu" preset: width 128,
+depth 4, w0 60/30, Mehta modulation, Adam 1e-3 cosine, 4096 points/step): the second
+command gave 830 steps in 300 s, 39.4 dB at 32³, 34.5 dB at 64³, 34.6 dB at 128³.
 """
 
 from __future__ import annotations
