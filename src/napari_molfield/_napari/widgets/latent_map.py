@@ -1,0 +1,404 @@
+"""The Latent map widget: the training set's latents in 2D, coloured by a property.
+
+PCA (numpy SVD) always; UMAP when the ``umap`` package is importable. Hovering a point
+shows its name and SMILES; clicking it decodes that molecule into the viewer; the
+molecule last encoded with the Encode widget is marked with a star, projected with the
+same embedding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import ComboBox, Container, Label, PushButton, SpinBox
+
+from ...errors import MolfieldError
+from ..layers import FieldParams, field_layers
+from ..workers import JobRunner
+from .common import replace_group_layers
+from .encode import (
+    AUTOENCODER,
+    HALLUCINATION_PEAK,
+    Encoded,
+    Failed,
+    hide_noise,
+    resolve_model,
+    subset_channels,
+)
+
+if TYPE_CHECKING:
+    import napari
+
+    from ...train import AEModel
+
+#: Group of the layers a click decodes (each click replaces the previous molecule).
+GROUP = "latent-map"
+#: Properties offered first, in this order, when the dataset has them.
+PREFERRED = ("dG_hyd", "MolMR", "ExactMolWt", "TPSA", "MolLogP", "NumRotatableBonds")
+LABELS = {"dG_hyd": "hydration free energy (kcal/mol)", "dG_calc": "calculated ΔG (kcal/mol)",
+          "ExactMolWt": "exact mol. weight (Da)", "TPSA": "TPSA (Å²)",
+          "MolMR": "molar refractivity", "MolLogP": "logP (Crippen)",
+          "NumRotatableBonds": "rotatable bonds", "split": "split (0 train, 1 val, 2 test)"}
+
+
+def umap_available() -> bool:
+    """Whether UMAP can be offered."""
+    try:
+        import umap  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+@dataclass
+class Embedding:
+    """2D coordinates of the dataset latents and the map for new latents."""
+
+    method: str
+    xy: np.ndarray
+    project: Callable[[np.ndarray], np.ndarray]
+    axis_labels: tuple[str, str]
+
+
+def pca_embedding(latents: np.ndarray) -> Embedding:
+    """The first two principal components (numpy SVD of the centred latents)."""
+    x = np.asarray(latents, dtype=np.float64)
+    mean = x.mean(axis=0)
+    _, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+    comps = vt[:2]
+    if comps.shape[0] < 2:  # a single latent dimension: pad with zeros
+        comps = np.vstack([comps, np.zeros_like(comps)])[:2]
+    var = s**2 / max((s**2).sum(), 1e-30)
+    var = np.concatenate([var, [0.0, 0.0]])
+
+    def project(z: np.ndarray) -> np.ndarray:
+        return (np.atleast_2d(np.asarray(z, dtype=np.float64)) - mean) @ comps.T
+
+    return Embedding("PCA", project(x), project,
+                     (f"PC1 ({100 * var[0]:.3g} % of variance)", f"PC2 ({100 * var[1]:.2g} %)"))
+
+
+def umap_embedding(latents: np.ndarray, seed: int = 0) -> Embedding:
+    """A 2D UMAP of the latents (needs the ``umap-learn`` package)."""
+    import umap
+
+    reducer = umap.UMAP(n_components=2, random_state=seed,
+                        n_neighbors=min(15, max(2, len(latents) - 1)))
+    xy = reducer.fit_transform(np.asarray(latents, dtype=np.float32))
+
+    def project(z: np.ndarray) -> np.ndarray:
+        return reducer.transform(np.atleast_2d(np.asarray(z, dtype=np.float32)))
+
+    return Embedding("UMAP", np.asarray(xy, dtype=np.float64), project, ("UMAP 1", "UMAP 2"))
+
+
+@dataclass
+class MapData:
+    """What the loading job hands back: the dataset, its latents and their embedding."""
+
+    model: AEModel
+    model_label: str
+    names: list[str]
+    smiles: list[str]
+    latents: np.ndarray
+    properties: dict[str, np.ndarray]
+    embedding: Embedding
+
+
+def load_map(path: str | None, method: str) -> MapData:
+    """Dataset latents and properties of the model, embedded in 2D (worker thread)."""
+    from ...encode import dataset_latents
+
+    model, label = resolve_model(path)
+    names, smiles, latents, props = dataset_latents(model)
+    if len(names) < 2:
+        raise MolfieldError("The model's dataset holds fewer than two molecules.")
+    emb = umap_embedding(latents) if method == "UMAP" else pca_embedding(latents)
+    return MapData(model, label, names, smiles, latents, props, emb)
+
+
+def property_order(props: dict[str, np.ndarray]) -> list[str]:
+    """Property names: hydration free energy and RDKit descriptors first, then the rest."""
+    first = [k for k in PREFERRED if k in props]
+    return first + sorted(k for k in props if k not in first)
+
+
+class LatentMapWidget(Container):
+    """A 2D map of the dataset latents; hover for names, click to decode."""
+
+    def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+        from napari.utils.theme import get_theme
+
+        self.viewer = viewer
+        self.data: MapData | None = None
+        methods = ["PCA"] + (["UMAP"] if umap_available() else [])
+        self.method = ComboBox(label="embedding", choices=methods, value="PCA")
+        self.colour = ComboBox(label="colour by", choices=self._colour_choices)
+        self.resolution = SpinBox(label="decode resolution", value=32, min=8, max=256, step=8)
+        self.reload = PushButton(text="Load map")
+        self.status = Label(value="")
+        self.status.native.setWordWrap(True)
+
+        theme = get_theme(viewer.theme)
+        self.bg = theme.background.as_hex()
+        self.fg = theme.text.as_hex()
+        self.fig = Figure(figsize=(4.2, 3.6), facecolor=self.bg, layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.fig)
+        self.canvas.setMinimumHeight(320)
+        self.canvas.setMinimumWidth(320)
+        self.ax = self.fig.add_subplot(facecolor=self.bg)
+        self._style_axes()
+        self.scatter: Any = None
+        self.colorbar: Any = None
+        self.marker: Any = None
+        self.selected_marker: Any = None
+        self.annotation = self.ax.annotate(
+            "", xy=(0, 0), xytext=(8, 8), textcoords="offset points", fontsize=8,
+            color=self.fg, bbox={"boxstyle": "round", "fc": self.bg, "ec": self.fg, "alpha": 0.9},
+        )
+        self.annotation.set_visible(False)
+
+        super().__init__(widgets=[self.method, self.colour, self.resolution, self.reload,
+                                  self.status])
+        self.native.layout().addWidget(self.canvas)
+        self.runner = JobRunner()
+        self.decoder = JobRunner()
+        self.selected: int | None = None
+        self.reload.changed.connect(self.load)
+        self.method.changed.connect(self.load)
+        self.colour.changed.connect(self._recolour)
+        self.canvas.mpl_connect("motion_notify_event", self._on_motion)
+        self.canvas.mpl_connect("button_press_event", self._on_click)
+        AUTOENCODER.model_changed.connect(self._model_changed)
+        AUTOENCODER.encoded.connect(self.mark)
+        self.native.destroyed.connect(self._disconnect)
+        self._draw_empty("Load the map (the shipped model, or the one the Encode widget used).")
+        from ...encode import default_model_path
+
+        if AUTOENCODER.model is not None or default_model_path().is_file():
+            self.load()
+
+    # ------------------------------------------------------------------------ loading
+
+    def _disconnect(self, *_: Any) -> None:
+        AUTOENCODER.model_changed.disconnect(self._model_changed)
+        AUTOENCODER.encoded.disconnect(self.mark)
+
+    def _model_changed(self, model: Any) -> None:
+        if self.data is None or model is not self.data.model:
+            self.load()
+
+    def load(self, _event: Any = None) -> Any:
+        """Compute the dataset latents' embedding in a worker, then draw it."""
+        self.status.value = "Loading dataset latents …"
+        method = str(self.method.value)
+
+        def job() -> MapData | Failed:
+            try:
+                return load_map(None, method)
+            except MolfieldError as exc:
+                return Failed(exc)
+
+        return self.runner.start(job, on_return=self._loaded, progress={"desc": "Latent map"})
+
+    def _loaded(self, data: MapData | Failed) -> None:
+        if isinstance(data, Failed):
+            from napari.utils.notifications import show_error
+
+            self.status.value = f"⚠ {data.error}"
+            show_error(str(data.error))
+            return
+        self.data = data
+        self.selected = None
+        names = property_order(data.properties)
+        old = self.colour.value
+        with self.colour.changed.blocked():
+            self.colour.reset_choices()
+            self.colour.value = old if old in names else names[0]
+        self.status.value = (f"{len(data.names)} molecules from {data.model_label} — hover for "
+                             "names, click to decode")
+        self.draw()
+        last = AUTOENCODER.last
+        if last is not None:
+            self.mark(last)
+
+    def _colour_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
+        if self.data is None:
+            return []
+        return [(LABELS.get(k, k), k) for k in property_order(self.data.properties)]
+
+    # ------------------------------------------------------------------------ drawing
+
+    def _style_axes(self) -> None:
+        self.ax.set_facecolor(self.bg)
+        self.ax.tick_params(colors=self.fg, labelsize=7)
+        for spine in self.ax.spines.values():
+            spine.set_color(self.fg)
+
+    def _draw_empty(self, text: str) -> None:
+        self.ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=8,
+                     color=self.fg, transform=self.ax.transAxes)
+        self.ax.set_xticks([])
+        self.ax.set_yticks([])
+        self.canvas.draw_idle()
+
+    def property_values(self) -> np.ndarray:
+        """Values of the property chosen in ``colour by`` (NaN where unknown)."""
+        assert self.data is not None
+        return np.asarray(self.data.properties[self.colour.value], dtype=np.float64)
+
+    def draw(self) -> None:
+        """Draw every dataset molecule as a point coloured by the chosen property."""
+        d = self.data
+        if d is None:
+            return
+        self.ax.clear()
+        self._style_axes()
+        self.marker = self.selected_marker = None
+        xy = d.embedding.xy
+        from matplotlib import colormaps
+
+        cmap = colormaps["viridis"].with_extremes(bad="#888888")
+        self.scatter = self.ax.scatter(xy[:, 0], xy[:, 1], c=self.property_values(),
+                                       cmap=cmap, s=22, linewidths=0.3,
+                                       edgecolors=self.fg, plotnonfinite=True)
+        if self.colorbar is None:
+            self.colorbar = self.fig.colorbar(self.scatter, ax=self.ax, shrink=0.9)
+        else:
+            self.colorbar.update_normal(self.scatter)
+        self._style_colorbar()
+        self.ax.set_xlabel(d.embedding.axis_labels[0], color=self.fg, fontsize=8)
+        self.ax.set_ylabel(d.embedding.axis_labels[1], color=self.fg, fontsize=8)
+        self.ax.set_title(f"{d.embedding.method} of {len(d.names)} latents", color=self.fg,
+                          fontsize=9)
+        self.annotation = self.ax.annotate(
+            "", xy=(0, 0), xytext=(8, 8), textcoords="offset points", fontsize=8,
+            color=self.fg, bbox={"boxstyle": "round", "fc": self.bg, "ec": self.fg,
+                                 "alpha": 0.9},
+        )
+        self.annotation.set_visible(False)
+        self.canvas.draw_idle()
+
+    def _style_colorbar(self) -> None:
+        cb = self.colorbar
+        cb.set_label(LABELS.get(self.colour.value, self.colour.value), color=self.fg,
+                     fontsize=8)
+        cb.ax.tick_params(colors=self.fg, labelsize=7)
+        cb.outline.set_edgecolor(self.fg)
+
+    def _recolour(self, _event: Any = None) -> None:
+        if self.data is None or self.scatter is None:
+            return
+        values = self.property_values()
+        self.scatter.set_array(values)
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            self.scatter.set_clim(float(finite.min()), float(finite.max()))
+        self.colorbar.update_normal(self.scatter)
+        self._style_colorbar()
+        self.canvas.draw_idle()
+
+    def mark(self, item: Encoded) -> None:
+        """Mark an encoded molecule on the map (a star, same projection as the points)."""
+        d = self.data
+        if d is None or item.latent.shape[-1] != d.latents.shape[1]:
+            return
+        x, y = d.embedding.project(item.latent)[0]
+        if self.marker is not None:
+            self.marker.remove()
+        (self.marker,) = self.ax.plot([x], [y], marker="*", ms=16, color="#ff4fa0",
+                                      mec=self.fg, mew=0.8, ls="none",
+                                      label=f"encoded: {item.name}")
+        self.ax.legend(loc="best", fontsize=7, facecolor=self.bg, edgecolor=self.fg,
+                       labelcolor=self.fg)
+        self.canvas.draw_idle()
+
+    # ------------------------------------------------------------------------ events
+
+    def point_at(self, event: Any) -> int | None:
+        """Index of the dataset point under a mouse event (the nearest if several)."""
+        if self.scatter is None or event.inaxes is not self.ax:
+            return None
+        hit, info = self.scatter.contains(event)
+        ind = info.get("ind", [])
+        if not hit or len(ind) == 0:
+            return None
+        pts = self.ax.transData.transform(self.data.embedding.xy[ind])
+        dist = np.hypot(pts[:, 0] - event.x, pts[:, 1] - event.y)
+        return int(ind[int(np.argmin(dist))])
+
+    def _on_motion(self, event: Any) -> None:
+        i = self.point_at(event)
+        if i is None:
+            if self.annotation.get_visible():
+                self.annotation.set_visible(False)
+                self.canvas.draw_idle()
+            return
+        self.hover(i)
+
+    def hover(self, index: int) -> None:
+        """Show the annotation (name, SMILES, property) of point ``index``."""
+        d = self.data
+        assert d is not None
+        value = self.property_values()[index]
+        self.annotation.xy = tuple(d.embedding.xy[index])
+        self.annotation.set_text(f"{d.names[index]}\n{d.smiles[index]}\n"
+                                 f"{self.colour.value} = {value:.3g}")
+        # keep the box inside the axes: flip it left of points on the right half
+        x0, x1 = self.ax.get_xlim()
+        right = (d.embedding.xy[index, 0] - x0) / (x1 - x0) > 0.5
+        self.annotation.set_position((-8, 8) if right else (8, 8))
+        self.annotation.set_horizontalalignment("right" if right else "left")
+        self.annotation.set_visible(True)
+        self.canvas.draw_idle()
+
+    def _on_click(self, event: Any) -> None:
+        if event.button != 1:
+            return
+        i = self.point_at(event)
+        if i is not None:
+            self.select(i)
+
+    def select(self, index: int) -> Any:
+        """Decode dataset molecule ``index`` into the viewer (role ``"decoded"``)."""
+        d = self.data
+        if d is None:
+            return None
+        self.selected = int(index)
+        x, y = d.embedding.xy[index]
+        if self.selected_marker is not None:
+            self.selected_marker.remove()
+        (self.selected_marker,) = self.ax.plot([x], [y], marker="o", ms=10, mfc="none",
+                                               mec="#ff4fa0", mew=1.5, ls="none")
+        self.canvas.draw_idle()
+        n = int(self.resolution.value)
+        self.status.value = f"Decoding {d.names[index]} at {n}³ …"
+        from ...encode import decode_latent
+
+        return self.decoder.start(
+            decode_latent, d.model, d.latents[index], n,
+            on_return=lambda f: self._show_decoded(index, f),
+            progress={"desc": "Decoding"},
+        )
+
+    def _show_decoded(self, index: int, decoded: Any) -> None:
+        d = self.data
+        assert d is not None
+        name = d.names[index]
+        keep = [c for c in range(len(decoded.channels))
+                if decoded.values[c].max() > HALLUCINATION_PEAK]
+        decoded = subset_channels(decoded, keep or list(range(len(decoded.channels))))
+        params = FieldParams(resolution=decoded.resolution[0], channels=",".join(d.model.channels))
+        layers = hide_noise(field_layers([decoded], None, params, GROUP, name=f"{name} decoded",
+                                         role="decoded"))
+        for _, kwargs, _ in layers:
+            kwargs["metadata"]["molfield"].update(
+                {"name": name, "smiles": d.smiles[index], "index": index})
+        replace_group_layers(self.viewer, GROUP, layers, roles=("decoded",))
+        self.status.value = (f"{name} ({d.smiles[index]}) decoded at {decoded.resolution[0]}³ "
+                             "(normalised, box centred at the origin)")

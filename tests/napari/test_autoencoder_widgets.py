@@ -1,0 +1,265 @@
+"""Encode and Latent map widgets, driven as a user would, in a real viewer under Xvfb.
+
+The shipped FreeSolv model is used when it is installed; otherwise a tiny auto-encoder is
+trained here on 24 FreeSolv molecules (about a minute on two shared CPU cores).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from napari_molfield._napari.widgets import encode as encode_mod
+from napari_molfield._napari.widgets.encode import AUTOENCODER, EncodeWidget
+from napari_molfield._napari.widgets.latent_map import GROUP, LatentMapWidget
+
+from .conftest import assert_not_blank, save_shot
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = "napari-molfield"
+#: Not in FreeSolv (tests/ae/test_shipped_model.py checks this against database.txt).
+PARACETAMOL = "CC(=O)Nc1ccc(O)cc1"
+#: PSNR floors (all channels, dB): the shipped model's, and the tiny test model's.
+FLOOR_SHIPPED, FLOOR_TINY = 30.0, 22.0
+
+
+@pytest.fixture(scope="module")
+def ae(tmp_path_factory):
+    """``(model, checkpoint path, PSNR floor)``: the shipped model, or a tiny one."""
+    from napari_molfield.encode import default_model_path, load_default_model
+
+    if default_model_path().is_file():
+        return load_default_model(), default_model_path(), FLOOR_SHIPPED
+    from napari_molfield.train import train
+
+    tmp = tmp_path_factory.mktemp("ae")
+    lines = (ROOT / "sample_data" / "freesolv_database.txt").read_text().splitlines()
+    head = [x for x in lines if x.startswith("#")]
+    rows = [x for x in lines if x.strip() and not x.startswith("#")][:24]
+    data = tmp / "freesolv24.txt"
+    data.write_text("\n".join(head + rows) + "\n")
+    run = train(data, steps=150, seed=0, preset="tiny", resolution=16, box_edge=20.0,
+                batch_items=4, batch_points=512, eval_every=1000, eval_items=4, device="cpu",
+                lr=3e-3, lr_encoder=3e-3, cache_dir=tmp / "cache")
+    for _ in run:
+        pass
+    run.finish()
+    path = run.save(tmp / "tiny_freesolv.safetensors", with_optimizer=False)
+    from napari_molfield.encode import load_autoencoder
+
+    return load_autoencoder(path), path, FLOOR_TINY
+
+
+@pytest.fixture(autouse=True)
+def fresh_session():
+    AUTOENCODER.reset()
+    yield
+    AUTOENCODER.reset()
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Messages the Encode widget sends as napari error notifications."""
+    seen: list[str] = []
+    monkeypatch.setattr(encode_mod, "show_error", seen.append)
+    return seen
+
+
+def by_role(viewer, role: str) -> list:
+    return [ly for ly in viewer.layers if ly.metadata.get("molfield", {}).get("role") == role]
+
+
+def voxel_extent(layer) -> np.ndarray:
+    scale, translate = np.asarray(layer.scale), np.asarray(layer.translate)
+    shape = np.asarray(layer.data.shape)
+    return np.stack([translate - scale / 2, translate + (shape - 0.5) * scale])
+
+
+def encode_widget(viewer, ae) -> EncodeWidget:
+    w = EncodeWidget(viewer)
+    viewer.window.add_dock_widget(w, name="Encode")
+    w.checkpoint.value = str(ae[1])
+    w.resolution.value = 32
+    return w
+
+
+def run_and_wait(qtbot, w) -> None:
+    w.encode()
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
+
+
+def test_encode_smiles_not_in_freesolv(viewer, qtbot, ae, errors):
+    model, _, floor = ae
+    w = encode_widget(viewer, ae)
+    w.smiles.value = PARACETAMOL
+    run_and_wait(qtbot, w)
+    assert not errors, errors
+    assert w.last is not None, w.status.value
+    assert w.last.psnr > floor and w.last.psnr_occupied > floor - 8, w.psnr.value
+    assert "PSNR" in w.psnr.value and "occupied" in w.psnr.value
+    assert AUTOENCODER.last is not None and AUTOENCODER.last.latent.shape == (model.latent_dim,)
+    inputs, decoded = by_role(viewer, "input"), by_role(viewer, "decoded")
+    assert {"C", "N", "O"} <= {ly.metadata["molfield"]["channel"] for ly in inputs}
+    assert {"C", "N", "O"} <= {ly.metadata["molfield"]["channel"] for ly in decoded}
+    # the decoded field lies in the input's Å frame, which holds the atoms
+    for ly in inputs + decoded:
+        assert ly.data.shape == (32,) * 3
+        np.testing.assert_allclose(voxel_extent(ly), voxel_extent(inputs[0]), atol=1e-6)
+    atoms = by_role(viewer, "atoms")
+    assert len(atoms) == 1
+    lo, hi = voxel_extent(inputs[0])
+    assert ((atoms[0].data > lo) & (atoms[0].data < hi)).all()
+    c_in = next(ly for ly in inputs if ly.metadata["molfield"]["channel"] == "C").data
+    c_out = next(ly for ly in decoded if ly.metadata["molfield"]["channel"] == "C").data
+    assert np.corrcoef(c_in.ravel(), c_out.ravel())[0, 1] > 0.6  # same place, same shape
+    # the molecule just made can be chosen and encoded again: layers update in place
+    group = next(g for _, g in w._molecule_choices() if g.startswith("encode:"))
+    w.molecule.value = group
+    before = list(viewer.layers)
+    run_and_wait(qtbot, w)
+    assert list(viewer.layers) == before and "PSNR" in w.psnr.value
+    for ly in inputs:
+        ly.visible = False  # the screenshot shows the decoded field on the atoms
+    viewer.dims.ndisplay = 3
+    viewer.reset_view()
+    viewer.scene.camera.angles = (0.0, -35.0, 60.0)
+    shot = viewer.screenshot(canvas_only=False)
+    assert_not_blank(shot)
+    save_shot(shot, "encode_widget.png")
+
+
+def test_encode_a_molecule_from_the_viewer(viewer, qtbot, ae, data_dir, errors):
+    viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    w = encode_widget(viewer, ae)
+    group = next(g for _, g in w._molecule_choices() if g != encode_mod.FROM_SMILES)
+    w.molecule.value = group
+    run_and_wait(qtbot, w)
+    assert not errors, errors
+    decoded = by_role(viewer, "decoded")
+    assert decoded and all(ly.metadata["molfield"]["group"] == group for ly in decoded)
+    assert len(by_role(viewer, "atoms")) == 1  # no second copy of the molecule
+    assert w.last.psnr > ae[2] - 3
+
+
+@pytest.mark.parametrize(("smiles", "words"), [
+    ("C1CC((", "SMILES"),
+    ("C" * 40, "box"),
+])
+def test_bad_input_shows_an_error_and_leaves_layers(viewer, qtbot, ae, errors, smiles, words):
+    w = encode_widget(viewer, ae)
+    w.smiles.value = PARACETAMOL
+    run_and_wait(qtbot, w)
+    layers = [(ly.name, id(ly.data)) for ly in viewer.layers]
+    w.smiles.value = smiles
+    run_and_wait(qtbot, w)
+    assert w.status.value.startswith("⚠") and words.lower() in w.status.value.lower()
+    assert "\n" not in w.status.value
+    assert len(errors) == 1 and words.lower() in errors[0].lower()
+    assert [(ly.name, id(ly.data)) for ly in viewer.layers] == layers
+    assert w.psnr.value == ""
+    w.smiles.value = PARACETAMOL  # and the widget still works
+    run_and_wait(qtbot, w)
+    assert "PSNR" in w.psnr.value
+
+
+def test_bad_checkpoint_is_one_status_line(viewer, qtbot, tmp_path, errors):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model" * 20)
+    w = EncodeWidget(viewer)
+    w.checkpoint.value = str(bad)
+    run_and_wait(qtbot, w)
+    assert w.status.value.startswith("⚠") and "bad.safetensors" in w.status.value
+    assert len(viewer.layers) == 0
+
+
+def mouse(canvas, kind: str, xy: np.ndarray, button=None):
+    """Send a synthetic matplotlib mouse event at display coordinates ``xy``."""
+    from matplotlib.backend_bases import MouseEvent
+
+    event = MouseEvent(kind, canvas, float(xy[0]), float(xy[1]), button=button)
+    canvas.callbacks.process(kind, event)
+    return event
+
+
+def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
+    model, path, _ = ae
+    AUTOENCODER.set_model(model, Path(path).name)
+    m = LatentMapWidget(viewer)
+    viewer.window.add_dock_widget(m, name="Latent map")
+    qtbot.waitUntil(lambda: m.runner.idle and m.data is not None, timeout=120_000)
+    n = len(m.data.names)
+    assert m.scatter.get_offsets().shape == (n, 2)
+    choices = [v for v in m.colour.choices]
+    for prop in ("dG_hyd", "MolMR", "ExactMolWt", "TPSA", "MolLogP", "NumRotatableBonds"):
+        assert prop in choices
+    m.canvas.draw()
+    m.colour.value = "dG_hyd"
+    m.canvas.draw()
+    a = m.scatter.get_facecolors().copy()
+    m.colour.value = "ExactMolWt"
+    m.canvas.draw()
+    b = m.scatter.get_facecolors().copy()
+    assert a.shape == b.shape == (n, 4) and not np.allclose(a, b)
+    assert "weight" in m.colorbar.ax.get_ylabel()
+
+    # hover: a motion event over a point shows its name and SMILES
+    i = int(np.argmax(m.data.embedding.xy[:, 0]))  # an outlier: no other point on top
+    at = m.ax.transData.transform(m.data.embedding.xy[i])
+    mouse(m.canvas, "motion_notify_event", at)
+    assert m.annotation.get_visible()
+    assert m.data.names[i] in m.annotation.get_text()
+    assert m.data.smiles[i] in m.annotation.get_text()
+    mouse(m.canvas, "motion_notify_event", m.ax.transAxes.transform((0.999, 0.001)))
+    assert not m.annotation.get_visible()
+
+    # click: a real button press on the point decodes that molecule
+    mouse(m.canvas, "button_press_event", at, button=1)
+    assert m.selected == i
+    qtbot.waitUntil(lambda: m.decoder.idle, timeout=60_000)
+    decoded = by_role(viewer, "decoded")
+    assert decoded and {ly.metadata["molfield"]["index"] for ly in decoded} == {i}
+    assert all(ly.metadata["molfield"]["group"] == GROUP for ly in decoded)
+    assert decoded[0].data.shape == (32,) * 3
+    # select() directly: the previous molecule's layers are replaced, not piled up
+    j = int(np.argmin(m.data.embedding.xy[:, 0]))
+    m.select(j)
+    qtbot.waitUntil(lambda: m.decoder.idle, timeout=60_000)
+    decoded = by_role(viewer, "decoded")
+    assert {ly.metadata["molfield"]["index"] for ly in decoded} == {j}
+    assert all(m.data.names[j] in ly.name for ly in decoded)
+
+    # encoding a molecule marks it on the map, projected like the points
+    w = encode_widget(viewer, ae)
+    w.smiles.value = PARACETAMOL
+    run_and_wait(qtbot, w)
+    assert m.data is not None and m.marker is not None
+    expect = m.data.embedding.project(AUTOENCODER.last.latent)[0]
+    np.testing.assert_allclose(m.marker.get_xydata()[0], expect, rtol=1e-6)
+    for ly in viewer.layers:  # the screenshot shows the molecule decoded from the map
+        ly.visible = ly.metadata.get("molfield", {}).get("group") == GROUP
+    viewer.dims.ndisplay = 3
+    viewer.reset_view()
+    viewer.scene.camera.angles = (0.0, -35.0, 60.0)
+    qtbot.wait(200)
+    m.canvas.draw()
+    at = m.ax.transData.transform(m.data.embedding.xy[j])  # the dock moved: recompute
+    mouse(m.canvas, "motion_notify_event", at)
+    assert m.annotation.get_visible() and m.data.names[j] in m.annotation.get_text()
+    m.canvas.draw()
+    shot = viewer.screenshot(canvas_only=False)
+    assert_not_blank(shot)
+    save_shot(shot, "latent_map.png")
+    assert not errors, errors
+
+
+def test_pca_projects_new_latents_like_the_dataset():
+    from napari_molfield._napari.widgets.latent_map import pca_embedding
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(50, 8)) * np.array([5, 2, 1, 1, 1, 1, 1, 1])
+    emb = pca_embedding(z)
+    np.testing.assert_allclose(emb.project(z[3]), emb.xy[3:4])
+    assert emb.xy[:, 0].var() > emb.xy[:, 1].var() > 0
+    assert emb.axis_labels[0].startswith("PC1")
