@@ -50,4 +50,17 @@ def freesolv_molecule() -> list[LayerData]:
     return molecule_layers(mol, FieldParams(resolution=64, channels="H,C,O"))
 
 
-__all__ = ["freesolv_molecule", "kinase_inhibitor", "nmr_ensemble"]
+def nmr_interpolation() -> list[LayerData]:
+    """The pre-fitted 1L2Y ensemble (10 NMR models, H,C,N,O): load it into the session's
+    models and show item 0 decoded, as the Interpolate widget's layers (imports torch)."""
+    from ..interpolate import Interpolator
+    from .session import MODELS
+    from .widgets.interpolate import interpolation_layers
+
+    name = MODELS.load(sample_path("1l2y_ensemble.safetensors"))
+    model = MODELS.get(name)
+    interp = Interpolator.from_model(model, [0, model.n_items - 1], 48)
+    return interpolation_layers(interp.field(0.0), name)
+
+
+__all__ = ["freesolv_molecule", "kinase_inhibitor", "nmr_ensemble", "nmr_interpolation"]

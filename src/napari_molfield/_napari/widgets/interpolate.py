@@ -1,0 +1,275 @@
+"""The Interpolate widget: slide (or play) through a latent path and export it as a movie.
+
+Each slider move decodes one frame in a worker and updates the same image layers in
+place. Only one decode runs at a time; while it runs, newer requests replace each other
+and only the latest is decoded next, so dragging stays fluid and nothing stale is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from magicgui.widgets import (
+    ComboBox,
+    Container,
+    FileEdit,
+    FloatSlider,
+    Label,
+    LineEdit,
+    PushButton,
+    SpinBox,
+)
+
+from ...errors import MolfieldError
+from ..layers import FieldParams, LayerData, field_layers
+from ..session import MODELS
+from ..workers import JobRunner, notify_error
+from .common import replace_group_layers
+
+if TYPE_CHECKING:
+    import napari
+
+    from ...fields.field import Field
+    from ...interpolate import Interpolator
+
+ROLE = "interpolated"
+#: Normalised value shown at full colour; fixed so brightness does not pump along t.
+SATURATION = 0.7
+
+
+def interpolation_group(model_name: str) -> str:
+    """Layer group id of a model's interpolation layers."""
+    return f"interpolate:{model_name}"
+
+
+def interpolation_layers(field: Field, model_name: str) -> list[LayerData]:
+    """Image layer data of one interpolated frame, named so later frames replace it in place."""
+    params = FieldParams(resolution=field.resolution[0], channels=",".join(field.channels),
+                         drop_empty=False)
+    layers = field_layers([field], None, params, interpolation_group(model_name),
+                          name=f"{model_name} interpolation", role=ROLE)
+    for _, kwargs, _ in layers:
+        kwargs["contrast_limits"] = (0.0, SATURATION)
+        kwargs["metadata"]["molfield"]["t"] = field.meta.get("t")
+    return layers
+
+
+def parse_items(text: str) -> list[int]:
+    """``"1, 2, 5"`` → ``[1, 2, 5]`` (empty → ``[]``)."""
+    try:
+        return [int(p) for p in text.replace(";", ",").split(",") if p.strip()]
+    except ValueError:
+        raise MolfieldError(f"Via items {text!r}: write item numbers like 1, 2, 5.") from None
+
+
+class InterpolateWidget(Container):
+    """Interpolate between items of a session model: slider, play, GIF/MP4 export."""
+
+    def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        self.viewer = viewer
+        self.model = ComboBox(label="model", choices=lambda _w=None: MODELS.names())
+        self.start = ComboBox(label="start", choices=self._item_choices)
+        self.end = ComboBox(label="end", choices=self._item_choices)
+        self.via = LineEdit(label="via items", value="")
+        self.via.tooltip = "Items passed on the way, in order, e.g. 2, 3, 4 (empty: none)"
+        self.mode = ComboBox(label="interpolation",
+                             choices=[("linear", "linear"), ("spherical", "slerp")])
+        self.resolution = SpinBox(label="resolution", value=48, min=8, max=256, step=8)
+        self.t = FloatSlider(label="t", value=0.0, min=0.0, max=1.0, step=0.01)
+        self.frames = SpinBox(label="frames", value=30, min=2, max=1000)
+        self.fps = SpinBox(label="frames / s", value=12, min=1, max=60)
+        self.play_button = PushButton(text="Play")
+        self.path = FileEdit(label="movie", mode="w", filter="*.gif *.mp4",
+                             value="interpolation.gif")
+        self.export_button = PushButton(text="Export movie")
+        self.status = Label(value="")
+        super().__init__(widgets=[
+            self.model, self.start, self.end, self.via, self.mode, self.resolution, self.t,
+            self.frames, self.fps, self.play_button, self.path, self.export_button,
+            self.status,
+        ])
+        from qtpy.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.timeout.connect(self._tick)
+        self.runner = JobRunner()
+        self.frame_ms: float | None = None
+        self._interp: Interpolator | None = None
+        self._interp_key: tuple | None = None
+        self._pending: float | None = None
+        self._exporting = False
+        self.t.changed.connect(self.request)
+        self.play_button.changed.connect(self.toggle_play)
+        self.export_button.changed.connect(lambda _=None: self.export())
+        self.model.changed.connect(self._model_changed)
+        for w in (self.start, self.end, self.via, self.mode, self.resolution):
+            w.changed.connect(lambda _=None: self.request())
+        self.fps.changed.connect(lambda _=None: self.timer.setInterval(self._interval()))
+        MODELS.changed.connect(self._models_changed)
+        self.native.destroyed.connect(lambda *_: self._disconnect())
+        self._models_changed()
+
+    # ------------------------------------------------------------------ choices
+
+    def _disconnect(self) -> None:
+        self.timer.stop()
+        MODELS.changed.disconnect(self._models_changed)
+
+    def _models_changed(self) -> None:
+        self.model.reset_choices()
+        if MODELS.names() and self.model.value is None:
+            self.model.value = MODELS.names()[-1]
+        self._model_changed()
+
+    def _model_changed(self, _event: Any = None) -> None:
+        self.start.reset_choices()
+        self.end.reset_choices()
+        if self.model.value is None or self.model.value not in MODELS:
+            return
+        k = MODELS.get(self.model.value).n_items
+        with self.t.changed.blocked():
+            self.start.value = 0
+            self.end.value = k - 1
+            self.via.value = ", ".join(str(i) for i in range(1, k - 1)) if k <= 16 else ""
+
+    def _item_choices(self, _widget: Any = None) -> list[tuple[str, int]]:
+        if self.model.value is None or self.model.value not in MODELS:
+            return []
+        items = MODELS.get(self.model.value).items
+        return [(f"{i}: {it['name']}", i) for i, it in enumerate(items)]
+
+    def keys(self) -> list[int]:
+        """The path's items: start, via…, end."""
+        return [int(self.start.value), *parse_items(self.via.value), int(self.end.value)]
+
+    # ------------------------------------------------------------------ decoding
+
+    def interpolator(self) -> Interpolator:
+        """The current settings' `Interpolator` (rebuilt only when they change)."""
+        from ...interpolate import Interpolator
+
+        if self.model.value is None or self.model.value not in MODELS:
+            raise MolfieldError("No model yet: fit one, load a checkpoint or open the sample.")
+        model = MODELS.get(self.model.value)
+        keys = self.keys()
+        key = (self.model.value, id(model), tuple(keys), self.mode.value,
+               int(self.resolution.value))
+        if key != self._interp_key or self._interp is None:
+            self._interp = Interpolator.from_model(model, keys, int(self.resolution.value),
+                                                   mode=self.mode.value)
+            self._interp_key = key
+        return self._interp
+
+    def request(self, _event: Any = None) -> None:
+        """Decode the slider's ``t``; while a decode runs, only the latest request waits."""
+        if self._exporting:
+            return
+        t = float(self.t.value)
+        if not self.runner.idle:
+            self._pending = t
+            return
+        try:
+            interp = self.interpolator()
+        except MolfieldError as exc:
+            self.status.value = str(exc)
+            return
+        self._pending = None
+        name = self.model.value
+        self.runner.start(_decode_frame, interp, t,
+                          on_return=lambda r: self._show(name, r),
+                          on_finish=self._next)
+
+    def _next(self) -> None:
+        if self._pending is not None and not self._exporting:
+            from qtpy.QtCore import QTimer
+
+            # after this callback the runner marks the job finished; then go on
+            QTimer.singleShot(0, self.request)
+
+    def _show(self, model_name: str, result: tuple[Field, float]) -> None:
+        if self._exporting:
+            return
+        field, seconds = result
+        self.frame_ms = 1000 * seconds
+        self.update_layers(field, model_name)
+        self.status.value = (f"t = {field.meta['t']:.2f}: {field.meta['name']} — "
+                             f"{self.frame_ms:.0f} ms/frame")
+
+    def update_layers(self, field: Field, model_name: str) -> list:
+        """Show ``field`` in the model's interpolation layers (updated in place)."""
+        layers = interpolation_layers(field, model_name)
+        return replace_group_layers(self.viewer, interpolation_group(model_name), layers,
+                                    roles=(ROLE,))
+
+    # ------------------------------------------------------------------ playing
+
+    def _interval(self) -> int:
+        return max(1, round(1000 / int(self.fps.value)))
+
+    def toggle_play(self, _event: Any = None) -> None:
+        """Start or stop stepping ``t`` (one frame per tick, looping)."""
+        if self.timer.isActive():
+            self.timer.stop()
+            self.play_button.text = "Play"
+        else:
+            self.timer.start(self._interval())
+            self.play_button.text = "Pause"
+
+    def _tick(self) -> None:
+        if not self.runner.idle or self._exporting:
+            return  # never queue up frames: skip the tick
+        step = 1.0 / (int(self.frames.value) - 1)
+        t = float(self.t.value) + step
+        self.t.value = 0.0 if t > 1.0 + 1e-9 else min(t, 1.0)
+
+    # ------------------------------------------------------------------ export
+
+    def export(self, path: str | Path | None = None) -> Path | None:
+        """Render every frame in the 3D view as the camera shows it and write GIF/MP4.
+
+        Frames are decoded and shown synchronously (a progress bar counts them); the file
+        appears only when complete (written to a temporary name, then renamed).
+        """
+        from napari.utils import progress
+
+        from ...interpolate import Interpolator, frame_times
+        from ...movie import write_movie
+
+        path = Path(path if path is not None else self.path.value)
+        was_playing = self.timer.isActive()
+        if was_playing:
+            self.toggle_play()
+        try:
+            self.interpolator()  # validate settings
+            model = MODELS.get(self.model.value)
+            # its own buffers: a decode still running in the worker cannot interfere
+            interp = Interpolator.from_model(model, self.keys(), int(self.resolution.value),
+                                             mode=self.mode.value)
+        except MolfieldError as exc:
+            self.status.value = str(exc)
+            return None
+        name = self.model.value
+        self._exporting = True
+        shots = []
+        try:
+            for t in progress(frame_times(int(self.frames.value)), desc="Exporting movie"):
+                self.update_layers(interp.field(float(t)), name)
+                shots.append(self.viewer.screenshot(canvas_only=True, flash=False))
+            out = write_movie(shots, path, fps=float(self.fps.value))
+        except Exception as exc:  # shown to the user; nothing half-written stays
+            notify_error(exc)
+            self.status.value = f"Export failed: {exc}"
+            return None
+        finally:
+            self._exporting = False
+        self.status.value = f"{len(shots)} frames → {out.name}"
+        return out
+
+
+def _decode_frame(interp: Interpolator, t: float) -> tuple[Field, float]:
+    import time
+
+    t0 = time.perf_counter()
+    field = interp.field(t)
+    return field, time.perf_counter() - t0
