@@ -162,7 +162,8 @@ PRESETS: dict[str, Preset] = {
     # a 2-core laptop: 1IEP at 32³ in about a minute
     "cpu": Preset(
         ModelConfig(latent_dim=32, width=128, depth=4, w0_first=60.0, w0_hidden=30.0),
-        FitConfig(steps=3000, lr=1e-3, lr_latent=1e-3, batch_points=4096),
+        FitConfig(steps=3000, lr=1e-3, lr_latent=1e-3, batch_points=4096, pool_factor=4.0,
+                  frac_grid=0.4, frac_uniform=0.2, frac_near=0.4),
     ),
     # a GPU: wider and deeper, bigger batches
     "gpu": Preset(
