@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
 #: File name of the shipped model inside the package's ``data`` folder.
 DEFAULT_MODEL = "freesolv_ae.safetensors"
-FORMAT = "napari-molfield"
+FORMAT = "napari-molfield/autoencoder"
 KIND = "autoencoder"
+META_KEY = "molfield"  # the same header key as the auto-decoder checkpoints
 VERSION = 1
 
 
@@ -61,10 +62,13 @@ def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: An
     if optimizer is not None:
         tensors |= optimizer_tensors(optimizer)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    from . import __version__
+
     meta = {
         "format": FORMAT,
         "version": VERSION,
         "kind": KIND,
+        "writer": f"napari-molfield {__version__}",
         "model": net.decoder_config.to_dict(),
         "encoder": net.encoder_config.to_dict(),
         "channels": list(model.channels),
@@ -77,7 +81,7 @@ def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: An
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        save_file(tensors, str(tmp), metadata={"molfield": json.dumps(meta)})
+        save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(meta)})
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -114,7 +118,7 @@ def load_autoencoder(
         raise MolfieldError(f"{path.name}: no such model file ({path}).")
     try:
         with safe_open(str(path), framework="pt") as f:
-            raw = (f.metadata() or {}).get("molfield")
+            raw = (f.metadata() or {}).get(META_KEY)
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
         raise MolfieldError(f"{path.name}: not a readable safetensors file ({exc}).") from None
@@ -122,13 +126,16 @@ def load_autoencoder(
         meta = json.loads(raw or "")
     except ValueError:
         raise MolfieldError(f"{path.name}: no napari-molfield metadata.") from None
-    if meta.get("format") != FORMAT:
+    if meta.get("kind") != KIND or meta.get("format") != FORMAT:
+        if str(meta.get("format", "")).startswith("napari-molfield"):
+            raise MolfieldError(
+                f"{path.name} holds a fitted auto-decoder, not an auto-encoder: use "
+                "`molfield decode` (or nn.checkpoint.load_model) for it."
+            )
         raise MolfieldError(f"{path.name}: not a napari-molfield checkpoint.")
-    if meta.get("kind") != KIND:
-        raise MolfieldError(
-            f"{path.name} holds a {meta.get('kind', 'auto-decoder')!r} model, not an "
-            "auto-encoder: use `molfield decode` for fitted auto-decoders."
-        )
+    if int(meta.get("version", 0)) > VERSION:
+        raise MolfieldError(f"{path.name} was written by a newer napari-molfield "
+                            f"(format version {meta['version']}): update napari-molfield.")
     net = AutoEncoder(EncoderConfig.from_dict(meta["encoder"]),
                       ModelConfig.from_dict(meta["model"]))
     try:
@@ -139,7 +146,7 @@ def load_autoencoder(
                             f"({str(exc).splitlines()[0]}).") from None
     net.to(pick_device(device)).eval()
     lat = tensors.get("dataset.latents")
-    known = ("format", "version", "kind", "model", "encoder", "channels", "resolution",
+    known = ("format", "version", "kind", "writer", "model", "encoder", "channels", "resolution",
              "box_edge", "beta", "conformer_seed")
     model = AEModel(
         net, tuple(meta["channels"]), int(meta["resolution"]), float(meta["box_edge"]),

@@ -30,7 +30,7 @@ import torch
 from .chem.molecule import Molecule
 from .datasets import Dataset, field_inputs, load_dataset, make_split, random_rotations
 from .errors import MolfieldError
-from .nn.config import ModelConfig, get_preset
+from .nn.config import ModelConfig
 from .nn.encoder import AutoEncoder, EncoderConfig
 from .nn.siren import pick_device
 
@@ -221,15 +221,26 @@ def _rank_device(device: str, info: DistInfo) -> torch.device:
 # --------------------------------------------------------------------------- presets
 
 
+#: Auto-encoder shapes (pinned here, independent of the auto-decoder presets):
+#: ``(encoder base maps, latent length, SIREN width, SIREN depth)``.
+AE_PRESETS: dict[str, tuple[int, int, int, int]] = {
+    "tiny": (8, 16, 32, 3),
+    "cpu": (16, 128, 128, 4),
+    "gpu": (32, 256, 256, 5),
+}
+
+
 def ae_configs(
     preset: str, channels: int, latent_dim: int | None, resolution: int
 ) -> tuple[EncoderConfig, ModelConfig]:
     """Encoder and decoder shapes of an auto-encoder preset (``tiny``, ``cpu``, ``gpu``)."""
-    p = get_preset(preset)
-    base = {"tiny": 8, "cpu": 16, "gpu": 32}.get(preset, 16)
-    latent = int(latent_dim or {"tiny": 16, "cpu": 64, "gpu": 128}.get(preset, 64))
+    if preset not in AE_PRESETS:
+        raise MolfieldError(f"Unknown preset {preset!r}: use one of {', '.join(AE_PRESETS)}.")
+    base, latent, width, depth = AE_PRESETS[preset]
+    latent = int(latent_dim or latent)
     levels = 3 if resolution % 8 == 0 else 2 if resolution % 4 == 0 else 1
-    dec = replace(p.model, out_channels=channels, latent_dim=latent)
+    dec = ModelConfig(out_channels=channels, latent_dim=latent, width=width, depth=depth,
+                      w0_first=60.0, w0_hidden=30.0)
     return EncoderConfig(channels, latent, resolution, base, levels), dec
 
 

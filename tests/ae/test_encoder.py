@@ -60,7 +60,7 @@ def test_bad_checkpoints(tmp_path):
 
     p = tmp_path / "other.safetensors"
     save_file({"x": torch.zeros(1)}, str(p),
-              metadata={"molfield": '{"format": "napari-molfield", "kind": "autodecoder"}'})
+              metadata={"molfield": '{"format": "napari-molfield/auto-decoder", "version": 1}'})
     with pytest.raises(MolfieldError, match="not an auto-encoder"):
         load_autoencoder(p)
     junk = tmp_path / "junk.safetensors"
