@@ -125,6 +125,7 @@ def test_encode_smiles_not_in_freesolv(viewer, qtbot, ae, errors):
     viewer.dims.ndisplay = 3
     viewer.reset_view()
     viewer.scene.camera.angles = (0.0, -35.0, 60.0)
+    viewer.scene.camera.zoom *= 0.8
     shot = viewer.screenshot(canvas_only=False)
     assert_not_blank(shot)
     save_shot(shot, "encode_widget.png")
@@ -185,7 +186,7 @@ def mouse(canvas, kind: str, xy: np.ndarray, button=None):
 
 def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
     model, path, _ = ae
-    AUTOENCODER.set_model(model, Path(path).name)
+    AUTOENCODER.set_model(model, Path(path).name, path)
     m = LatentMapWidget(viewer)
     viewer.window.add_dock_widget(m, name="Latent map")
     qtbot.waitUntil(lambda: m.runner.idle and m.data is not None, timeout=120_000)
@@ -222,8 +223,14 @@ def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
     assert decoded and {ly.metadata["molfield"]["index"] for ly in decoded} == {i}
     assert all(ly.metadata["molfield"]["group"] == GROUP for ly in decoded)
     assert decoded[0].data.shape == (32,) * 3
+    atoms = [ly for ly in by_role(viewer, "atoms") if ly.metadata["molfield"]["group"] == GROUP]
+    assert len(atoms) == 1  # decoded on the molecule's own conformer, atoms shown
+    lo, hi = voxel_extent(decoded[0])
+    assert ((atoms[0].data > lo) & (atoms[0].data < hi)).all()
     # select() directly: the previous molecule's layers are replaced, not piled up
-    j = int(np.argmin(m.data.embedding.xy[:, 0]))
+    xy = m.data.embedding.xy
+    j = int(np.argmin(np.hypot(*(xy - np.median(xy, axis=0)).T)))  # a typical molecule
+    assert j != i
     m.select(j)
     qtbot.waitUntil(lambda: m.decoder.idle, timeout=60_000)
     decoded = by_role(viewer, "decoded")
@@ -242,6 +249,7 @@ def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
     viewer.dims.ndisplay = 3
     viewer.reset_view()
     viewer.scene.camera.angles = (0.0, -35.0, 60.0)
+    viewer.scene.camera.zoom *= 0.8
     qtbot.wait(200)
     m.canvas.draw()
     at = m.ax.transData.transform(m.data.embedding.xy[j])  # the dock moved: recompute
@@ -263,3 +271,10 @@ def test_pca_projects_new_latents_like_the_dataset():
     np.testing.assert_allclose(emb.project(z[3]), emb.xy[3:4])
     assert emb.xy[:, 0].var() > emb.xy[:, 1].var() > 0
     assert emb.axis_labels[0].startswith("PC1")
+
+
+def test_widgets_open_from_the_plugins_menu(viewer, qtbot):
+    for title, cls in (("Encode", EncodeWidget), ("Latent map", LatentMapWidget)):
+        _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, title)
+        assert isinstance(widget, cls)
+    qtbot.waitUntil(lambda: widget.runner.idle, timeout=120_000)  # the shipped map, if any

@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 #: ComboBox value meaning "embed the SMILES typed in the widget".
 FROM_SMILES = "__smiles__"
 #: Decoded channels empty in the input are still shown above this normalised peak.
-HALLUCINATION_PEAK = 0.1
+HALLUCINATION_PEAK = 0.3
 #: Decoded layers start transparent below this fraction of their upper contrast limit, so
 #: the decoder's faint ripples over the whole box do not hide the molecule (display only).
-NOISE_FLOOR = 0.15
+NOISE_FLOOR = 0.2
 
 
 def hide_noise(layers: list) -> list:
@@ -70,12 +70,14 @@ class AutoEncoderSession:
     def __init__(self) -> None:
         self.model: AEModel | None = None
         self.label: str = ""
+        self.path: Path | None = None
         self.last: Encoded | None = None
 
-    def set_model(self, model: AEModel, label: str) -> None:
-        """Use ``model`` (called ``label`` in status lines) from now on."""
+    def set_model(self, model: AEModel, label: str, path: str | Path | None = None) -> None:
+        """Use ``model`` (called ``label`` in status lines, read from ``path``) from now on."""
         changed = model is not self.model
         self.model, self.label = model, label
+        self.path = Path(path).resolve() if path else None
         if changed:
             self.last = None
             self.model_changed.emit(model)
@@ -87,7 +89,7 @@ class AutoEncoderSession:
 
     def reset(self) -> None:
         """Forget the model and the last molecule (tests, a fresh session)."""
-        self.model, self.label, self.last = None, "", None
+        self.model, self.label, self.path, self.last = None, "", None, None
 
 
 #: The auto-encoder session shared by the Encode and Latent map widgets.
@@ -106,7 +108,7 @@ def resolve_model(path: str | Path | None) -> tuple[AEModel, str]:
 
     if path:
         p = Path(path)
-        if AUTOENCODER.model is not None and AUTOENCODER.label == p.name:
+        if AUTOENCODER.model is not None and AUTOENCODER.path == p.resolve():
             return AUTOENCODER.model, p.name
         return load_autoencoder(p), p.name
     if AUTOENCODER.model is not None:
@@ -120,6 +122,7 @@ class EncodeResult:
 
     model: AEModel
     model_label: str
+    model_path: str | None
     molecule: Molecule
     latent: np.ndarray
     input: Field
@@ -199,7 +202,7 @@ def run_encode(path: str | None, source: Molecule | str, resolution: int) -> Enc
     keep = [c for c in range(len(model.channels))
             if occupied[c] or decoded.values[c].max() > HALLUCINATION_PEAK * scale[c]]
     decoded = subset_channels(decoded, keep)
-    return EncodeResult(model, label, molecule, latent, truth, decoded,
+    return EncodeResult(model, label, path, molecule, latent, truth, decoded,
                         float(ev["psnr"]), float(ev["psnr_occupied"]),
                         time.perf_counter() - t0, notes)
 
@@ -301,7 +304,7 @@ class EncodeWidget(Container):
             self._fail(r.error)
             return
         self.last = r
-        AUTOENCODER.set_model(r.model, r.model_label)
+        AUTOENCODER.set_model(r.model, r.model_label, r.model_path)
         mol = r.molecule
         name = mol.name if group != FROM_SMILES else (mol.smiles or mol.name)
         params = FieldParams(resolution=r.decoded.resolution[0],

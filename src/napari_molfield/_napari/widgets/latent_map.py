@@ -16,7 +16,7 @@ import numpy as np
 from magicgui.widgets import ComboBox, Container, Label, PushButton, SpinBox
 
 from ...errors import MolfieldError
-from ..layers import FieldParams, field_layers
+from ..layers import FieldParams, atoms_layer, field_layers
 from ..workers import JobRunner
 from .common import replace_group_layers
 from .encode import (
@@ -120,6 +120,43 @@ def load_map(path: str | None, method: str) -> MapData:
     return MapData(model, label, names, smiles, latents, props, emb)
 
 
+@dataclass
+class DecodedItem:
+    """A dataset molecule decoded from its stored latent (worker result)."""
+
+    index: int
+    field: Any
+    molecule: Any | None
+    note: str
+
+
+def decode_item(model: AEModel, index: int, latent: np.ndarray, name: str, smiles: str,
+                resolution: int) -> DecodedItem:
+    """Decode dataset molecule ``index`` in the frame of its own conformer (worker thread).
+
+    The SMILES is embedded as in training (cached, the model's seed), so the decoded field
+    sits on the atoms, in Eq. 1 units; if that fails the field is decoded normalised in a
+    box centred at the origin.
+    """
+    from ...datasets import cached_conformer
+    from ...encode import decode_latent
+    from .encode import model_box_field
+
+    try:
+        mol = cached_conformer(smiles, name=name, seed=model.conformer_seed)
+        mol.name = name
+        truth, scale, occupied, _ = model_box_field(model, mol, 4)
+    except MolfieldError as exc:
+        f = decode_latent(model, latent, resolution)
+        keep = [c for c in range(len(f.channels)) if f.values[c].max() > HALLUCINATION_PEAK]
+        return DecodedItem(index, subset_channels(f, keep or list(range(len(f.channels)))),
+                           None, f"normalised, box at the origin: {exc}")
+    f = decode_latent(model, latent, resolution, centre=truth.box.centre, scale=scale)
+    keep = [c for c in range(len(f.channels))
+            if occupied[c] or f.values[c].max() > HALLUCINATION_PEAK * scale[c]]
+    return DecodedItem(index, subset_channels(f, keep), mol, "on its conformer")
+
+
 def property_order(props: dict[str, np.ndarray]) -> list[str]:
     """Property names: hydration free energy and RDKit descriptors first, then the rest."""
     first = [k for k in PREFERRED if k in props]
@@ -156,6 +193,7 @@ class LatentMapWidget(Container):
         self.scatter: Any = None
         self.colorbar: Any = None
         self.marker: Any = None
+        self.legend: Any = None
         self.selected_marker: Any = None
         self.annotation = self.ax.annotate(
             "", xy=(0, 0), xytext=(8, 8), textcoords="offset points", fontsize=8,
@@ -260,6 +298,9 @@ class LatentMapWidget(Container):
         self.ax.clear()
         self._style_axes()
         self.marker = self.selected_marker = None
+        if self.legend is not None:
+            self.legend.remove()
+            self.legend = None
         xy = d.embedding.xy
         from matplotlib import colormaps
 
@@ -314,8 +355,11 @@ class LatentMapWidget(Container):
         (self.marker,) = self.ax.plot([x], [y], marker="*", ms=16, color="#ff4fa0",
                                       mec=self.fg, mew=0.8, ls="none",
                                       label=f"encoded: {item.name}")
-        self.ax.legend(loc="best", fontsize=7, facecolor=self.bg, edgecolor=self.fg,
-                       labelcolor=self.fg)
+        if self.legend is not None:
+            self.legend.remove()
+        self.legend = self.fig.legend(handles=[self.marker], loc="outside lower center",
+                                      fontsize=7, facecolor=self.bg, edgecolor=self.fg,
+                                      labelcolor=self.fg)
         self.canvas.draw_idle()
 
     # ------------------------------------------------------------------------ events
@@ -349,11 +393,13 @@ class LatentMapWidget(Container):
         self.annotation.xy = tuple(d.embedding.xy[index])
         self.annotation.set_text(f"{d.names[index]}\n{d.smiles[index]}\n"
                                  f"{self.colour.value} = {value:.3g}")
-        # keep the box inside the axes: flip it left of points on the right half
-        x0, x1 = self.ax.get_xlim()
+        # keep the box inside the axes: flip it towards the centre of the map
+        (x0, x1), (y0, y1) = self.ax.get_xlim(), self.ax.get_ylim()
         right = (d.embedding.xy[index, 0] - x0) / (x1 - x0) > 0.5
-        self.annotation.set_position((-8, 8) if right else (8, 8))
+        top = (d.embedding.xy[index, 1] - y0) / (y1 - y0) > 0.5
+        self.annotation.set_position((-8 if right else 8, -8 if top else 8))
         self.annotation.set_horizontalalignment("right" if right else "left")
+        self.annotation.set_verticalalignment("top" if top else "bottom")
         self.annotation.set_visible(True)
         self.canvas.draw_idle()
 
@@ -378,27 +424,26 @@ class LatentMapWidget(Container):
         self.canvas.draw_idle()
         n = int(self.resolution.value)
         self.status.value = f"Decoding {d.names[index]} at {n}³ …"
-        from ...encode import decode_latent
-
         return self.decoder.start(
-            decode_latent, d.model, d.latents[index], n,
-            on_return=lambda f: self._show_decoded(index, f),
+            decode_item, d.model, int(index), d.latents[index], d.names[index],
+            d.smiles[index], n,
+            on_return=self._show_decoded,
             progress={"desc": "Decoding"},
         )
 
-    def _show_decoded(self, index: int, decoded: Any) -> None:
+    def _show_decoded(self, item: DecodedItem) -> None:
         d = self.data
         assert d is not None
+        index, decoded = item.index, item.field
         name = d.names[index]
-        keep = [c for c in range(len(decoded.channels))
-                if decoded.values[c].max() > HALLUCINATION_PEAK]
-        decoded = subset_channels(decoded, keep or list(range(len(decoded.channels))))
         params = FieldParams(resolution=decoded.resolution[0], channels=",".join(d.model.channels))
         layers = hide_noise(field_layers([decoded], None, params, GROUP, name=f"{name} decoded",
                                          role="decoded"))
+        if item.molecule is not None:
+            layers.append(atoms_layer(item.molecule, GROUP, name))
         for _, kwargs, _ in layers:
             kwargs["metadata"]["molfield"].update(
                 {"name": name, "smiles": d.smiles[index], "index": index})
-        replace_group_layers(self.viewer, GROUP, layers, roles=("decoded",))
-        self.status.value = (f"{name} ({d.smiles[index]}) decoded at {decoded.resolution[0]}³ "
-                             "(normalised, box centred at the origin)")
+        replace_group_layers(self.viewer, GROUP, layers, roles=("decoded", "atoms"))
+        self.status.value = (f"{name} ({d.smiles[index]}) decoded at {decoded.resolution[0]}³, "
+                             f"{item.note}")
