@@ -91,7 +91,7 @@ class InterpolateWidget(Container):
         ])
         from qtpy.QtCore import QTimer
 
-        self.timer = QTimer()
+        self.timer = QTimer(self.native)
         self.timer.timeout.connect(self._tick)
         self.runner = JobRunner()
         self.frame_ms: float | None = None
@@ -113,7 +113,10 @@ class InterpolateWidget(Container):
     # ------------------------------------------------------------------ choices
 
     def _disconnect(self) -> None:
-        self.timer.stop()
+        try:
+            self.timer.stop()
+        except RuntimeError:  # Qt already deleted it with the widget
+            pass
         MODELS.changed.disconnect(self._models_changed)
 
     def _models_changed(self) -> None:
