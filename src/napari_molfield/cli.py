@@ -252,7 +252,7 @@ def _run_demo(args: argparse.Namespace, headless: bool) -> int:
     viewer.window.add_dock_widget(FieldsWidget(viewer), name="Fields", area="right")
     for extra in _optional_widgets():
         viewer.window.add_dock_widget(extra(viewer), name=extra.__name__.replace("Widget", ""),
-                                      area="right")
+                                      area="right", tabify=True)
     viewer.window.resize(1500, 950)
     _process_events()
     viewer.reset_view()
@@ -282,7 +282,8 @@ def _optional_widgets() -> list:
     import importlib
 
     found = []
-    for mod, name in (("fit", "FitWidget"), ("decode", "DecodeWidget")):
+    for mod, name in (("fit", "FitWidget"), ("decode", "DecodeWidget"),
+                      ("models", "ModelsWidget")):
         try:
             module = importlib.import_module(f"napari_molfield._napari.widgets.{mod}")
         except ImportError:
