@@ -7,7 +7,8 @@ Exact command (seed 0, CPU, one torch thread; about 2 minutes on a busy 2-core m
 Models 1, 5, 9, …, 37 of ``sample_data/1l2y.pdb`` (every fourth of the 38, in file order)
 become ten items of one auto-decoder with channels ``H,C,N,O``, preset ``cpu``,
 training grid 32³, 1500 steps, seed 0 (PSNR 38.8 dB at 32³). The result,
-``sample_data/1l2y_ensemble.safetensors`` (< 2 MB), is what *File ▸ Open Sample ▸ NMR ensemble interpolation* loads.
+``sample_data/1l2y_ensemble.safetensors`` (< 2 MB), is what
+*File ▸ Open Sample ▸ NMR ensemble interpolation* loads.
 """
 
 from __future__ import annotations
