@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Neither is in FreeSolv (checked against the canonical SMILES of database.txt below).
 NEW = {"ibuprofen": "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "paracetamol": "CC(=O)Nc1ccc(O)cc1"}
 #: A few dB under the values measured when the model was shipped (docs/freesolv_report.md).
-FLOOR_ALL, FLOOR_OCCUPIED = 30.0, 25.0
+FLOOR_ALL, FLOOR_OCCUPIED = 30.0, 26.0  # measured: ibuprofen 33.2 / 29.2, paracetamol 36.7 / 33.5
 
 
 @pytest.fixture(scope="module")

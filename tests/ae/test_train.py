@@ -14,12 +14,12 @@ from napari_molfield.encode import (
 from napari_molfield.errors import MolfieldError
 from napari_molfield.train import train
 
-TINY = dict(preset="tiny", resolution=16, box_edge=16.0, batch_items=4, batch_points=512,
+TINY = dict(preset="tiny", resolution=16, box_edge=16.0, batch_items=4, batch_points=256,
             eval_every=1000, eval_items=4, device="cpu", lr=2e-3, lr_encoder=2e-3)
 
 
 def test_tiny_training_improves_held_out_psnr(small_dataset, tmp_path):
-    run = train(small_dataset, steps=150, seed=0, **TINY)
+    run = train(small_dataset, steps=100, seed=0, **TINY)
     assert len(run.split["test"]) == 2 and len(run.split["val"]) == 2
     held = run.parts["val"] + run.parts["test"]
     before = evaluate_molecules(run.model, held)
