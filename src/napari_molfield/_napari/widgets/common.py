@@ -82,3 +82,11 @@ def _update_layer(layer: Layer, data: Any, kwargs: dict, kind: str) -> None:
             layer.contrast_limits = kwargs["contrast_limits"]
     layer.scale = kwargs["scale"] if "scale" in kwargs else layer.scale
     layer.translate = kwargs["translate"] if "translate" in kwargs else layer.translate
+
+
+def wrapping_label(label: Any, lines: int = 2) -> Any:
+    """Let a magicgui `Label` wrap, reserving ``lines`` lines so docks never clip it."""
+    native = label.native
+    native.setWordWrap(True)
+    native.setMinimumHeight(lines * native.fontMetrics().lineSpacing() + 4)
+    return label

@@ -22,7 +22,7 @@ from ...errors import MolfieldError
 from ..layers import FieldParams, field_layers
 from ..session import MODELS
 from ..workers import JobRunner
-from .common import replace_group_layers
+from .common import replace_group_layers, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -99,7 +99,7 @@ class DecodeWidget(Container):
         self.iso_level = FloatSpinBox(label="iso level", value=0.3, min=0.001, max=10.0,
                                       step=0.05)
         self.run = PushButton(text="Decode")
-        self.status = Label(value="")
+        self.status = wrapping_label(Label(value=""))
         super().__init__(widgets=[
             self.model, self.item, self.resolution, self.memory, self.sub_box, self.truth,
             self.error, self.iso, self.iso_level, self.run, self.status,

@@ -22,7 +22,7 @@ from psygnal import Signal
 from ...errors import MolfieldError
 from ..layers import FieldParams, atoms_layer, field_layers
 from ..workers import JobRunner
-from .common import molecule_groups, replace_group_layers
+from .common import molecule_groups, replace_group_layers, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -245,7 +245,7 @@ class EncodeWidget(Container):
         self.status = Label(value="")
         self.psnr = Label(value="")
         for w in (self.status, self.psnr):
-            w.native.setWordWrap(True)
+            wrapping_label(w)
         super().__init__(widgets=[self.molecule, self.smiles, self.checkpoint, self.resolution,
                                   self.run, self.status, self.psnr])
         self.runner = JobRunner()

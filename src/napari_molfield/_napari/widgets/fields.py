@@ -17,7 +17,7 @@ from magicgui.widgets import (
 
 from ..layers import FieldParams, field_layers, sample_molecule
 from ..workers import JobRunner
-from .common import group_layers, molecule_groups, replace_group_layers
+from .common import group_layers, molecule_groups, replace_group_layers, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -43,7 +43,7 @@ class FieldsWidget(Container):
         self.split = CheckBox(label="split ligand / protein", value=False)
         self.hydrogens = CheckBox(label="add hydrogens", value=False)
         self.run = PushButton(text="Resample")
-        self.status = Label(value="")
+        self.status = wrapping_label(Label(value=""))
         super().__init__(
             widgets=[
                 self.molecule, self.channels, self.beta, self.resolution, self.padding,

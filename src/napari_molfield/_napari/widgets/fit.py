@@ -27,7 +27,7 @@ from napari.utils.notifications import show_info
 from ..layers import FieldParams, field_layers
 from ..session import MODELS
 from ..workers import JobRunner
-from .common import group_layers, molecule_groups, replace_group_layers
+from .common import group_layers, molecule_groups, replace_group_layers, wrapping_label
 from .plot import CurvePlot
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class FitWidget(Container):
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         buttons = Container(widgets=[self.start_button, self.pause_button,
                                      self.cancel_button], layout="horizontal", labels=False)
-        self.status = Label(value="")
+        self.status = wrapping_label(Label(value=""))
         self.plot = CurvePlot(viewer)
         super().__init__(widgets=[
             self.molecules, self.channels, self.split, self.hydrogens, self.preset,

@@ -25,7 +25,7 @@ from ...errors import MolfieldError
 from ..layers import FieldParams, LayerData, field_layers
 from ..session import MODELS
 from ..workers import JobRunner, notify_error
-from .common import replace_group_layers
+from .common import replace_group_layers, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -83,7 +83,7 @@ class InterpolateWidget(Container):
         self.path = FileEdit(label="movie", mode="w", filter="*.gif *.mp4",
                              value="interpolation.gif")
         self.export_button = PushButton(text="Export movie")
-        self.status = Label(value="")
+        self.status = wrapping_label(Label(value=""))
         super().__init__(widgets=[
             self.model, self.start, self.end, self.via, self.mode, self.resolution, self.t,
             self.frames, self.fps, self.play_button, self.path, self.export_button,

@@ -18,7 +18,7 @@ from magicgui.widgets import ComboBox, Container, Label, PushButton, SpinBox
 from ...errors import MolfieldError
 from ..layers import FieldParams, atoms_layer, field_layers
 from ..workers import JobRunner
-from .common import replace_group_layers
+from .common import replace_group_layers, wrapping_label
 from .encode import (
     AUTOENCODER,
     HALLUCINATION_PEAK,
@@ -179,7 +179,7 @@ class LatentMapWidget(Container):
         self.resolution = SpinBox(label="decode resolution", value=32, min=8, max=256, step=8)
         self.reload = PushButton(text="Load map")
         self.status = Label(value="")
-        self.status.native.setWordWrap(True)
+        wrapping_label(self.status)
 
         theme = get_theme(viewer.theme)
         self.bg = theme.background.as_hex()

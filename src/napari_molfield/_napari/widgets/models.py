@@ -10,6 +10,7 @@ from magicgui.widgets import Container, Label, PushButton, Select
 from ...errors import MolfieldError
 from ..session import MODELS
 from ..workers import notify_error
+from .common import wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -27,7 +28,7 @@ class ModelsWidget(Container):
         self.remove_button = PushButton(text="Forget")
         buttons = Container(widgets=[self.save_button, self.load_button, self.remove_button],
                             layout="horizontal", labels=False)
-        self.status = Label(value="")
+        self.status = wrapping_label(Label(value=""))
         super().__init__(widgets=[self.list, buttons, self.status])
         self.save_button.changed.connect(self._save_dialog)
         self.load_button.changed.connect(self._load_dialog)
