@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
@@ -96,11 +97,20 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar.refresh()
             if args.save_every and p.step % args.save_every == 0:
                 run.save(args.output)
-    finally:
+    except KeyboardInterrupt:  # keep what was learnt so far, then report the interruption
         bar.close()
         run.finish()
         run.save(args.output)
         run.close()
+        raise
+    except BaseException:  # a failed run never overwrites the output
+        bar.close()
+        run.close()
+        raise
+    bar.close()
+    run.finish()
+    run.save(args.output)
+    run.close()
     if main:
         ev = run.model.meta.get("evaluation", {}).get("test")
         msg = f"{run.step} steps in {time.perf_counter() - t0:.0f} s → {args.output}"
@@ -116,6 +126,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .encode import evaluate_molecules, load_autoencoder, load_default_model, molecules_from
+    from .errors import MolfieldError
+    from .fields.io import atomic_write
 
     model = (load_default_model(args.device) if args.model == "default"
              else load_autoencoder(args.model, device=args.device))
@@ -123,18 +135,24 @@ def cmd_encode(args: argparse.Namespace) -> int:
     for p in problems:
         print(f"molfield: {p}", file=sys.stderr)
     if not mols:
-        from .errors import MolfieldError
-
         raise MolfieldError("No molecule could be encoded.")
     ev = evaluate_molecules(model, mols)
-    np.savez(
-        args.output,
-        names=np.array([m.name for m in mols]),
-        smiles=np.array([m.smiles or "" for m in mols]),
-        latents=ev["latents"].astype(np.float32),
-        psnr=ev["per_molecule"]["psnr"],
-        psnr_occupied=ev["per_molecule"]["psnr_occupied"],
-    )
+    output = Path(args.output)
+    if output.suffix.lower() != ".npz":
+        raise MolfieldError(f"{output.name}: the latents file must end in .npz.")
+    arrays = {
+        "names": np.array([m.name for m in mols]),
+        "smiles": np.array([m.smiles or "" for m in mols]),
+        "latents": ev["latents"].astype(np.float32),
+        "psnr": ev["per_molecule"]["psnr"],
+        "psnr_occupied": ev["per_molecule"]["psnr_occupied"],
+    }
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    atomic_write(output, write)
     print(f"{len(mols)} molecule(s) encoded ({len(problems)} problem(s)); mean PSNR "
           f"{ev['psnr']:.2f} dB all channels, {ev['psnr_occupied']:.2f} dB occupied "
           f"→ {args.output}")

@@ -260,7 +260,7 @@ def _run(
     t0 = time.perf_counter()
     dev = pick_device(fcfg.device)
     if dev.type == "cpu":
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
         torch.set_flush_denormal(True)  # Adam's tiny second moments are slow denormals
     torch.manual_seed(fcfg.seed)
     gen = torch.Generator().manual_seed(fcfg.seed)

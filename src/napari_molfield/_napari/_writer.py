@@ -11,6 +11,17 @@ from ..fields.field import Field
 from ..fields.io import write_field
 
 
+def _current_conformer() -> int:
+    """The conformer (first axis) the current viewer shows; 0 without a viewer."""
+    try:
+        import napari
+
+        viewer = napari.current_viewer()
+    except Exception:  # pragma: no cover - no Qt
+        return 0
+    return int(viewer.dims.current_step[0]) if viewer is not None else 0
+
+
 def _layer_field(layers: list[tuple[Any, dict, str]]) -> Field:
     """One `Field` from image layers on the same 3D grid (the current conformer for 4D data)."""
     if not layers:
@@ -21,8 +32,9 @@ def _layer_field(layers: list[tuple[Any, dict, str]]) -> Field:
         data = np.asarray(data)
         scale = np.asarray(meta.get("scale", (1.0,) * data.ndim), dtype=float)
         translate = np.asarray(meta.get("translate", (0.0,) * data.ndim), dtype=float)
-        if data.ndim == 4:  # conformer axis first: save conformer 0 of the stack
-            data, scale, translate = data[0], scale[1:], translate[1:]
+        if data.ndim == 4:  # conformer axis first: save the conformer on screen
+            k = min(_current_conformer(), data.shape[0] - 1)
+            data, scale, translate = data[k], scale[1:], translate[1:]
         if data.ndim != 3 or not np.allclose(scale, scale[0]):
             raise MolfieldError(
                 f"Layer {meta.get('name')!r} is not a 3D field with cubic voxels."

@@ -201,6 +201,15 @@ def _save_npz(tmp: str, arrays: dict[str, np.ndarray]) -> None:
         np.savez(fh, **arrays)
 
 
+def atomic_write(path: str | os.PathLike, writer: Callable[[str], None]) -> None:
+    """Call ``writer(tmp)`` on a fresh temporary file beside ``path``, then move it into place.
+
+    Nothing is left behind on failure, and an existing ``path`` stays untouched; OS errors
+    become a `MolfieldError` naming the file.
+    """
+    _atomic(Path(path), writer)
+
+
 def _atomic(path: Path, writer: Callable[[str], None]) -> None:
     """Write via a temporary file in ``path``'s folder, then `os.replace` it into place."""
     folder = path.parent if str(path.parent) else Path(".")

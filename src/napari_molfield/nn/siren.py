@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from ..errors import MolfieldError
 from .config import ModelConfig
 
 
@@ -132,4 +133,16 @@ def pick_device(device: str | torch.device | None = "auto") -> torch.device:
     """``"auto"``/``None`` → CUDA when available, else CPU; other names pass through."""
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise MolfieldError(
+            f"Unknown device {device!r}: use auto, cpu, cuda or cuda:N."
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise MolfieldError(f"Device {device!r} was asked for, but CUDA is not available here.")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise MolfieldError(
+            f"Device {device!r} does not exist: {torch.cuda.device_count()} GPU(s) here."
+        )
+    return dev

@@ -109,6 +109,9 @@ class DecodeWidget(Container):
         self.run.changed.connect(self.decode)
         self.model.changed.connect(lambda _=None: self.item.reset_choices())
         self.resolution.changed.connect(self._update_memory)
+        self.sub_box.changed.connect(self._update_memory)
+        self.truth.changed.connect(self._update_memory)
+        self.error.changed.connect(self._update_memory)
         self.model.changed.connect(self._update_memory)
         MODELS.changed.connect(self._models_changed)
         self.native.destroyed.connect(lambda *_: MODELS.changed.disconnect(self._models_changed))
@@ -128,12 +131,18 @@ class DecodeWidget(Container):
         return [(f"{i}: {it['name']}", i) for i, it in enumerate(items)]
 
     def estimate_bytes(self) -> int:
-        """Bytes of the decoded grid (and as much again for truth and error)."""
+        """Bytes of the decoded grid or sub-box (and as much again for truth and error)."""
         if self.model.value is None or self.model.value not in MODELS:
             return 0
         c = len(MODELS.get(self.model.value).channels)
         n = int(self.resolution.value)
-        return c * n**3 * 4 * (2 if self.truth.value else 1)
+        try:
+            sub = parse_sub_box(self.sub_box.value, n)
+        except MolfieldError:
+            sub = None
+        voxels = n**3 if sub is None else int(np.prod([hi - lo for lo, hi in sub]))
+        copies = 3 if self.error.value else 2 if self.truth.value else 1
+        return c * voxels * 4 * copies
 
     def _update_memory(self, _event: Any = None) -> None:
         b = self.estimate_bytes()
@@ -169,6 +178,8 @@ class DecodeWidget(Container):
 
     def _show(self, name: str, item: int, r: DecodeResult) -> None:
         self.last = r
+        if name not in MODELS:  # forgotten while decoding
+            return
         model = MODELS.get(name)
         label = f"{model.items[item]['name']} decoded"
         group = f"decode:{name}:{item}"
@@ -179,8 +190,11 @@ class DecodeWidget(Container):
                 np.abs(r.decoded.values - r.truth.values).max(axis=0, keepdims=True),
                 r.decoded.origin, r.decoded.spacing, ("error",), r.decoded.box,
             )
-            layers += field_layers([err], None, params, group, name=label, role="error")
-            layers[-1][1]["colormap"] = "inferno"  # black = no error: invisible when additive
+            err_params = FieldParams(resolution=params.resolution, channels="error",
+                                     drop_empty=False)
+            (err_layer,) = field_layers([err], None, err_params, group, name=label, role="error")
+            err_layer[1]["colormap"] = "inferno"  # black = no error: invisible when additive
+            layers.append(err_layer)
         if r.surface is not None:
             verts, faces = r.surface
             layers.append((

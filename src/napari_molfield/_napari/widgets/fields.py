@@ -56,6 +56,7 @@ class FieldsWidget(Container):
         viewer.layers.events.inserted.connect(self._refresh)
         viewer.layers.events.removed.connect(self._refresh)
         self._refresh()
+        self._show_params()
 
     def _molecule_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
         return [
@@ -69,7 +70,6 @@ class FieldsWidget(Container):
         info = getattr(sel, "metadata", {}).get("molfield") if sel is not None else None
         if info and info["group"] in [g for _, g in self._molecule_choices()]:
             self.molecule.value = info["group"]
-        self._show_params()
 
     def _show_params(self, _event: Any = None) -> None:
         """Show the parameters the chosen molecule was last sampled with."""
@@ -103,7 +103,10 @@ class FieldsWidget(Container):
         if group is None:
             self.status.value = "Open a molecule first (File ▸ Open or Open Sample)."
             return None
-        atoms = molecule_groups(self.viewer)[group]
+        atoms = molecule_groups(self.viewer).get(group)
+        if atoms is None:
+            self.status.value = "That molecule is no longer in the viewer."
+            return None
         molecule = atoms.metadata["molfield"]["molecule"]
         params = self.params()
         self.status.value = f"Sampling {params.resolution}³ …"

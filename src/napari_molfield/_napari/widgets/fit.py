@@ -137,9 +137,11 @@ class FitWidget(Container):
         from ...fit import fit
 
         atoms = molecule_groups(self.viewer)
-        mols = [atoms[g].metadata["molfield"]["molecule"] for g in groups]
-        run = fit(
-            mols,
+        mols = [atoms[g].metadata["molfield"]["molecule"] for g in groups if g in atoms]
+        if not mols:
+            self.status.value = "The chosen molecules are no longer in the viewer."
+            return None
+        settings = dict(
             channels=self.channels.value,
             split=bool(self.split.value),
             add_hydrogens=bool(self.hydrogens.value),
@@ -149,6 +151,12 @@ class FitWidget(Container):
             time_budget=float(self.time_budget.value) or None,
             device=self.device.value,
         )
+        every = float(self.preview_every.value)
+
+        def job() -> Generator[dict[str, Any], None, Any]:
+            # settings are checked (and hydrogens added) inside the worker, off the Qt thread
+            return (yield from fit_with_previews(fit(mols, **settings), every, 24))
+
         self._group = groups[0]
         self.model = None
         self.model_name = None
@@ -158,8 +166,7 @@ class FitWidget(Container):
         self._set_running(True)
         self.status.value = f"Fitting {sum(m.n_conformers for m in mols)} item(s) …"
         return self.runner.start(
-            fit_with_previews, run, float(self.preview_every.value), 24,
-            on_yield=self._on_record, on_finish=self._on_finish,
+            job, on_yield=self._on_record, on_finish=self._on_finish,
             progress={"desc": "Fitting neural field"},
         )
 
