@@ -44,6 +44,7 @@ def test_sample_mrc_from_smiles(tmp_path):
         (["sample", str(SDF), "--channels", "Qq", "-o", "x.npz"], "Qq"),
         (["sample", str(SDF), "-n", "100000", "-o", "x.npz"], "resolution"),
         (["decode", "nothing.safetensors", "-o", "x.npz"], "nothing.safetensors"),
+        (["fit", "CCO", "--device", "gpu", "--steps", "2", "-o", "x.npz"], "gpu"),
     ],
 )
 def test_user_errors_are_one_line_exit_2_no_output(tmp_path, args, message):

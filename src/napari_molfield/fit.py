@@ -150,6 +150,7 @@ def fit(
     ):
         raise MolfieldError(f"The training resolution must be an integer ≥ 2, got {resolution}.")
     spec = ChannelSpec.parse(channels, split=split)
+    pick_device(device)  # a bad device name fails now, with one sentence
     pre = get_preset(preset)
     mo, fo = split_overrides(overrides)
     fo.update(seed=int(seed), device=str(device))
