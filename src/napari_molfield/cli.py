@@ -249,12 +249,17 @@ def _run_demo(args: argparse.Namespace, headless: bool) -> int:
         getattr(viewer, f"add_{kind}")(data, **kwargs)
     viewer.dims.ndisplay = 3
     viewer.camera.angles = (15, 35, 120)
-    viewer.window.add_dock_widget(FieldsWidget(viewer), name="Fields", area="right")
+    fields_dock = viewer.window.add_dock_widget(FieldsWidget(viewer), name="Fields",
+                                                area="right")
     for extra in _optional_widgets():
         viewer.window.add_dock_widget(extra(viewer), name=extra.__name__.replace("Widget", ""),
                                       area="right", tabify=True)
+    ligand = [ly for ly in viewer.layers if ly.name.endswith("ligand:all")]
+    if ligand:
+        viewer.layers.selection.active = ligand[0]
     viewer.window.resize(1500, 950)
     _process_events()
+    fields_dock.raise_()  # the Fields tab in front
     viewer.reset_view()
     viewer.camera.zoom *= 0.95
     if headless:
