@@ -62,10 +62,7 @@ def channel_colour(name: str) -> tuple[float, float, float]:
         rgb = _SPECIAL_COLOURS[base]
     else:
         first = base.split("+")[0]
-        try:
-            rgb = element_color(first)
-        except Exception:  # unknown symbol: neutral grey
-            rgb = (0.7, 0.7, 0.7)
+        rgb = element_color_safe(first)
         if first == "H":  # white hydrogens vanish under additive blending: tint them
             rgb = (0.55, 0.6, 0.8)
         elif first == "C":  # CPK grey carbon reads poorly as a volume: use a green-grey

@@ -24,6 +24,14 @@ def molecule_groups(viewer: napari.viewer.Viewer) -> dict[str, Layer]:
     }
 
 
+def molecule_choices(viewer: napari.viewer.Viewer) -> list[tuple[str, str]]:
+    """``(molecule name, group id)`` of every molecule in the viewer, for combo boxes."""
+    return [
+        (layer.metadata["molfield"]["molecule"].name, group)
+        for group, layer in molecule_groups(viewer).items()
+    ]
+
+
 def group_layers(viewer: napari.viewer.Viewer, group: str, role: str | None = None) -> list:
     """Layers of one molecule group (optionally only one role)."""
     return [

@@ -22,7 +22,7 @@ from psygnal import Signal
 from ...errors import MolfieldError
 from ..layers import FieldParams, atoms_layer, field_layers
 from ..workers import JobRunner
-from .common import molecule_groups, replace_group_layers, wrapping_label
+from .common import molecule_choices, molecule_groups, replace_group_layers, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -257,10 +257,7 @@ class EncodeWidget(Container):
         self._refresh()
 
     def _molecule_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
-        return [("SMILES (typed below)", FROM_SMILES)] + [
-            (layer.metadata["molfield"]["molecule"].name, group)
-            for group, layer in molecule_groups(self.viewer).items()
-        ]
+        return [("SMILES (typed below)", FROM_SMILES), *molecule_choices(self.viewer)]
 
     def _refresh(self, _event: Any = None) -> None:
         value = self.molecule.value
@@ -278,7 +275,11 @@ class EncodeWidget(Container):
         if group == FROM_SMILES:
             source: Molecule | str = self.smiles.value
         else:
-            source = molecule_groups(self.viewer)[group].metadata["molfield"]["molecule"]
+            atoms = molecule_groups(self.viewer).get(group)
+            if atoms is None:
+                self.status.value = "That molecule is no longer in the viewer."
+                return None
+            source = atoms.metadata["molfield"]["molecule"]
         n = int(self.resolution.value)
         self.status.value = "Encoding …"
         self.psnr.value = ""

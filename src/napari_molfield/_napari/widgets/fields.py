@@ -17,7 +17,13 @@ from magicgui.widgets import (
 
 from ..layers import FieldParams, field_layers, sample_molecule
 from ..workers import JobRunner
-from .common import group_layers, molecule_groups, replace_group_layers, wrapping_label
+from .common import (
+    group_layers,
+    molecule_choices,
+    molecule_groups,
+    replace_group_layers,
+    wrapping_label,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -59,10 +65,7 @@ class FieldsWidget(Container):
         self._show_params()
 
     def _molecule_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
-        return [
-            (layer.metadata["molfield"]["molecule"].name, group)
-            for group, layer in molecule_groups(self.viewer).items()
-        ]
+        return molecule_choices(self.viewer)
 
     def _refresh(self, _event: Any = None) -> None:
         self.molecule.reset_choices()

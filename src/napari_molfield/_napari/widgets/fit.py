@@ -27,7 +27,13 @@ from napari.utils.notifications import show_info
 from ..layers import FieldParams, field_layers
 from ..session import MODELS
 from ..workers import JobRunner
-from .common import group_layers, molecule_groups, replace_group_layers, wrapping_label
+from .common import (
+    group_layers,
+    molecule_choices,
+    molecule_groups,
+    replace_group_layers,
+    wrapping_label,
+)
 from .plot import CurvePlot
 
 if TYPE_CHECKING:
@@ -108,10 +114,7 @@ class FitWidget(Container):
 
     # -- choices ---------------------------------------------------------------------
     def _molecule_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
-        return [
-            (layer.metadata["molfield"]["molecule"].name, group)
-            for group, layer in molecule_groups(self.viewer).items()
-        ]
+        return molecule_choices(self.viewer)
 
     def _refresh(self, _event: Any = None) -> None:
         self.molecules.reset_choices()

@@ -22,7 +22,7 @@ from magicgui.widgets import (
 )
 
 from ...errors import MolfieldError
-from ..layers import FieldParams, LayerData, field_layers
+from ..layers import DISPLAY_SATURATION, FieldParams, LayerData, field_layers
 from ..session import MODELS
 from ..workers import JobRunner, notify_error
 from .common import replace_group_layers, wrapping_label
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 ROLE = "interpolated"
 #: Normalised value shown at full colour; fixed so brightness does not pump along t.
-SATURATION = 0.7
 
 
 def interpolation_group(model_name: str) -> str:
@@ -50,7 +49,7 @@ def interpolation_layers(field: Field, model_name: str) -> list[LayerData]:
     layers = field_layers([field], None, params, interpolation_group(model_name),
                           name=f"{model_name} interpolation", role=ROLE)
     for _, kwargs, _ in layers:
-        kwargs["contrast_limits"] = (0.0, SATURATION)
+        kwargs["contrast_limits"] = (0.0, DISPLAY_SATURATION)
         kwargs["metadata"]["molfield"]["t"] = field.meta.get("t")
     return layers
 
