@@ -11,6 +11,18 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+@pytest.fixture(autouse=True)
+def fresh_models():
+    """Every GUI test starts and ends with an empty session model store."""
+    from napari_molfield._napari.session import MODELS
+
+    for name in MODELS.names():
+        MODELS.remove(name)
+    yield
+    for name in MODELS.names():
+        MODELS.remove(name)
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return DATA

@@ -22,15 +22,6 @@ def voxel_extent(layer) -> np.ndarray:
     return np.stack([translate - scale / 2, translate + (shape - 0.5) * scale])
 
 
-@pytest.fixture(autouse=True)
-def fresh_models():
-    for name in MODELS.names():
-        MODELS.remove(name)
-    yield
-    for name in MODELS.names():
-        MODELS.remove(name)
-
-
 @pytest.fixture
 def caffeine(viewer, data_dir):
     layers = viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)

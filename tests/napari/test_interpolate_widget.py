@@ -11,15 +11,6 @@ from napari_molfield._napari.widgets.interpolate import ROLE, InterpolateWidget
 from .conftest import assert_not_blank
 
 
-@pytest.fixture(autouse=True)
-def fresh_models():
-    for name in MODELS.names():
-        MODELS.remove(name)
-    yield
-    for name in MODELS.names():
-        MODELS.remove(name)
-
-
 def _interp_layers(viewer):
     return [ly for ly in viewer.layers if ly.metadata.get("molfield", {}).get("role") == ROLE]
 

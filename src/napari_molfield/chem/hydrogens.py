@@ -171,9 +171,8 @@ def add_hydrogens(molecule: Molecule) -> Molecule:
     if molecule.has_hydrogens:
         return molecule
     from rdkit import Chem
-    from rdkit.Geometry import Point3D
 
-    from .smiles import RDKitLog, molecule_to_rdkit
+    from .smiles import RDKitLog, molecule_to_rdkit, set_conformers
 
     mol = None
     if molecule.smiles:
@@ -185,13 +184,7 @@ def add_hydrogens(molecule: Molecule) -> Molecule:
             mol = None  # the SMILES has explicit hydrogens we do not have
     if mol is None:
         mol = _rdkit_from_pdb(molecule)
-        mol.RemoveAllConformers()
-        for k in range(molecule.n_conformers):
-            conf = Chem.Conformer(molecule.n_atoms)
-            for i, (x, y, z) in enumerate(molecule.coords[k]):
-                conf.SetAtomPosition(i, Point3D(float(x), float(y), float(z)))
-            conf.Set3D(True)
-            mol.AddConformer(conf, assignId=True)
+        set_conformers(mol, molecule.coords)
     with RDKitLog():
         mol.UpdatePropertyCache(strict=False)
         ops = Chem.SanitizeFlags

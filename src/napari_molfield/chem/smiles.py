@@ -253,7 +253,6 @@ def molecule_to_rdkit(molecule: Molecule, conformers: bool = True) -> Chem.Mol:
         If the molecule has no SMILES or its atoms do not match it.
     """
     from rdkit import Chem
-    from rdkit.Geometry import Point3D
 
     if not molecule.smiles:
         raise MolfieldError(f"{molecule.name}: the molecule has no SMILES to rebuild it from.")
@@ -264,14 +263,22 @@ def molecule_to_rdkit(molecule: Molecule, conformers: bool = True) -> Chem.Mol:
     else:
         mol = _match_by_geometry(template, molecule)
     if conformers:
-        mol.RemoveAllConformers()
-        for k in range(molecule.n_conformers):
-            conf = Chem.Conformer(molecule.n_atoms)
-            for i, (x, y, z) in enumerate(molecule.coords[k]):
-                conf.SetAtomPosition(i, Point3D(float(x), float(y), float(z)))
-            conf.Set3D(True)
-            mol.AddConformer(conf, assignId=True)
+        set_conformers(mol, molecule.coords)
     return mol
+
+
+def set_conformers(mol: Chem.Mol, coords: np.ndarray) -> None:
+    """Replace the conformers of ``mol`` by ``coords`` ``[K, A, 3]`` (Å), in place."""
+    from rdkit import Chem
+    from rdkit.Geometry import Point3D
+
+    mol.RemoveAllConformers()
+    for xyz in coords:
+        conf = Chem.Conformer(len(xyz))
+        for i, (x, y, z) in enumerate(xyz):
+            conf.SetAtomPosition(i, Point3D(float(x), float(y), float(z)))
+        conf.Set3D(True)
+        mol.AddConformer(conf, assignId=True)
 
 
 def _match_by_geometry(template: Chem.Mol, molecule: Molecule) -> Chem.Mol:

@@ -11,8 +11,23 @@ MODULATIONS = ("mehta", "shift")
 OUTPUT_ACTIVATIONS = ("none", "relu", "softplus")
 
 
+class _DictMixin:
+    """``to_dict``/``from_dict`` for the config dataclasses (unknown keys are an error)."""
+
+    _kind = "config"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Any:
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        return cls(**_known(cls, d, cls._kind))
+
+
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(_DictMixin):
     """Shape of a :class:`~napari_molfield.nn.siren.ModulatedSiren`.
 
     Parameters
@@ -36,6 +51,8 @@ class ModelConfig:
     output_activation
         ``"none"`` (linear output), ``"relu"`` or ``"softplus"``.
     """
+
+    _kind = "model"
 
     out_channels: int = 1
     latent_dim: int = 32
@@ -61,18 +78,10 @@ class ModelConfig:
             if int(getattr(self, name)) < 1:
                 raise MolfieldError(f"The model's {name} must be at least 1.")
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        return cls(**_known(cls, d, "model"))
 
 
 @dataclass(frozen=True)
-class FitConfig:
+class FitConfig(_DictMixin):
     """How an auto-decoder fit runs.
 
     Parameters
@@ -107,6 +116,8 @@ class FitConfig:
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, …
     """
 
+    _kind = "fit"
+
     steps: int = 2000
     time_budget: float | None = None
     lr: float = 1e-4
@@ -135,14 +146,6 @@ class FitConfig:
         if self.time_budget is not None and self.time_budget <= 0:
             raise MolfieldError("The time budget must be a positive number of seconds.")
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> FitConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        return cls(**_known(cls, d, "fit"))
 
 
 @dataclass(frozen=True)
