@@ -73,3 +73,13 @@ def test_fit_then_decode_prints_psnr(tmp_path, capsys):
     value = float(text.split("PSNR")[1].split("dB")[0])
     assert value > 20
     assert np.load(out)["values"].shape == (2, 24, 24, 24)
+
+
+def test_interpolate_between_molecules_with_the_shipped_autoencoder(tmp_path):
+    out = tmp_path / "frames.npz"
+    rc = main(["interpolate", "default", "--from", "CCO", "--to", "CCCO", "--frames", "3",
+               "-n", "12", "-o", str(out)])
+    assert rc == 0
+    z = np.load(out)
+    assert z["values"].shape[:1] == (3,) and z["values"].shape[2:] == (12, 12, 12)
+    assert np.isfinite(z["values"]).all()

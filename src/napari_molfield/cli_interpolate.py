@@ -45,19 +45,14 @@ def _item(text: str) -> int | str:
 
 
 def _load(args: argparse.Namespace):  # -> Interpolator
-    from .errors import MolfieldError
     from .interpolate import Interpolator
 
     keys = [args.start, *args.via, args.end]
     if args.model != "default":
-        from .nn.checkpoint import load_model
+        from .nn.checkpoint import FORMAT, checkpoint_format, load_model
 
-        try:
+        if checkpoint_format(args.model) in (FORMAT, None):  # None: load_model says why
             model = load_model(args.model)
-        except MolfieldError as exc:
-            if "autoencoder" not in str(exc).lower() and "auto-encoder" not in str(exc).lower():
-                raise
-        else:
             return Interpolator.from_model(
                 model, [_item(k) for k in keys], args.resolution, mode=args.mode,
                 support="all" if args.all_voxels else "atoms",

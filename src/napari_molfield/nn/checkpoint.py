@@ -134,6 +134,21 @@ def load_model(path: str | os.PathLike[str], device: str | None = "cpu") -> Fitt
     return model
 
 
+def checkpoint_format(path: str | os.PathLike[str]) -> str | None:
+    """The ``format`` of a napari-molfield checkpoint (auto-decoder or auto-encoder).
+
+    Reads only the safetensors header; None for anything that is not one of ours.
+    """
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            header = json.loads((f.metadata() or {}).get(META_KEY, "null"))
+    except Exception:  # not safetensors, unreadable, or bad JSON
+        return None
+    return header.get("format") if isinstance(header, dict) else None
+
+
 def _header(path: Path, meta: dict[str, str]) -> dict[str, Any]:
     if META_KEY not in meta:
         raise MolfieldError(

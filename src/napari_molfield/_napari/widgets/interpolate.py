@@ -265,6 +265,7 @@ class InterpolateWidget(Container):
             return None
         finally:
             self._exporting = False
+            self.request()  # back to the t the slider shows
         self.status.value = f"{len(shots)} frames → {out.name}"
         return out
 
