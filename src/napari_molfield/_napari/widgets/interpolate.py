@@ -147,19 +147,21 @@ class InterpolateWidget(Container):
 
     # ------------------------------------------------------------------ decoding
 
-    def interpolator(self) -> Interpolator:
-        """The current settings' `Interpolator` (rebuilt only when they change)."""
-        from ...interpolate import Interpolator
-
+    def _settings(self) -> tuple[Any, list[int], tuple]:
+        """The chosen model, path items and a cache key for its `Interpolator` (cheap)."""
         if self.model.value is None or self.model.value not in MODELS:
             raise MolfieldError("No model yet: fit one, load a checkpoint or open the sample.")
         model = MODELS.get(self.model.value)
         keys = self.keys()
         key = (self.model.value, id(model), tuple(keys), self.mode.value,
                int(self.resolution.value))
+        return model, keys, key
+
+    def interpolator(self) -> Interpolator:
+        """The current settings' `Interpolator` (rebuilt only when they change)."""
+        model, keys, key = self._settings()
         if key != self._interp_key or self._interp is None:
-            self._interp = Interpolator.from_model(model, keys, int(self.resolution.value),
-                                                   mode=self.mode.value)
+            self._interp = _build(model, keys, key)
             self._interp_key = key
         return self._interp
 
@@ -172,13 +174,15 @@ class InterpolateWidget(Container):
             self._pending = t
             return
         try:
-            interp = self.interpolator()
+            model, keys, key = self._settings()
         except MolfieldError as exc:
             self.status.value = str(exc)
             return
         self._pending = None
         name = self.model.value
-        self.runner.start(_decode_frame, interp, t,
+        cached = self._interp if key == self._interp_key else None
+        # the Interpolator (grid, first layer, atom support) is built in the worker too
+        self.runner.start(_decode_frame, cached, model, keys, key, t,
                           on_return=lambda r: self._show(name, r),
                           on_finish=self._next)
 
@@ -189,10 +193,11 @@ class InterpolateWidget(Container):
             # after this callback the runner marks the job finished; then go on
             QTimer.singleShot(0, self.request)
 
-    def _show(self, model_name: str, result: tuple[Field, float]) -> None:
+    def _show(self, model_name: str, result: tuple[Interpolator, tuple, Field, float]) -> None:
         if self._exporting:
             return
-        field, seconds = result
+        interp, key, field, seconds = result
+        self._interp, self._interp_key = interp, key
         self.frame_ms = 1000 * seconds
         self.update_layers(field, model_name)
         self.status.value = (f"t = {field.meta['t']:.2f}: {field.meta['name']} — "
@@ -270,9 +275,21 @@ class InterpolateWidget(Container):
         return out
 
 
-def _decode_frame(interp: Interpolator, t: float) -> tuple[Field, float]:
+def _build(model: Any, keys: list[int], key: tuple) -> Interpolator:
+    from ...interpolate import Interpolator
+
+    _name, _id, _keys, mode, resolution = key
+    return Interpolator.from_model(model, keys, resolution, mode=mode)
+
+
+def _decode_frame(
+    interp: Interpolator | None, model: Any, keys: list[int], key: tuple, t: float
+) -> tuple[Interpolator, tuple, Field, float]:
+    """Build the Interpolator if the settings changed, then decode frame ``t`` (worker)."""
     import time
 
+    if interp is None:
+        interp = _build(model, keys, key)
     t0 = time.perf_counter()
     field = interp.field(t)
-    return field, time.perf_counter() - t0
+    return interp, key, field, time.perf_counter() - t0
