@@ -61,9 +61,12 @@ def fresh_session():
 
 @pytest.fixture
 def errors(monkeypatch):
-    """Messages the Encode widget sends as napari error notifications."""
+    """Messages the widgets send as napari error notifications (directly or via workers)."""
+    from napari_molfield._napari import workers
+
     seen: list[str] = []
     monkeypatch.setattr(encode_mod, "show_error", seen.append)
+    monkeypatch.setattr(workers, "show_error", seen.append)
     return seen
 
 

@@ -54,10 +54,15 @@ class JobRunner:
         on_return: Callable[[Any], None] | None = None,
         on_yield: Callable[[Any], None] | None = None,
         on_finish: Callable[[], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
         progress: dict | None = None,
         **kwargs: Any,
     ) -> FunctionWorker | GeneratorWorker:
-        """Start ``func(*args, **kwargs)`` in a thread; a running job is cancelled first."""
+        """Start ``func(*args, **kwargs)`` in a thread; a running job is cancelled first.
+
+        Callbacks run on the Qt thread and only for the latest job. Errors are always shown
+        as a notification; ``on_error`` may add to that (e.g. a status line).
+        """
         self.cancel()
         self._job += 1
         job = self._job
@@ -74,6 +79,8 @@ class JobRunner:
         if isinstance(worker, GeneratorWorker):
             worker.yielded.connect(latest(on_yield))
         worker.errored.connect(latest(notify_error))
+        if on_error is not None:
+            worker.errored.connect(latest(on_error))
         worker.finished.connect(latest(lambda: on_finish and on_finish()))
 
         def mark_finished() -> None:

@@ -207,22 +207,6 @@ def run_encode(path: str | None, source: Molecule | str, resolution: int) -> Enc
                         time.perf_counter() - t0, notes)
 
 
-@dataclass
-class Failed:
-    """A user error, handed back as a value (workers treat a returned exception as raised)."""
-
-    error: MolfieldError
-
-
-def encode_or_error(path: str | None, source: Molecule | str, resolution: int
-                    ) -> EncodeResult | Failed:
-    """:func:`run_encode`, with a user error returned (for one status line) not raised."""
-    try:
-        return run_encode(path, source, resolution)
-    except MolfieldError as exc:
-        return Failed(exc)
-
-
 def subset_channels(f: Field, keep: list[int]) -> Field:
     """The channels ``keep`` (indices) of ``f``, same grid."""
     return type(f)(f.values[keep], f.origin, f.spacing, tuple(f.channels[c] for c in keep),
@@ -283,14 +267,12 @@ class EncodeWidget(Container):
         n = int(self.resolution.value)
         self.status.value = "Encoding …"
         self.psnr.value = ""
-        worker = self.runner.start(
-            encode_or_error, self._checkpoint_path(), source, n,
+        return self.runner.start(
+            run_encode, self._checkpoint_path(), source, n,
             on_return=lambda r: self._show(group, r),
+            on_error=lambda exc: self._fail(exc, notify=False),
             progress={"desc": "Encoding"},
         )
-        job = self.runner._job
-        worker.errored.connect(lambda exc: job == self.runner._job and self._fail(exc, False))
-        return worker
 
     def _fail(self, exc: BaseException, notify: bool = True) -> None:
         """One status line (and a notification unless the runner already showed one)."""
@@ -300,10 +282,7 @@ class EncodeWidget(Container):
         if notify:
             show_error(msg)
 
-    def _show(self, group: str, r: EncodeResult | Failed) -> None:
-        if isinstance(r, Failed):
-            self._fail(r.error)
-            return
+    def _show(self, group: str, r: EncodeResult) -> None:
         self.last = r
         AUTOENCODER.set_model(r.model, r.model_label, r.model_path)
         mol = r.molecule

@@ -23,7 +23,6 @@ from .encode import (
     AUTOENCODER,
     HALLUCINATION_PEAK,
     Encoded,
-    Failed,
     hide_noise,
     resolve_model,
     subset_channels,
@@ -236,21 +235,13 @@ class LatentMapWidget(Container):
         self.status.value = "Loading dataset latents …"
         method = str(self.method.value)
 
-        def job() -> MapData | Failed:
-            try:
-                return load_map(None, method)
-            except MolfieldError as exc:
-                return Failed(exc)
+        return self.runner.start(
+            load_map, None, method, on_return=self._loaded,
+            on_error=lambda exc: setattr(self.status, "value", f"⚠ {exc}"),
+            progress={"desc": "Latent map"},
+        )
 
-        return self.runner.start(job, on_return=self._loaded, progress={"desc": "Latent map"})
-
-    def _loaded(self, data: MapData | Failed) -> None:
-        if isinstance(data, Failed):
-            from napari.utils.notifications import show_error
-
-            self.status.value = f"⚠ {data.error}"
-            show_error(str(data.error))
-            return
+    def _loaded(self, data: MapData) -> None:
         self.data = data
         self.selected = None
         names = property_order(data.properties)
