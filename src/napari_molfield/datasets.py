@@ -28,6 +28,7 @@ import numpy as np
 
 from .chem.molecule import Molecule
 from .errors import MolfieldError
+from .fields.io import atomic_write
 
 #: Version of the conformer recipe; part of the cache key.
 CONFORMER_RECIPE = "etkdgv3+mmff94/v1"
@@ -359,9 +360,7 @@ def cached_conformer(
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 # ---------------------------------------------------------------------------- datasets

@@ -26,6 +26,7 @@ import numpy as np
 
 from .chem.molecule import Molecule
 from .errors import MolfieldError
+from .fields.io import atomic_write
 
 if TYPE_CHECKING:
     import torch
@@ -79,13 +80,7 @@ def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: An
         **{k: v for k, v in model.meta.items() if k not in ("format", "kind")},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(meta)})
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta)}))
     return path
 
 

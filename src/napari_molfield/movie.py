@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import MolfieldError
+from .fields.io import atomic_write
 
 MOVIE_SUFFIXES = (".gif", ".mp4")
 #: Normalised value shown at full colour (same role as the layers' display saturation).
@@ -69,11 +70,6 @@ def render_mip(
     return (img * 255.0 + 0.5).astype(np.uint8)
 
 
-def temp_path(path: Path) -> Path:
-    """A temporary name next to ``path`` that keeps its suffix (writers pick formats by it)."""
-    return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-
-
 def write_movie(frames: Iterable[np.ndarray], path: str | os.PathLike[str], fps: float = 12.0
                 ) -> Path:
     """Write RGB ``uint8`` frames ``[H, W, 3]`` as ``.gif`` (looping) or ``.mp4``, atomically.
@@ -101,9 +97,9 @@ def write_movie(frames: Iterable[np.ndarray], path: str | os.PathLike[str], fps:
     except ImportError:
         raise MolfieldError("Writing movies needs imageio: pip install imageio.") from None
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(path)
-    count = 0
-    try:
+
+    def write(tmp: str) -> None:
+        count = 0
         if suffix == ".gif":
             stack = [np.ascontiguousarray(f[..., :3]) for f in frames]
             count = len(stack)
@@ -126,10 +122,8 @@ def write_movie(frames: Iterable[np.ndarray], path: str | os.PathLike[str], fps:
                 writer.close()
         if count == 0:
             raise MolfieldError(f"{path.name}: no frames to write.")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+
+    atomic_write(path, write, keep_suffix=True)
     return path
 
 
@@ -139,14 +133,12 @@ def write_frames_npz(path: str | os.PathLike[str], **arrays: Any) -> Path:
     if path.suffix.lower() != ".npz":
         raise MolfieldError(f"{path.name}: frames are saved as .npz.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(path)
-    try:
+
+    def write(tmp: str) -> None:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+
+    atomic_write(path, write, keep_suffix=True)
     return path
 
 

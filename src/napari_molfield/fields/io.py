@@ -201,21 +201,27 @@ def _save_npz(tmp: str, arrays: dict[str, np.ndarray]) -> None:
         np.savez(fh, **arrays)
 
 
-def atomic_write(path: str | os.PathLike, writer: Callable[[str], None]) -> None:
+def atomic_write(
+    path: str | os.PathLike, writer: Callable[[str], None], keep_suffix: bool = False
+) -> None:
     """Call ``writer(tmp)`` on a fresh temporary file beside ``path``, then move it into place.
 
     Nothing is left behind on failure, and an existing ``path`` stays untouched; OS errors
-    become a `MolfieldError` naming the file.
+    become a `MolfieldError` naming the file. With ``keep_suffix`` the temporary name ends
+    in ``path``'s suffix (for writers that choose the format by it). The temporary name is
+    unique, so two threads writing the same path never share it.
     """
-    _atomic(Path(path), writer)
+    _atomic(Path(path), writer, keep_suffix)
 
 
-def _atomic(path: Path, writer: Callable[[str], None]) -> None:
+def _atomic(path: Path, writer: Callable[[str], None], keep_suffix: bool = False) -> None:
     """Write via a temporary file in ``path``'s folder, then `os.replace` it into place."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise MolfieldError(f"{path.name}: the folder {folder} does not exist.")
-    tmp = str(folder / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+        raise MolfieldError(f"Cannot save {path.name}: the folder {folder} does not exist.")
+    tag = uuid.uuid4().hex[:12]
+    name = f".{path.stem}.{tag}.tmp{path.suffix}" if keep_suffix else f".{path.name}.{tag}.tmp"
+    tmp = str(folder / name)
     # os.open applies the umask, so the file gets the permissions of a plain open()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
@@ -228,7 +234,8 @@ def _atomic(path: Path, writer: Callable[[str], None]) -> None:
         except FileNotFoundError:
             pass
         if isinstance(exc, OSError | RuntimeError):
-            raise MolfieldError(f"{path.name}: could not be written ({exc}).") from exc
+            reason = getattr(exc, "strerror", None) or exc
+            raise MolfieldError(f"Cannot save {path.name}: {reason}.") from exc
         raise
 
 

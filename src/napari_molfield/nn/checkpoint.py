@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import MolfieldError
+from ..fields.io import atomic_write
 from .config import ModelConfig
 from .model import AtomPack, FittedModel
 from .siren import ModulatedSiren
@@ -61,17 +62,7 @@ def save_model(model: FittedModel, path: str | os.PathLike[str]) -> Path:
         "history": model.history,
     }
     meta = {META_KEY: json.dumps(header, allow_nan=True)}
-    if not path.parent.is_dir():
-        raise MolfieldError(f"Cannot save {path.name}: the folder {path.parent} does not exist.")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        save_file(tensors, str(tmp), metadata=meta)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise MolfieldError(f"Cannot save {path}: {e.strerror or e}.") from e
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
     return path
 
 
