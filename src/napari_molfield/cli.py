@@ -130,11 +130,22 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar(total: int | None, desc: str):
+def progress_bar(total: int | None, desc: str, disable: bool = False):
+    """A tqdm bar on stderr for a training loop (steps as units)."""
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True, file=sys.stderr,
-                mininterval=0.5)
+                mininterval=0.5, disable=disable)
+
+
+def show_step(bar, step: int, loss: float, psnr_label: str, psnr: float | None) -> None:
+    """Move ``bar`` to ``step`` and show the loss (and a PSNR when one was measured)."""
+    bar.n = step
+    post = {"loss": f"{loss:.2e}"}
+    if psnr is not None:
+        post[psnr_label] = f"{psnr:.1f} dB"
+    bar.set_postfix(post, refresh=False)
+    bar.refresh()
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -159,16 +170,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
     )
-    bar = _progress_bar(args.steps, "fit")
+    bar = progress_bar(args.steps, "fit")
     last = None
     try:
         for last in run:
-            bar.n = last.step
-            post = {"loss": f"{last.loss:.2e}"}
-            if last.psnr is not None:
-                post["PSNR"] = f"{last.psnr:.1f} dB"
-            bar.set_postfix(post, refresh=False)
-            bar.refresh()
+            show_step(bar, last.step, last.loss, "PSNR", last.psnr)
     finally:
         bar.close()
     assert last is not None

@@ -62,8 +62,7 @@ def add_encode_command(sub: argparse._SubParsersAction) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``molfield train``."""
-    from tqdm import tqdm
-
+    from .cli import progress_bar, show_step
     from .train import train
 
     if args.steps is None and args.time_budget is None:
@@ -84,17 +83,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(run.dataset.report(limit=10), file=sys.stderr)
         print(f"split: {', '.join(f'{k} {len(v)}' for k, v in run.split.items())}; "
               f"{run.dist.world} process(es) on {run.device}", file=sys.stderr)
-    total = args.steps if args.steps is not None else None
-    bar = tqdm(total=total, desc="train", unit="step", dynamic_ncols=True, file=sys.stderr,
-               disable=not main)
+    bar = progress_bar(args.steps, "train", disable=not main)
     try:
         for p in run:
-            bar.n = p.step
-            post = {"loss": f"{p.loss:.2e}"}
-            if p.val_psnr is not None:
-                post["val"] = f"{p.val_psnr:.1f} dB"
-            bar.set_postfix(post, refresh=False)
-            bar.refresh()
+            show_step(bar, p.step, p.loss, "val", p.val_psnr)
             if args.save_every and p.step % args.save_every == 0:
                 run.save(args.output)
     except KeyboardInterrupt:  # keep what was learnt so far, then report the interruption
