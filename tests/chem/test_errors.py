@@ -68,9 +68,16 @@ def test_pdb_with_nan_coordinates(tmp_path: Path) -> None:
 
 
 def test_unknown_element(tmp_path: Path) -> None:
+    # One unknown atom is kept as "X" (the 'other' channel); only a file with no known
+    # atom is refused.
     p = tmp_path / "odd.xyz"
     p.write_text("2\nodd\nC 0 0 0\nQq 1 0 0\n")
-    _raises(p, "unknown element symbol.*'Qq'")
+    with pytest.warns(UserWarning, match="'Qq'.*'other' channel"):
+        (m,) = read_molecules(p)
+    assert list(m.elements) == ["C", "X"]
+    p = tmp_path / "none.xyz"
+    p.write_text("2\nodd\nQq 0 0 0\nQq 1 0 0\n")
+    _raises(p, "no atom has a known element.*'Qq'")
 
 
 def test_xyz_problems(tmp_path: Path) -> None:

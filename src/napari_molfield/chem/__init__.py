@@ -1,7 +1,7 @@
 """Molecules: the `Molecule` container, readers, SMILES and element tables.
 
-Importing this package is light: RDKit and gemmi are imported only when a reader,
-:func:`from_smiles` or :func:`add_hydrogens` runs.
+Importing this package is light: RDKit, gemmi and MDAnalysis are imported only when a
+reader, :func:`read_trajectory`, :func:`from_smiles` or :func:`add_hydrogens` runs.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ __all__ = [
     "element_color",
     "element_property",
     "from_smiles",
+    "hetero_residues",
     "read_molecules",
+    "read_trajectory",
     "vdw_radius",
 ]
 
@@ -42,6 +44,14 @@ def __getattr__(name: str) -> Any:
         from .hydrogens import add_hydrogens
 
         return add_hydrogens
+    if name == "hetero_residues":
+        from .ligand import hetero_residues
+
+        return hetero_residues
+    if name == "read_trajectory":
+        from .trajectory import read_trajectory
+
+        return read_trajectory
     if name in ("from_smiles", "descriptors"):
         from . import smiles
 

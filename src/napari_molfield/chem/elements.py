@@ -37,6 +37,14 @@ Sources (facts only, no code copied):
   Miedema's model covers metals plus H, B, C, N, Si, P, Ge, As, Sb; it has **no values for
   O, S, Se, the halogens or the noble gases**, so ``element_property("miedema_nws", ...)``
   raises for them (or gives NaN with ``strict=False``). (This was ``ws_density`` before.)
+
+* The placeholder ``"X"`` (:data:`UNKNOWN_ELEMENT`) stands for atoms of unknown element,
+  dummy atoms and virtual sites (``X``, ``Du``, lone pairs ``LP``, TIP4P ``MW``). The
+  readers give it to such atoms, and the field channels send it to ``other``. It has the
+  van der Waals radius 2.0 Å — the value RDKit's table gives elements without a measured
+  radius (Po–Lr) — atomic number 0, the Jmol "unknown" colour, and the value 0 for every
+  atomic property (a dummy atom carries no electrons), so that it adds nothing to a
+  property-weighted channel.
 """
 
 from __future__ import annotations
@@ -190,6 +198,11 @@ _PROPERTY_LABELS = {
 
 _UNKNOWN_COLOR = (1.0, 0.078, 0.576)  # deep pink, Jmol's colour for unknown atoms
 
+#: The element symbol of unknown/dummy atoms (see the module docstring).
+UNKNOWN_ELEMENT = "X"
+#: Van der Waals radius (Å) of :data:`UNKNOWN_ELEMENT` atoms: RDKit's default of 2.0 Å.
+UNKNOWN_RADIUS = 2.0
+
 
 def _canonical(symbol: object) -> str:
     s = str(symbol).strip()
@@ -212,6 +225,8 @@ def _unknown(symbol: str) -> MolfieldError:
 def vdw_radius(symbols: Iterable[object] | str, strict: bool = True) -> np.ndarray:
     """Van der Waals radii in Å (RDKit's table); ``'D'`` and ``'T'`` count as H.
 
+    The unknown-atom placeholder ``'X'`` has :data:`UNKNOWN_RADIUS` (2.0 Å).
+
     Parameters
     ----------
     symbols
@@ -233,7 +248,7 @@ def vdw_radius(symbols: Iterable[object] | str, strict: bool = True) -> np.ndarr
     out = np.empty(syms.shape[0], dtype=np.float64)
     for i, raw in enumerate(syms):
         s = _canonical(raw)
-        r = _RVDW.get(s)
+        r = UNKNOWN_RADIUS if s == UNKNOWN_ELEMENT else _RVDW.get(s)
         if r is None:
             if strict:
                 raise _unknown(str(raw).strip())
@@ -243,11 +258,13 @@ def vdw_radius(symbols: Iterable[object] | str, strict: bool = True) -> np.ndarr
 
 
 def atomic_number(symbols: Iterable[object] | str, strict: bool = True) -> np.ndarray:
-    """Atomic numbers (``int64``); ``'D'``/``'T'`` give 1, unknown symbols 0 when not strict."""
+    """Atomic numbers (``int64``); ``'D'``/``'T'`` give 1, ``'X'`` 0, other unknown symbols 0
+    when not strict."""
     syms = _as_symbols(symbols)
     out = np.zeros(syms.shape[0], dtype=np.int64)
     for i, raw in enumerate(syms):
-        z = _NUMBERS.get(_canonical(raw))
+        s = _canonical(raw)
+        z = 0 if s == UNKNOWN_ELEMENT else _NUMBERS.get(s)
         if z is None:
             if strict:
                 raise _unknown(str(raw).strip())
@@ -281,7 +298,8 @@ def element_property(name: str, symbols: Iterable[object] | str, strict: bool = 
     symbols
         ``[A]`` element symbols.
     strict
-        Raise when an element has no value; otherwise give NaN for it.
+        Raise when an element has no value; otherwise give NaN for it. The unknown-atom
+        placeholder ``'X'`` always gives 0.
 
     Returns
     -------
@@ -303,7 +321,7 @@ def element_property(name: str, symbols: Iterable[object] | str, strict: bool = 
     out = np.empty(syms.shape[0], dtype=np.float64)
     for i, raw in enumerate(syms):
         s = _canonical(raw)
-        v = table.get(s)
+        v = 0.0 if s == UNKNOWN_ELEMENT else table.get(s)
         if v is None:
             if s not in _NUMBERS:
                 if strict:

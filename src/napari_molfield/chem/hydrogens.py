@@ -1,30 +1,30 @@
 """Add hydrogens with 3D coordinates to structures that lack them (RDKit).
 
 Polymer residues are read by RDKit's PDB parser, which knows the bond orders of the
-standard residues. Hetero residues (ligands) in a PDB file carry no bond orders, so
-their hydrogen counts come from a small geometric rule set (:func:`_hetero_h_count`):
-planar rings and planar/linear centres are unsaturated, short terminal bonds are
-double or triple bonds. Molecules with a SMILES (from SDF/MOL2) use its bond orders.
+standard residues. Hetero residues (ligands, modified residues) in a PDB file carry no
+bond orders: each is cut out with its bonds (a bond to a neighbouring residue becomes a
+capping hydrogen). Then either a SMILES template the user gives assigns bond orders and
+charges (``AssignBondOrdersFromTemplate``), or RDKit's
+``rdDetermineBonds.DetermineBondOrders`` does, for a neutral residue, on
+the residue with hydrogens placed from its geometry (planar and linear centres, short
+terminal bonds). Where the geometry overestimates unsaturation (a planar amide N), the
+atoms that ``DetermineBondOrders`` could only leave charged get one more hydrogen and the
+bond orders are determined again. Hydrogen counts follow from those bond orders.
+Single-atom residues get none, except a water oxygen (two). Molecules with a SMILES (from
+SDF/MOL2) use its bond orders.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ..errors import MolfieldError
+from .bond_orders import residue_bond_orders
 from .molecule import Molecule
-
-# Standard valences used for hetero atoms (neutral forms).
-_VALENCE = {"C": 4, "N": 3, "O": 2, "S": 2, "P": 3, "B": 3, "Se": 2, "Si": 4}
-# Upper lengths (Å) of a double (or triple) bond to a terminal atom, by element pair.
-_SHORT_BOND = {
-    frozenset("CO"): 1.28, frozenset("CN"): 1.33, frozenset("C"): 1.40,
-    frozenset("NO"): 1.28, frozenset("SO"): 1.55, frozenset("PO"): 1.55,
-    frozenset("CS"): 1.70, frozenset("N"): 1.30,
-}
-_TRIPLE = {frozenset("CN"): 1.20, frozenset("C"): 1.25}
 
 
 def _pdb_block(molecule: Molecule) -> str:
@@ -46,76 +46,69 @@ def _pdb_block(molecule: Molecule) -> str:
     return "\n".join([*lines, "END", ""])
 
 
-def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
-    u, v = a - b, c - b
-    cos = float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-12))
-    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
-
-
-def _planar_ring_atoms(mol: Any, xyz: np.ndarray) -> set[int]:
-    out: set[int] = set()
-    for ring in mol.GetRingInfo().AtomRings():
-        if len(ring) not in (5, 6):
+def _residue_groups(mol: Any, standard: np.ndarray) -> dict[tuple[Any, ...], list[int]]:
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for a in mol.GetAtoms():
+        if standard[a.GetIdx()]:
             continue
-        pts = xyz[list(ring)]
-        centred = pts - pts.mean(axis=0)
-        if np.linalg.svd(centred, compute_uv=False)[-1] / np.sqrt(len(ring)) < 0.1:
-            out.update(ring)
-    return out
+        info = a.GetPDBResidueInfo()
+        key = (info.GetChainId(), info.GetResidueNumber(), info.GetInsertionCode(),
+               info.GetResidueName().strip()) if info is not None else ("", 0, "", "")
+        groups.setdefault(key, []).append(a.GetIdx())
+    return groups
 
 
-def _hetero_h_count(mol: Any, idx: int, xyz: np.ndarray, planar_rings: set[int]) -> int:
-    """Hydrogens of a hetero-residue atom from its element, degree and geometry."""
-    atom = mol.GetAtomWithIdx(idx)
-    el = atom.GetSymbol()
-    nbrs = [n.GetIdx() for n in atom.GetNeighbors() if n.GetAtomicNum() > 1]
-    d = len(nbrs)
-    if el not in _VALENCE:
-        return 0
-    if d == 0:
-        return {"O": 2, "N": 3, "S": 2, "C": 4}.get(el, 0)
-    if d == 1:
-        j = nbrs[0]
-        pair = frozenset((el, mol.GetAtomWithIdx(j).GetSymbol()))
-        length = float(np.linalg.norm(xyz[idx] - xyz[j]))
-        if length < _TRIPLE.get(pair, 0.0):
-            return max(_VALENCE[el] - 3, 0)
-        if length < _SHORT_BOND.get(pair, 0.0):
-            return max(_VALENCE[el] - 2, 0)
-        return _VALENCE[el] - 1
-    angles = [_angle(xyz[a], xyz[idx], xyz[b]) for k, a in enumerate(nbrs) for b in nbrs[k + 1:]]
-    in_ring = idx in planar_rings
-    if d == 2 and max(angles) > 170.0:  # linear: sp
-        return max(_VALENCE[el] - 4, 0) if el == "C" else 0
-    if d == 3:
-        planar = sum(angles) > 350.0
-    else:
-        planar = d == 2 and angles[0] > 114.0
-    unsaturated = in_ring or planar
-    if el == "C":
-        return max((3 if unsaturated else 4) - d, 0)
-    if el == "N":
-        if d >= 3:
-            return 0
-        if in_ring:
-            ring_sizes = [len(r) for r in mol.GetRingInfo().AtomRings() if idx in r]
-            return 1 if min(ring_sizes) == 5 and not _has_nh_neighbour_n(mol, idx) else 0
-        return 1  # amide / aniline-type N–H (imines are rarer in ligands)
-    return max(_VALENCE[el] - d, 0)
+def _assign_hetero(
+    mol: Any,
+    molecule: Molecule,
+    standard: np.ndarray,
+    ligand_smiles: str | Mapping[str, str] | None,
+) -> None:
+    from rdkit import Chem
+
+    xyz = molecule.coords[0]
+    ligands = set(molecule.ligand_residues)
+    failed = []
+    for key, idx in _residue_groups(mol, standard).items():
+        name = key[3]
+        heavy = [j for j in idx if mol.GetAtomWithIdx(j).GetAtomicNum() > 1]
+        if isinstance(ligand_smiles, Mapping):
+            smi = ligand_smiles.get(name)
+        else:
+            smi = ligand_smiles if ligand_smiles and (name in ligands or not ligands) else None
+        if len(heavy) == 1 and smi is None:
+            a = mol.GetAtomWithIdx(heavy[0])
+            n_h = 2 if a.GetSymbol() == "O" and a.GetDegree() == 0 else 0
+            a.SetNoImplicit(True)
+            a.SetNumExplicitHs(n_h)
+            a.SetHybridization(Chem.HybridizationType.SP3)
+            continue
+        frag = residue_bond_orders(mol, heavy, xyz, smi, name) if heavy else None
+        if frag is None:
+            failed.append(name)
+        for k, j in enumerate(heavy):
+            a = mol.GetAtomWithIdx(j)
+            a.SetNoImplicit(True)
+            if frag is None:
+                a.SetNumExplicitHs(0)
+                continue
+            fa = frag.GetAtomWithIdx(k)
+            a.SetNumExplicitHs(fa.GetTotalNumHs())
+            a.SetFormalCharge(fa.GetFormalCharge())
+            a.SetHybridization(fa.GetHybridization())
+    if failed:
+        warnings.warn(
+            f"{molecule.name}: RDKit could not determine the bond orders of residue(s) "
+            f"{', '.join(sorted(set(failed)))}; no hydrogens were added to them (give "
+            "their SMILES as ligand_smiles).",
+            stacklevel=4,
+        )
 
 
-def _has_nh_neighbour_n(mol: Any, idx: int) -> bool:
-    # In a 5-ring with two ring N of degree 2 (imidazole), only one carries the H.
-    for ring in mol.GetRingInfo().AtomRings():
-        if idx in ring:
-            for j in ring:
-                a = mol.GetAtomWithIdx(j)
-                if j < idx and a.GetSymbol() == "N" and a.GetDegree() == 2:
-                    return True
-    return False
-
-
-def _rdkit_from_pdb(molecule: Molecule) -> Any:
+def _rdkit_from_pdb(
+    molecule: Molecule,
+    ligand_smiles: str | Mapping[str, str] | None = None,
+) -> Any:
     from rdkit import Chem
 
     from .smiles import RDKitLog
@@ -128,22 +121,9 @@ def _rdkit_from_pdb(molecule: Molecule) -> Any:
         raise MolfieldError(
             f"{molecule.name}: RDKit could not build bonds to add hydrogens ({log.summary(1)})."
         )
-    xyz = molecule.coords[0]
     Chem.FastFindRings(mol)
-    rings = _planar_ring_atoms(mol, xyz)
     standard = _standard_residue_mask(mol)
-    counts = {
-        i: _hetero_h_count(mol, i, xyz, rings)
-        for i in range(mol.GetNumAtoms())
-        if not standard[i]
-    }
-    for i, n in counts.items():
-        a = mol.GetAtomWithIdx(i)
-        a.SetNoImplicit(True)
-        a.SetNumExplicitHs(n)
-        unsat = _VALENCE.get(a.GetSymbol(), 0) - a.GetDegree() - n
-        hyb = Chem.HybridizationType
-        a.SetHybridization(hyb.SP3 if unsat <= 0 else hyb.SP2 if unsat == 1 else hyb.SP)
+    _assign_hetero(mol, molecule, standard, ligand_smiles)
     return mol
 
 
@@ -155,8 +135,24 @@ def _standard_residue_mask(mol: Any) -> np.ndarray:
     return out
 
 
-def add_hydrogens(molecule: Molecule) -> Molecule:
+def add_hydrogens(
+    molecule: Molecule,
+    *,
+    ligand_smiles: str | Mapping[str, str] | None = None,
+) -> Molecule:
     """A copy of ``molecule`` with hydrogens (3D coordinates for every conformer).
+
+    Parameters
+    ----------
+    molecule
+        A molecule without hydrogens.
+    ligand_smiles
+        SMILES templates for the bond orders of hetero residues: one SMILES for the
+        ligand residues (:attr:`Molecule.ligand_residues`), or residue name → SMILES.
+        Other hetero residues get bond orders from ``rdDetermineBonds``.
+
+    Hetero residues without a template are taken as neutral; give the SMILES of a
+    charged or unusual ligand (e.g. a protonated piperazine) as a template.
 
     Heavy atoms keep their order and annotations; the new hydrogens follow them and
     inherit residue, chain, hetero and ligand flags of their parent atom, with names
@@ -166,7 +162,8 @@ def add_hydrogens(molecule: Molecule) -> Molecule:
     Raises
     ------
     MolfieldError
-        If RDKit cannot build a bonded molecule from the atoms.
+        If RDKit cannot build a bonded molecule from the atoms, or a SMILES template is
+        invalid or does not match its residue.
     """
     if molecule.has_hydrogens:
         return molecule
@@ -183,7 +180,7 @@ def add_hydrogens(molecule: Molecule) -> Molecule:
         if mol is not None and mol.GetNumAtoms() != molecule.n_atoms:
             mol = None  # the SMILES has explicit hydrogens we do not have
     if mol is None:
-        mol = _rdkit_from_pdb(molecule)
+        mol = _rdkit_from_pdb(molecule, ligand_smiles)
         set_conformers(mol, molecule.coords)
     with RDKitLog():
         mol.UpdatePropertyCache(strict=False)
@@ -231,4 +228,5 @@ def add_hydrogens(molecule: Molecule) -> Molecule:
         smiles=molecule.smiles,
         properties=dict(molecule.properties),
         conformer_names=list(molecule.conformer_names or []),
+        ligand_residues=molecule.ligand_residues,
     )

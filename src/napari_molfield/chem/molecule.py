@@ -41,6 +41,9 @@ class Molecule:
         Free-form metadata (e.g. a dataset's measured values).
     conformer_names
         ``[K]`` labels of the conformers (e.g. ``"model 3"``).
+    ligand_residues
+        Residue names that form the ligand (``ligand_mask``), as chosen by the reader or
+        given by the user; empty for a lone molecule.
     """
 
     elements: np.ndarray
@@ -57,6 +60,7 @@ class Molecule:
     smiles: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     conformer_names: list[str] | None = None
+    ligand_residues: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         elements = np.asarray(self.elements, dtype=object).reshape(-1)
@@ -97,6 +101,7 @@ class Molecule:
             if self.ligand_mask is None
             else np.asarray(self.ligand_mask, dtype=bool).reshape(n)
         )
+        self.ligand_residues = tuple(str(r) for r in self.ligand_residues)
         if self.conformer_names is None:
             k = coords.shape[0]
             self.conformer_names = [f"conformer {i + 1}" for i in range(k)]
@@ -144,6 +149,7 @@ class Molecule:
             smiles=self.smiles,
             properties=dict(self.properties),
             conformer_names=[self.conformer_names[k] for k in ks],
+            ligand_residues=self.ligand_residues,
         )
 
     def __repr__(self) -> str:

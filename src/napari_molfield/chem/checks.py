@@ -1,0 +1,76 @@
+"""Checks shared by the readers: atoms present, elements known, coordinates finite."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import MolfieldError
+from .elements import UNKNOWN_ELEMENT, is_known_element
+from .molecule import normalise_symbol
+
+
+def checked_elements(
+    label: str,
+    elements: Sequence[object],
+    coords: np.ndarray,
+    atom_names: Sequence[object] | None = None,
+) -> np.ndarray:
+    """``[A]`` element symbols, unknown and dummy atoms as ``"X"`` (with one warning).
+
+    Parameters
+    ----------
+    label
+        The file name for messages.
+    elements
+        ``[A]`` symbols as read (any capitalisation; ``"*"``, ``"Du"``, ``"Qq"`` …).
+    coords
+        ``[..., A, 3]`` coordinates.
+    atom_names
+        ``[A]`` atom names, quoted in the warning.
+
+    Raises
+    ------
+    MolfieldError
+        For a file without atoms, without any atom of a known element, or with NaN/inf
+        coordinates.
+    """
+    if len(elements) == 0:
+        raise MolfieldError(f"{label}: the file contains no atoms.")
+    syms = [normalise_symbol(e) for e in elements]
+    unknown = [i for i, s in enumerate(syms) if not is_known_element(s)]
+    if len(unknown) == len(syms):
+        shown = sorted({str(elements[i]).strip() or "(blank)" for i in unknown})[:5]
+        raise MolfieldError(
+            f"{label}: no atom has a known element (unknown element symbol(s) "
+            f"{', '.join(map(repr, shown))})."
+        )
+    if unknown:
+        what = sorted(
+            {str(atom_names[i]).strip() if atom_names is not None else str(elements[i]).strip()
+             for i in unknown}
+        )
+        warnings.warn(
+            f"{label}: {len(unknown)} atom(s) of unknown element or dummy atoms "
+            f"({', '.join(map(repr, what[:5]))}{', …' if len(what) > 5 else ''}) are kept as "
+            f"element {UNKNOWN_ELEMENT!r} in the 'other' channel.",
+            stacklevel=4,
+        )
+        for i in unknown:
+            syms[i] = UNKNOWN_ELEMENT
+    if not np.isfinite(coords).all():
+        raise MolfieldError(f"{label}: some atom coordinates are NaN or infinite.")
+    return np.array(syms, dtype=object)
+
+
+def warn_guessed(label: str, n_guessed: int, n_atoms: int) -> None:
+    """One warning that elements were inferred from residue and atom names."""
+    if n_guessed:
+        which = "all" if n_guessed >= n_atoms else f"{n_guessed} of {n_atoms}"
+        warnings.warn(
+            f"{label}: no element column for {which} atoms; elements were inferred from "
+            "residue and atom names.",
+            stacklevel=4,
+        )

@@ -1,0 +1,138 @@
+"""PDB-like text before gemmi parses it: missing elements, PQR and PDBQT records.
+
+* PDB files from CHARMM/NAMD/GROMACS have no element columns (77–78); gemmi would guess
+  from the atom name (``NH1`` → nihonium). :func:`fill_pdb_elements` writes the element
+  that :func:`~napari_molfield.chem.guess_elements.guess_element` infers from the residue
+  and atom name into those columns.
+* PQR (PDB2PQR, APBS) has whitespace-separated ``ATOM`` records with charge and radius in
+  place of occupancy and B-factor; :func:`pqr_to_pdb` rewrites them as PDB records.
+* PDBQT (AutoDock, Vina) has AutoDock atom types (``A``, ``OA``, ``HD``, ``NA``) after
+  column 77 and ``ROOT``/``BRANCH``/``TORSDOF`` records; :func:`pdbqt_to_pdb` gives PDB
+  records with the element of each type. Docking poses (``MODEL``) stay models.
+"""
+
+from __future__ import annotations
+
+from ..errors import MolfieldError
+from .elements import UNKNOWN_ELEMENT, is_known_element
+from .guess_elements import guess_element
+
+_ATOM_RECORDS = ("ATOM  ", "HETATM")
+# AutoDock 4 atom types → element (types that are elements map to themselves).
+_AD_TYPES = {
+    "A": "C", "C": "C", "OA": "O", "OS": "O", "NA": "N", "NS": "N", "N": "N", "SA": "S",
+    "S": "S", "HD": "H", "HS": "H", "H": "H", "P": "P", "F": "F", "CL": "Cl", "BR": "Br",
+    "I": "I", "MG": "Mg", "CA": "Ca", "MN": "Mn", "FE": "Fe", "ZN": "Zn", "CU": "Cu",
+    "NI": "Ni", "CO": "Co", "K": "K", "NA+": "Na", "SI": "Si", "B": "B", "SE": "Se",
+}
+_PDBQT_SKIP = ("ROOT", "ENDROOT", "BRANCH", "ENDBRANCH", "TORSDOF")
+
+
+def _is_atom(line: str) -> bool:
+    return line.startswith(_ATOM_RECORDS)
+
+
+def _with_element(line: str, element: str) -> str:
+    body = line.rstrip("\r\n")[:76].ljust(76)
+    return f"{body}{element.upper():>2s}"
+
+
+def fill_pdb_elements(text: str) -> tuple[str, int]:
+    """PDB text with the element columns filled in where they are blank.
+
+    Returns
+    -------
+    text, n_guessed
+        The new text and the number of atoms whose element was inferred.
+    """
+    lines = text.splitlines()
+    n = 0
+    for i, line in enumerate(lines):
+        if not _is_atom(line) or line[76:78].strip():
+            continue
+        lines[i] = _with_element(line, guess_element(line[17:21].strip(), line[12:16]))
+        n += 1
+    return ("\n".join(lines) + "\n", n) if n else (text, 0)
+
+
+def _pdb_line(
+    record: str, serial: int, name: str, res: str, chain: str, resseq: str,
+    xyz: tuple[float, float, float], element: str,
+) -> str:
+    name = name[:4]
+    aligned = f" {name:<3s}" if len(name) < 4 and len(element) == 1 else f"{name:<4s}"
+    try:
+        num, icode = int(resseq), " "
+    except ValueError:
+        num, icode = int(resseq[:-1]), resseq[-1]
+    x, y, z = xyz
+    return (
+        f"{record:<6s}{serial % 100000:5d} {aligned}{' '}{res[:4]:<4s}{chain[:1] or ' '}"
+        f"{num % 10000:4d}{icode}   {x:8.3f}{y:8.3f}{z:8.3f}{1.0:6.2f}{0.0:6.2f}"
+        f"          {element.upper():>2s}"
+    )
+
+
+def pqr_to_pdb(text: str, label: str) -> str:
+    """PQR text (whitespace-separated, chain optional) as PDB text with elements.
+
+    Raises
+    ------
+    MolfieldError
+        For an ``ATOM``/``HETATM`` record that is not a PQR atom record.
+    """
+    out = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith(("ATOM", "HETATM")):
+            if line.startswith(("MODEL", "ENDMDL", "END", "TER")):
+                out.append(line)
+            continue
+        tok = line.split()
+        try:
+            if len(tok) == 11:
+                rec, serial, name, res, chain, resseq = tok[:6]
+            elif len(tok) == 10:
+                rec, serial, name, res, resseq = tok[:5]
+                chain = ""
+            else:
+                raise ValueError
+            x, y, z = (float(v) for v in tok[-5:-2])
+            float(tok[-2]), float(tok[-1])  # charge, radius
+            out.append(
+                _pdb_line(rec, int(serial), name, res, chain, resseq, (x, y, z),
+                          guess_element(res, name))
+            )
+        except ValueError:
+            raise MolfieldError(
+                f"{label}, line {lineno}: expected a PQR atom record 'ATOM serial name residue "
+                f"[chain] number x y z charge radius', got {line.strip()!r}."
+            ) from None
+    return "\n".join([*out, ""])
+
+
+def ad_type_element(ad_type: str) -> str:
+    """The element of an AutoDock atom type (``OA`` → ``O``; ``"X"`` when unknown)."""
+    t = ad_type.strip().upper()
+    el = _AD_TYPES.get(t)
+    if el is not None:
+        return el
+    if t[:1] == "G" or t[:2] == "CG":  # macrocycle glue/closure carbons (G0, CG0)
+        return "C"
+    cand = t[:1] + t[1:].lower()
+    return cand if is_known_element(cand) else UNKNOWN_ELEMENT
+
+
+def pdbqt_to_pdb(text: str) -> str:
+    """PDBQT text as PDB text: elements from the AutoDock types, tree records dropped."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith(_PDBQT_SKIP):
+            continue
+        if _is_atom(line):
+            ad = line[77:79].strip() or line[76:79].strip()
+            body = line[:66].ljust(66)
+            el = ad_type_element(ad) if ad else guess_element(line[17:21], line[12:16])
+            out.append(f"{body}          {el.upper():>2s}")
+        else:
+            out.append(line)
+    return "\n".join([*out, ""])
