@@ -16,11 +16,11 @@ from dataclasses import replace
 
 import torch
 
-from napari_molfield.decode import decode
+from napari_molfield.autodecoder.checkpoint import load_model
+from napari_molfield.autodecoder.config import get_preset
+from napari_molfield.autodecoder.decode import decode
+from napari_molfield.autodecoder.model import FittedModel
 from napari_molfield.fields.box import Box
-from napari_molfield.nn.checkpoint import load_model
-from napari_molfield.nn.config import get_preset
-from napari_molfield.nn.model import FittedModel
 from napari_molfield.nn.siren import ModulatedSiren
 
 GOALS = {48: 0.150, 128: 3.0}

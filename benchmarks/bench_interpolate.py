@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from napari_molfield.decode import decode
-from napari_molfield.interpolate import Interpolator, frame_times
-from napari_molfield.nn.checkpoint import load_model
+from napari_molfield.autodecoder.checkpoint import load_model
+from napari_molfield.autodecoder.decode import decode
+from napari_molfield.interpolate import Interpolator
+from napari_molfield.latent_paths import frame_times
 
 ROOT = Path(__file__).resolve().parents[1]
 

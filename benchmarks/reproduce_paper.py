@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from napari_molfield.autodecoder.decode import decode, truth_field
+from napari_molfield.autodecoder.fit import fit
 from napari_molfield.chem.readers import read_molecules
-from napari_molfield.decode import decode, truth_field
 from napari_molfield.fields.channels import ChannelSpec
 from napari_molfield.fields.metrics import psnr
-from napari_molfield.fit import fit
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = {32: 38.5, 128: 27.2}
@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"PSNR {n:4d}³: {db:6.2f} dB{ref}  decode {td:.2f} s  per channel "
               + " ".join(f"{v:.1f}" for v in per))
     if args.save:
-        model.save(args.save)
+        from napari_molfield.autodecoder.checkpoint import save_model
+
+        save_model(model, args.save)
     if args.json:
         args.json.write_text(json.dumps(res, indent=1, default=float))
     return res

@@ -26,8 +26,9 @@ def main() -> None:
     """Fit and save; prints the final PSNR and the file size."""
     import torch
 
+    from napari_molfield.autodecoder.checkpoint import save_model
+    from napari_molfield.autodecoder.fit import fit
     from napari_molfield.chem.readers import read_molecules
-    from napari_molfield.fit import fit
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=1500)
@@ -48,7 +49,7 @@ def main() -> None:
             print(f"step {p.step:5d}  loss {p.loss:.2e}  PSNR {p.psnr:.2f} dB  "
                   f"{p.elapsed:.0f} s", flush=True)
     model = p.model
-    path = model.save(args.output)
+    path = save_model(model, args.output)
     print(f"{model!r}: PSNR {model.history[-1]['psnr']:.2f} dB after "
           f"{model.history[-1]['step']} steps in {time.perf_counter() - t0:.0f} s → {path} "
           f"({path.stat().st_size / 1e6:.2f} MB)")

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from tqdm import tqdm
 
-    from napari_molfield.train import train
+    from napari_molfield.autoencoder.train import train
 
     t0 = time.perf_counter()
     run = train(
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     tr = run.evaluate("train", 64)  # the first 64 training molecules (in file order)
     ev["train"] = {"psnr": tr["psnr"], "psnr_occupied": tr["psnr_occupied"], "n": 64}
     if args.refine_steps:
-        from napari_molfield.encode import evaluate_molecules
+        from napari_molfield.autoencoder.encode import evaluate_molecules
 
         t1 = time.perf_counter()
         r = evaluate_molecules(run.model, run.parts["test"], refine_steps=args.refine_steps)

@@ -7,23 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from napari_molfield.autodecoder.decode import decode
 from napari_molfield.chem.readers import read_molecules
-from napari_molfield.decode import decode
 from napari_molfield.errors import MolfieldError
-from napari_molfield.interpolate import (
-    Interpolator,
-    interpolate_model,
-    path_latent,
-    path_position,
-    slerp,
-)
+from napari_molfield.interpolate import Interpolator, interpolate_model
+from napari_molfield.latent_paths import path_latent, path_position, slerp
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module", params=["mehta", "shift"])
 def model(request):
-    from napari_molfield.fit import fit_model
+    from napari_molfield.autodecoder.fit import fit_model
 
     mol = read_molecules(ROOT / "sample_data" / "1l2y.pdb")[0]
     return fit_model([(mol, k) for k in (0, 5, 9)], channels="C,N,O", preset="tiny",
@@ -135,10 +130,11 @@ def test_movie_module_imports_no_qt():
 
 
 def test_cli_writes_npz_and_gif(model, tmp_path):
+    from napari_molfield.autodecoder.checkpoint import save_model
     from napari_molfield.cli import main
     from napari_molfield.movie import count_frames
 
-    ckpt = model.save(tmp_path / "m.safetensors")
+    ckpt = save_model(model, tmp_path / "m.safetensors")
     out = tmp_path / "frames.npz"
     assert main(["interpolate", str(ckpt), "--from", "0", "--to", "2", "--via", "1",
                  "--frames", "5", "--resolution", "10", "--mode", "slerp",
@@ -158,7 +154,8 @@ def test_cli_writes_npz_and_gif(model, tmp_path):
 
 
 def test_autoencoder_latents_match_decode_latent():
-    from napari_molfield.encode import decode_latent, default_model_path, load_default_model
+    from napari_molfield.autoencoder.checkpoint import default_model_path, load_default_model
+    from napari_molfield.autoencoder.encode import decode_latent
 
     if not default_model_path().is_file():
         pytest.skip("the shipped auto-encoder is not installed")

@@ -30,7 +30,6 @@ What is reused across frames (`Interpolator` builds it once):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,105 +37,20 @@ import numpy as np
 import torch
 
 from .errors import MolfieldError
-from .fields.box import Box
+from .fields.box import Box, unit_grid
 from .fields.field import Field
+from .fields.support import atom_support
+from .latent_paths import check_mode, frame_times, lerp, path_latent, path_position
 
 if TYPE_CHECKING:
-    from .fields.channels import AtomTable
-    from .nn.model import FittedModel
+    from .autodecoder.model import FittedModel
+    from .autoencoder.model import AEModel
     from .nn.siren import ModulatedSiren
-    from .train import AEModel
 
-MODES = ("linear", "slerp")
-_ALIASES = {"linear": "linear", "lerp": "linear", "slerp": "slerp", "spherical": "slerp"}
 #: Points per network call while decoding a frame (large: fewer thread-pool barriers).
 FRAME_CHUNK = 65536
 #: The first-layer cache is skipped above this many bytes.
 MAX_CACHE_BYTES = 512 * 2**20
-#: Atoms contribute less than this fraction of their peak outside the support.
-SUPPORT_TOL = 1e-4
-
-
-def check_mode(mode: str) -> str:
-    """``"linear"`` or ``"slerp"`` (``"lerp"`` and ``"spherical"`` are accepted aliases)."""
-    try:
-        return _ALIASES[str(mode).lower()]
-    except KeyError:
-        raise MolfieldError(
-            f"Unknown interpolation mode {mode!r}: use linear or slerp."
-        ) from None
-
-
-def lerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """``(1 - t) a + t b``."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return (1.0 - t) * a + t * b
-
-
-def slerp(a: np.ndarray, b: np.ndarray, t: float, eps: float = 1e-7) -> np.ndarray:
-    """Spherical interpolation of direction, linear interpolation of norm.
-
-    ``|slerp(a, b, t)| = (1 - t)|a| + t|b|``, so the norm is kept when ``|a| = |b|``;
-    the direction moves at constant angular speed along the great circle from ``a`` to
-    ``b``. Falls back to `lerp` when either vector is ~0 or they are (anti-)parallel,
-    where the great circle is not defined or not needed.
-    """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    if na < eps or nb < eps:
-        return lerp(a, b, t)
-    ua, ub = a / na, b / nb
-    omega = math.acos(float(np.clip(ua @ ub, -1.0, 1.0)))
-    so = math.sin(omega)
-    if so < 1e-6:
-        return lerp(a, b, t)
-    direction = (math.sin((1.0 - t) * omega) * ua + math.sin(t * omega) * ub) / so
-    return ((1.0 - t) * na + t * nb) * direction
-
-
-def path_position(n_keys: int, t: float) -> tuple[int, float]:
-    """``(segment, local t)`` of ``t ∈ [0, 1]`` on a path through ``n_keys`` keys."""
-    t = min(max(float(t), 0.0), 1.0)
-    s = t * (n_keys - 1)
-    seg = min(math.floor(s), n_keys - 2)
-    return seg, s - seg
-
-
-def path_latent(latents: np.ndarray, t: float, mode: str = "linear") -> np.ndarray:
-    """The latent at ``t`` on the path through ``latents`` ``[K, L]`` (float64 ``[L]``)."""
-    z = np.asarray(latents, dtype=np.float64)
-    if z.ndim != 2 or z.shape[0] < 2:
-        raise MolfieldError("A path needs at least two latents ([K, L], K ≥ 2).")
-    seg, u = path_position(z.shape[0], t)
-    fn = slerp if check_mode(mode) == "slerp" else lerp
-    return fn(z[seg], z[seg + 1], u)
-
-
-def atom_support(
-    boxes: Sequence[Box], tables: Sequence[AtomTable], n: int, beta: float,
-    rel_tol: float = SUPPORT_TOL,
-) -> np.ndarray:
-    """Voxels of the ``n³`` grid where any atom of any table reaches ``rel_tol`` of its peak.
-
-    Item ``k``'s atoms are placed on the grid of ``boxes[k]``; all boxes share one grid in
-    the network frame, so the union is taken voxel by voxel. Each atom reaches
-    ``r · sqrt(ln(1 / rel_tol) / β)`` plus half a voxel diagonal.
-    """
-    mask = np.zeros((n, n, n), dtype=bool)
-    reach_factor = math.sqrt(math.log(1.0 / rel_tol) / beta)
-    for box, tab in zip(boxes, tables, strict=True):
-        o, h = box.origin(n), box.spacing(n)
-        keep = tab.weight != 0
-        xyz, reach = tab.xyz[keep], tab.radius[keep] * reach_factor + h * math.sqrt(3) / 2
-        for p, r in zip(xyz, reach, strict=True):
-            lo = np.maximum(np.ceil((p - r - o) / h).astype(int), 0)
-            hi = np.minimum(np.floor((p + r - o) / h).astype(int) + 1, n)
-            if (hi <= lo).any():
-                continue
-            ax = [o[d] + h * np.arange(lo[d], hi[d]) - p[d] for d in range(3)]
-            d2 = ax[0][:, None, None] ** 2 + ax[1][None, :, None] ** 2 + ax[2][None, None] ** 2
-            mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]] |= d2 <= r * r
-    return mask
 
 
 class Interpolator:
@@ -215,8 +129,7 @@ class Interpolator:
         else:
             self.index = None
         # unit-frame voxel centres, built once (identical for every key box)
-        ax = (np.arange(n, dtype=np.float64) + 0.5) * (2.0 / n) - 1.0
-        grid = np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), -1).reshape(-1, 3)
+        grid = unit_grid(n)
         if self.index is not None:
             grid = grid[self.index]
         self.coords = torch.from_numpy(grid.astype(np.float32)).to(self.device)
@@ -392,25 +305,12 @@ class Interpolator:
 
     def _weights(self, z: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per-layer ``(bias, weightᵀ)`` with the frame's modulations folded in."""
-        net, cfg = self.network, self.network.config
-        mods = net.modulations(z)[0]  # [depth, width]
-        out = []
-        for i, lin in enumerate(net.layers):
-            w0 = cfg.w0_first if i == 0 else cfg.w0_hidden
-            weight = w0 * lin.weight
-            bias = w0 * lin.bias
-            if self._mehta and i > 0:
-                weight = weight * mods[i - 1][None, :]
-            if not self._mehta:
-                bias = bias + w0 * mods[i]
-            out.append((bias, weight.T.contiguous()))
-        weight = net.out.weight * mods[-1][None, :] if self._mehta else net.out.weight
-        out.append((net.out.bias, weight.T.contiguous()))
-        return out
+        net = self.network
+        return [(bias[0], weight[0].T.contiguous())
+                for weight, bias in net.folded(net.modulations(z))]
 
     def _forward(self, a: int, b: int, weights: list[tuple[torch.Tensor, torch.Tensor]]
                  ) -> torch.Tensor:
-        cfg = self.network.config
         p = b - a
         bufs = [buf[:p] for buf in self._bufs]
         if self._first is not None and self._mehta:
@@ -426,24 +326,12 @@ class Interpolator:
             h = torch.addmm(bias, h, wt, out=bufs[k % 2]).sin_()
             k += 1
         bias, wt = weights[-1]
-        y = torch.addmm(bias, h, wt)
-        if cfg.output_activation == "relu":
-            y = torch.relu(y)
-        elif cfg.output_activation == "softplus":
-            y = torch.nn.functional.softplus(y)
-        return y
+        return self.network.activate(torch.addmm(bias, h, wt))
 
     @property
     def _first_bias(self) -> torch.Tensor:
         cfg = self.network.config
         return cfg.w0_first * self.network.layers[0].bias
-
-
-def frame_times(n_frames: int) -> np.ndarray:
-    """``n_frames`` evenly spaced ``t`` from 0 to 1 (just ``[0]`` for one frame)."""
-    if isinstance(n_frames, bool) or int(n_frames) < 1:
-        raise MolfieldError(f"The number of frames must be ≥ 1, got {n_frames!r}.")
-    return np.linspace(0.0, 1.0, int(n_frames)) if n_frames > 1 else np.zeros(1)
 
 
 def interpolate_model(
@@ -480,14 +368,6 @@ def interpolate_model(
 
 
 __all__ = [
-    "MODES",
     "Interpolator",
-    "atom_support",
-    "check_mode",
-    "frame_times",
     "interpolate_model",
-    "lerp",
-    "path_latent",
-    "path_position",
-    "slerp",
 ]

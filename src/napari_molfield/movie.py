@@ -17,16 +17,15 @@ from typing import Any
 import numpy as np
 
 from .errors import MolfieldError
+from .fields.colours import DISPLAY_SATURATION, channel_colour
 from .fields.io import atomic_write
 
 MOVIE_SUFFIXES = (".gif", ".mp4")
 #: Normalised value shown at full colour (same role as the layers' display saturation).
-SATURATION = 0.7
 
 
 def channel_colours(channels: Sequence[str]) -> np.ndarray:
     """``[C, 3]`` RGB colours (0..1) of channel names, as the napari layers use them."""
-    from ._napari.layers import channel_colour  # Qt-free: napari is imported lazily there
 
     return np.array([channel_colour(c) for c in channels], dtype=np.float32)
 
@@ -35,7 +34,7 @@ def render_mip(
     values: np.ndarray,
     colours: np.ndarray,
     *,
-    saturation: float = SATURATION,
+    saturation: float = DISPLAY_SATURATION,
     axis: int = 2,
     size: int = 384,
 ) -> np.ndarray:

@@ -33,7 +33,7 @@ def water_methanol() -> Molecule:
 @pytest.fixture(scope="session")
 def tiny_model(water_methanol):
     """A tiny fitted model (C, O, H channels at 16³)."""
-    from napari_molfield.fit import fit_model
+    from napari_molfield.autodecoder.fit import fit_model
 
     return fit_model(water_methanol, channels="C,O,H", resolution=16, preset="tiny",
                      steps=300, seed=0, device="cpu")

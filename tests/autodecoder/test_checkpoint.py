@@ -9,9 +9,10 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from napari_molfield.decode import decode, truth_field
+from napari_molfield.autodecoder.checkpoint import load_model, save_model
+from napari_molfield.autodecoder.decode import decode, truth_field
 from napari_molfield.errors import MolfieldError
-from napari_molfield.nn.checkpoint import META_KEY, load_model, save_model
+from napari_molfield.nn.checkpoint import META_KEY
 
 
 def test_round_trip_is_bit_identical(tiny_model, tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_molfield.autodecoder.decode import decode, decode_points, truth_field
 from napari_molfield.chem.molecule import Molecule
-from napari_molfield.decode import decode, decode_points, truth_field
 from napari_molfield.errors import MolfieldError
 from napari_molfield.fields.box import Box
 

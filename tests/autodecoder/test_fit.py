@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from napari_molfield.decode import decode, truth_field
+from napari_molfield.autodecoder.config import FitConfig, get_preset
+from napari_molfield.autodecoder.decode import decode, truth_field
+from napari_molfield.autodecoder.fit import fit, fit_model
 from napari_molfield.errors import MolfieldError
 from napari_molfield.fields.metrics import psnr
-from napari_molfield.fit import fit, fit_model
-from napari_molfield.nn.config import FitConfig, ModelConfig, get_preset
+from napari_molfield.nn.config import ModelConfig
 
 from .conftest import exact_field
 
@@ -50,8 +51,12 @@ def test_progress_records_and_early_stop(water_methanol, tmp_path):
             break
     gen.close()
     m = p.model
-    assert decode(m, 0, 8).values.shape == (2, 8, 8, 8)
-    m.save(tmp_path / "early.safetensors")
+    early = decode(m, 0, 8).values
+    assert early.shape == (2, 8, 8, 8)
+    from napari_molfield.autodecoder.checkpoint import load_model, save_model
+
+    back = load_model(save_model(m, tmp_path / "early.safetensors"))
+    np.testing.assert_allclose(decode(back, 0, 8).values, early, atol=1e-6)
 
 
 def test_seeded_fits_are_reproducible(water_methanol):

@@ -33,6 +33,6 @@ def smi_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def small_dataset(smi_file: Path, cache_dir: Path):
     """The 16 molecules with conformers (cached)."""
-    from napari_molfield.datasets import load_dataset
+    from napari_molfield.autoencoder.datasets import load_dataset
 
     return load_dataset(smi_file, cache_dir=cache_dir)

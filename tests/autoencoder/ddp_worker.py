@@ -16,7 +16,7 @@ def run_rank(rank: int, world: int, port: int, data: str, cache: str, out: str) 
                        "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank)})
     from safetensors.torch import save_file
 
-    from napari_molfield.train import train
+    from napari_molfield.autoencoder.train import train
 
     run = train(data, cache_dir=cache, **SETTINGS)
     losses = [p.loss for p in run]

@@ -7,14 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from napari_molfield.datasets import (
-    cached_conformer,
-    field_inputs,
-    load_dataset,
-    make_split,
-    random_rotations,
-    read_records,
-)
+from napari_molfield.autoencoder.conformers import cached_conformer
+from napari_molfield.autoencoder.datasets import load_dataset, make_split, read_records
+from napari_molfield.autoencoder.inputs import field_inputs, random_rotations
 from napari_molfield.errors import MolfieldError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import torch
 import torch.multiprocessing as mp
 from safetensors.torch import load_file
 
-from napari_molfield.train import train
+from napari_molfield.autoencoder.train import train
 
 from .ddp_worker import SETTINGS, run_rank
 

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from napari_molfield.encode import decode_latent, load_autoencoder, save_autoencoder
+from napari_molfield.autoencoder.checkpoint import load_autoencoder, save_autoencoder
+from napari_molfield.autoencoder.encode import decode_latent
+from napari_molfield.autoencoder.model import AEModel, AutoEncoder
 from napari_molfield.errors import MolfieldError
 from napari_molfield.nn.config import ModelConfig
-from napari_molfield.nn.encoder import AutoEncoder, ConvEncoder, EncoderConfig
-from napari_molfield.train import AEModel
+from napari_molfield.nn.encoder import ConvEncoder, EncoderConfig
 
 
 def _model(channels=("H", "C", "O")) -> AEModel:

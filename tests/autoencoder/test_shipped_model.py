@@ -7,13 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from napari_molfield.encode import (
-    dataset_latents,
-    decode_latent,
-    default_model_path,
-    evaluate_molecules,
-    load_default_model,
-)
+from napari_molfield.autoencoder.checkpoint import default_model_path, load_default_model
+from napari_molfield.autoencoder.encode import decode_latent, evaluate_molecules
+from napari_molfield.autoencoder.latents import dataset_latents
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Neither is in FreeSolv (checked against the canonical SMILES of database.txt below).

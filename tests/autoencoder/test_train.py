@@ -5,14 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_molfield.encode import (
-    dataset_latents,
-    encode_molecules,
-    evaluate_molecules,
-    load_autoencoder,
-)
+from napari_molfield.autoencoder.checkpoint import load_autoencoder
+from napari_molfield.autoencoder.encode import encode_molecules, evaluate_molecules
+from napari_molfield.autoencoder.latents import dataset_latents
+from napari_molfield.autoencoder.train import train
 from napari_molfield.errors import MolfieldError
-from napari_molfield.train import train
 
 TINY = dict(preset="tiny", resolution=16, box_edge=16.0, batch_items=4, batch_points=256,
             eval_every=1000, eval_items=4, device="cpu", lr=2e-3, lr_encoder=2e-3)

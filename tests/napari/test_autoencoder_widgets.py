@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from napari_molfield._napari.session import AUTOENCODER
 from napari_molfield._napari.widgets import encode as encode_mod
-from napari_molfield._napari.widgets.encode import AUTOENCODER, EncodeWidget
+from napari_molfield._napari.widgets.encode import EncodeWidget
 from napari_molfield._napari.widgets.latent_map import GROUP, LatentMapWidget
 
 from .conftest import assert_not_blank, save_shot
@@ -28,11 +29,11 @@ FLOOR_SHIPPED, FLOOR_TINY = 30.0, 22.0
 @pytest.fixture(scope="module")
 def ae(tmp_path_factory):
     """``(model, checkpoint path, PSNR floor)``: the shipped model, or a tiny one."""
-    from napari_molfield.encode import default_model_path, load_default_model
+    from napari_molfield.autoencoder.checkpoint import default_model_path, load_default_model
 
     if default_model_path().is_file():
         return load_default_model(), default_model_path(), FLOOR_SHIPPED
-    from napari_molfield.train import train
+    from napari_molfield.autoencoder.train import train
 
     tmp = tmp_path_factory.mktemp("ae")
     lines = (ROOT / "sample_data" / "freesolv_database.txt").read_text().splitlines()
@@ -47,7 +48,7 @@ def ae(tmp_path_factory):
         pass
     run.finish()
     path = run.save(tmp / "tiny_freesolv.safetensors", with_optimizer=False)
-    from napari_molfield.encode import load_autoencoder
+    from napari_molfield.autoencoder.checkpoint import load_autoencoder
 
     return load_autoencoder(path), path, FLOOR_TINY
 

@@ -41,3 +41,5 @@ def test_resample_bad_channels_reports_and_keeps_layers(viewer, qtbot, data_dir)
     widget.resample()
     qtbot.waitUntil(lambda: widget.runner.idle, timeout=60_000)
     assert [ly.name for ly in viewer.layers] == before
+    assert widget.status.value.startswith("Failed") and "Xx" in widget.status.value
+    assert "Sampling" not in widget.status.value

@@ -59,7 +59,7 @@ def test_fit_reaches_psnr_and_adds_layers(viewer, qtbot, caffeine):
 
 
 def test_cancel_mid_fit_leaves_a_model_that_decodes(viewer, qtbot, caffeine):
-    from napari_molfield.decode import decode
+    from napari_molfield.autodecoder.decode import decode
 
     w = _fit_widget(viewer, steps=100_000)
     w.start()
@@ -114,7 +114,7 @@ def test_decode_at_twice_the_resolution_lines_up(viewer, qtbot, caffeine, tmp_pa
     path = mw.save(fw.model_name, tmp_path / "caffeine.safetensors")
     assert path is not None and path.exists()
     loaded = mw.load(path)
-    from napari_molfield.decode import decode
+    from napari_molfield.autodecoder.decode import decode
 
     a = decode(MODELS.get(fw.model_name), 0, 10).values
     b = decode(MODELS.get(loaded), 0, 10).values
@@ -130,19 +130,23 @@ def test_bad_checkpoint_shows_error_and_viewer_survives(viewer, tmp_path, data_d
     assert mw.load(bad) is None
     assert "bad.safetensors" in mw.status.value
     assert len(MODELS) == 0
-    with pytest.raises(Exception, match=r"bad\.safetensors"):
+    from napari_molfield.errors import MolfieldError
+
+    with pytest.raises(MolfieldError, match=r"bad\.safetensors"):
         viewer.open(bad, plugin=PLUGIN)
     viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
     assert len(viewer.layers) > 0
 
 
 def test_dropping_a_checkpoint_loads_it(viewer, tmp_path):
+    from napari_molfield.autodecoder.fit import fit_model
     from napari_molfield.chem.smiles import from_smiles
-    from napari_molfield.fit import fit_model
 
     model = fit_model(from_smiles("CCO", seed=0), channels="C,O", preset="tiny", steps=20,
                       resolution=12)
-    path = model.save(tmp_path / "ethanol.safetensors")
+    from napari_molfield.autodecoder.checkpoint import save_model
+
+    path = save_model(model, tmp_path / "ethanol.safetensors")
     layers = viewer.open(path, plugin=PLUGIN)
     assert {ly.metadata["molfield"]["channel"] for ly in layers} == {"C", "O"}
     assert "ethanol" in MODELS.names()

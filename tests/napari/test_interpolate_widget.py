@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_molfield._napari.layers import INTERPOLATED_ROLE as ROLE
 from napari_molfield._napari.session import MODELS
-from napari_molfield._napari.widgets.interpolate import ROLE, InterpolateWidget
+from napari_molfield._napari.widgets.interpolate import InterpolateWidget
 
 from .conftest import assert_not_blank
 

@@ -73,7 +73,9 @@ def test_other_sample_data(viewer, key):
 def test_bad_file_raises_clear_error_and_viewer_survives(viewer, tmp_path, data_dir):
     bad = tmp_path / "broken.pdb"
     bad.write_bytes(b"\x00\x01\x02 not a pdb \xff" * 20)
-    with pytest.raises(Exception, match=r"broken\.pdb"):
+    from napari_molfield.errors import MolfieldError
+
+    with pytest.raises(MolfieldError, match=r"broken\.pdb"):
         viewer.open(bad, plugin=PLUGIN)
     assert len(viewer.layers) == 0
     viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)

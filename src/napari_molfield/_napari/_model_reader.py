@@ -29,7 +29,7 @@ def get_model_reader(path: str | os.PathLike | list) -> Callable[..., list[Layer
 
 def read_model(path: str | os.PathLike | list) -> list[LayerData]:
     """Load the checkpoint into the session's models and decode its first item."""
-    from ..decode import decode
+    from ..autodecoder.decode import decode
     from .session import MODELS
 
     if isinstance(path, list):

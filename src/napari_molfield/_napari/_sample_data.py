@@ -54,8 +54,8 @@ def nmr_interpolation() -> list[LayerData]:
     """The pre-fitted 1L2Y ensemble (10 NMR models, H,C,N,O): load it into the session's
     models and show item 0 decoded, as the Interpolate widget's layers (imports torch)."""
     from ..interpolate import Interpolator
+    from .layers import interpolation_layers
     from .session import MODELS
-    from .widgets.interpolate import interpolation_layers
 
     name = MODELS.load(sample_path("1l2y_ensemble.safetensors"))
     model = MODELS.get(name)

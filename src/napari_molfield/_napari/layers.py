@@ -8,29 +8,19 @@ layers of one molecule, its ``role`` (``"field"`` or ``"atoms"``) and, for atoms
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..chem.elements import element_color
 from ..chem.molecule import Molecule
 from ..fields.box import Box
-from ..fields.channels import ChannelSpec
+from ..fields.channels import DEFAULT_CHANNELS, ChannelSpec
+from ..fields.colours import DISPLAY_SATURATION, channel_colour, element_color_safe
 from ..fields.field import Field
 
 LayerData = tuple[Any, dict[str, Any], str]
 
-# Colours for channels that are not a single element (RGB, 0..1).
-_SPECIAL_COLOURS = {
-    "other": (1.0, 0.45, 0.75),
-    "all": (0.85, 0.85, 0.85),
-    "ws_density": (1.0, 0.6, 0.1),
-    "electronegativity": (0.35, 0.75, 1.0),
-}
-_LIGAND_COLOUR = (1.0, 0.85, 0.0)
-#: Fraction of a channel's peak shown at full colour (stronger, more readable volumes).
-DISPLAY_SATURATION = 0.7
 #: Atoms layers of larger molecules start hidden: thousands of points hide the field.
 MAX_VISIBLE_ATOMS = 1000
 #: Field voxels above which the reader samples fewer voxels for long ensembles.
@@ -42,34 +32,16 @@ class FieldParams:
     """What the reader and the Fields widget need to sample a molecule."""
 
     resolution: int = 64
-    channels: str = "H,C,N,O,F,P,S,Cl,other"
+    channels: str = ",".join(DEFAULT_CHANNELS)
     beta: float | None = None
     padding: float = 4.0
     split: bool = False
     add_hydrogens: bool = False
     drop_empty: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def spec(self) -> ChannelSpec:
         """The parsed channel specification."""
         return ChannelSpec.parse(self.channels, split=self.split)
-
-
-def channel_colour(name: str) -> tuple[float, float, float]:
-    """A display colour for a channel name such as ``"C"``, ``"ligand:C"`` or ``"ws_density"``."""
-    part, _, base = name.rpartition(":")
-    if base in _SPECIAL_COLOURS:
-        rgb = _SPECIAL_COLOURS[base]
-    else:
-        first = base.split("+")[0]
-        rgb = element_color_safe(first)
-        if first == "H":  # white hydrogens vanish under additive blending: tint them
-            rgb = (0.55, 0.6, 0.8)
-        elif first == "C":  # CPK grey carbon reads poorly as a volume: use a green-grey
-            rgb = (0.45, 0.85, 0.45)
-    if part == "ligand":
-        rgb = tuple(0.4 * c + 0.6 * lc for c, lc in zip(rgb, _LIGAND_COLOUR, strict=True))
-    return tuple(float(c) for c in rgb)  # type: ignore[return-value]
 
 
 def channel_colormap(name: str):
@@ -211,9 +183,22 @@ def atoms_layer(molecule: Molecule, group: str, name: str | None = None) -> Laye
     )
 
 
-def element_color_safe(symbol: str) -> tuple[float, float, float]:
-    """`element_color`, grey for symbols the table does not know."""
-    try:
-        return element_color(symbol)
-    except Exception:
-        return (0.7, 0.7, 0.7)
+#: Role of the layers of an interpolation frame.
+INTERPOLATED_ROLE = "interpolated"
+
+
+def interpolation_group(model_name: str) -> str:
+    """Layer group id of a model's interpolation layers."""
+    return f"interpolate:{model_name}"
+
+
+def interpolation_layers(field: Field, model_name: str) -> list[LayerData]:
+    """Image layer data of one interpolated frame, named so later frames replace it in place."""
+    params = FieldParams(resolution=field.resolution[0], channels=",".join(field.channels),
+                         drop_empty=False)
+    layers = field_layers([field], None, params, interpolation_group(model_name),
+                          name=f"{model_name} interpolation", role=INTERPOLATED_ROLE)
+    for _, kwargs, _ in layers:
+        kwargs["contrast_limits"] = (0.0, DISPLAY_SATURATION)
+        kwargs["metadata"]["molfield"]["t"] = field.meta.get("t")
+    return layers

@@ -1,4 +1,6 @@
-"""The models of this napari session (fitted, loaded or dropped on the viewer).
+"""The models of this napari session: auto-decoders (fitted, loaded or dropped on the
+viewer) in :data:`MODELS`, the auto-encoder and the last encoded molecule in
+:data:`AUTOENCODER`.
 
 Qt-free and torch-free: it only holds references and announces changes.
 """
@@ -14,7 +16,10 @@ from psygnal import Signal
 from ..errors import MolfieldError
 
 if TYPE_CHECKING:
-    from ..nn.model import FittedModel
+    import numpy as np
+
+    from ..autodecoder.model import FittedModel
+    from ..autoencoder.model import AEModel
 
 
 @dataclass
@@ -24,7 +29,6 @@ class ModelEntry:
     name: str
     model: FittedModel
     path: Path | None = None
-    source_group: str | None = None
 
     def describe(self) -> str:
         """One line for lists: name, items, channels, saved path."""
@@ -62,20 +66,19 @@ class ModelStore:
         """The model called ``name``."""
         return self.entry(name).model
 
-    def add(self, model: Any, name: str, path: Path | None = None,
-            source_group: str | None = None) -> str:
+    def add(self, model: Any, name: str, path: Path | None = None) -> str:
         """Add ``model`` under ``name`` (made unique with a suffix); returns the name used."""
         base, k = name, 2
         while name in self._entries:
             name = f"{base} ({k})"
             k += 1
-        self._entries[name] = ModelEntry(name, model, path, source_group)
+        self._entries[name] = ModelEntry(name, model, path)
         self.changed.emit()
         return name
 
     def save(self, name: str, path: str | Path) -> Path:
         """Write the model's checkpoint (atomic) and remember the path."""
-        from ..nn.checkpoint import save_model
+        from ..autodecoder.checkpoint import save_model
 
         entry = self.entry(name)
         entry.path = Path(save_model(entry.model, path))
@@ -84,7 +87,7 @@ class ModelStore:
 
     def load(self, path: str | Path) -> str:
         """Load a checkpoint into the session; returns its name."""
-        from ..nn.checkpoint import load_model
+        from ..autodecoder.checkpoint import load_model
 
         path = Path(path)
         model = load_model(path)
@@ -98,3 +101,50 @@ class ModelStore:
 
 #: The store shared by every widget (and the checkpoint reader) of this session.
 MODELS = ModelStore()
+
+
+@dataclass
+class Encoded:
+    """A molecule encoded in this session (what the Latent map marks)."""
+
+    name: str
+    smiles: str | None
+    latent: np.ndarray
+
+
+class AutoEncoderSession:
+    """The auto-encoder the widgets of this session share, and the last encoded molecule.
+
+    ``model_changed`` fires with the new `AEModel`; ``encoded`` with an :class:`Encoded`.
+    """
+
+    model_changed = Signal(object)
+    encoded = Signal(object)
+
+    def __init__(self) -> None:
+        self.model: AEModel | None = None
+        self.label: str = ""
+        self.path: Path | None = None
+        self.last: Encoded | None = None
+
+    def set_model(self, model: AEModel, label: str, path: str | Path | None = None) -> None:
+        """Use ``model`` (called ``label`` in status lines, read from ``path``) from now on."""
+        changed = model is not self.model
+        self.model, self.label = model, label
+        self.path = Path(path).resolve() if path else None
+        if changed:
+            self.last = None
+            self.model_changed.emit(model)
+
+    def set_encoded(self, item: Encoded) -> None:
+        """Remember (and announce) the molecule just encoded."""
+        self.last = item
+        self.encoded.emit(item)
+
+    def reset(self) -> None:
+        """Forget the model and the last molecule (tests, a fresh session)."""
+        self.model, self.label, self.path, self.last = None, "", None, None
+
+
+#: The auto-encoder session shared by the Encode and Latent map widgets.
+AUTOENCODER = AutoEncoderSession()

@@ -9,7 +9,6 @@ one MSE over every voxel and channel).
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -17,13 +16,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from .chem.molecule import Molecule
-from .errors import MolfieldError
-from .fields.box import Box
-from .fields.channels import AtomTable, ChannelSpec
-from .fields.field import Field
-from .nn.model import FittedModel
-from .nn.siren import pick_device
+from ..chem.molecule import Molecule
+from ..errors import MolfieldError
+from ..fields.box import Box
+from ..fields.channels import AtomTable, ChannelSpec
+from ..fields.field import Field
+from ..fields.limits import check_memory, check_resolution, grid_bytes
+from ..nn.device import pick_device
+from .model import FittedModel
 
 SubBox = Sequence[tuple[int, int]]
 DEFAULT_CHUNK = 65536
@@ -75,7 +75,7 @@ def decode(
     i = model.item_index(item)
     frame = model.box(i) if frame is None else frame
     region = frame if box is None else box
-    n = _check_resolution(resolution)
+    n = check_resolution(resolution, maximum=None)
     (i0, i1), (j0, j1), (k0, k1) = _ranges(sub_box, n)
     shape = (i1 - i0, j1 - j0, k1 - k0)
     c = len(model.channels)
@@ -167,7 +167,7 @@ def truth_field(
     MolfieldError
         When ``channels`` or ``molecule`` do not match the model.
     """
-    from .fields.sample import sample_points, sample_table
+    from ..fields.sample import sample_points, sample_table
 
     i = model.item_index(item)
     if channels is not None:
@@ -179,7 +179,7 @@ def truth_field(
             )
     table = model.table(i) if molecule is None else _table_from(model, i, molecule, conformer)
     region = model.box(i) if box is None else box
-    n = _check_resolution(resolution)
+    n = check_resolution(resolution, maximum=None)
     scale = model.scale(i).astype(np.float32)
     if sub_box is None:
         vals = sample_table(table, region, n, beta=model.beta, tol=tol, device=device)
@@ -203,7 +203,7 @@ def _table_from(
 ) -> AtomTable:
     meta = model.items[i]
     if meta.get("hydrogens_added") and not molecule.has_hydrogens:
-        from .chem.hydrogens import add_hydrogens
+        from ..chem.hydrogens import add_hydrogens
 
         molecule = add_hydrogens(molecule)
     counts = dict(sorted(Counter(str(e) for e in molecule.elements).items()))
@@ -251,14 +251,6 @@ def _latent(
     return z.to(dev)
 
 
-def _check_resolution(resolution: object) -> int:
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
-        raise MolfieldError(f"The resolution must be an integer ≥ 1, got {resolution!r}.")
-    if int(resolution) < 1:
-        raise MolfieldError(f"The resolution must be an integer ≥ 1, got {resolution}.")
-    return int(resolution)
-
-
 def _ranges(sub_box: SubBox | None, n: int) -> list[tuple[int, int]]:
     if sub_box is None:
         return [(0, n)] * 3
@@ -273,24 +265,11 @@ def _ranges(sub_box: SubBox | None, n: int) -> list[tuple[int, int]]:
     return rng
 
 
-def _available_bytes() -> float:
-    try:
-        return float(os.sysconf("SC_AVPHYS_PAGES")) * float(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):  # not POSIX: assume 8 GiB
-        return 8.0 * 2**30
-
-
 def _check_memory(c: int, shape: tuple[int, int, int], chunk: int, units: int) -> None:
     """Refuse outputs (plus the chunk working set) above half the available memory."""
-    vox = float(shape[0]) * shape[1] * shape[2]
-    need = vox * c * 4 * 2 + float(chunk) * (units * 8 + 64)  # output + transpose + chunk
-    limit = _available_bytes() / 2
-    if need > limit:
-        raise MolfieldError(
-            f"Decoding {shape[0]}×{shape[1]}×{shape[2]} voxels × {c} channels needs about "
-            f"{need / 2**30:.1f} GiB, more than the {limit / 2**30:.1f} GiB allowed (half the "
-            "available memory); lower the resolution or decode a sub_box."
-        )
+    need = 2 * grid_bytes(c, shape) + float(chunk) * (units * 8 + 64)  # output, transpose, chunk
+    check_memory(need, f"Decoding {shape[0]}×{shape[1]}×{shape[2]} voxels × {c} channels",
+                 "lower the resolution or decode a sub_box")
 
 
 def _meta(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,8 +11,8 @@ import torch
 from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.channels import AtomTable
-from .config import ModelConfig
-from .siren import ModulatedSiren
+from ..nn.config import ModelConfig
+from ..nn.siren import ModulatedSiren
 
 
 @dataclass(eq=False)
@@ -136,12 +135,6 @@ class FittedModel:
         if self.atoms is None:
             raise MolfieldError("This model stores no atoms: pass the molecule instead.")
         return self.atoms.table(self.item_index(item), self.channels)
-
-    def save(self, path: str | Path) -> Path:
-        """Write a `.safetensors` checkpoint (see `save_model`)."""
-        from .checkpoint import save_model
-
-        return save_model(self, path)
 
     def __repr__(self) -> str:
         return (

@@ -11,9 +11,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+from ..errors import MolfieldError
+from ..latent_paths import MODES, frame_times
 
 
-def add_interpolate(sub: argparse._SubParsersAction) -> None:
+def add(sub: argparse._SubParsersAction) -> None:
     """Register ``molfield interpolate`` on the sub-command parser."""
     p = sub.add_parser(
         "interpolate",
@@ -28,7 +32,7 @@ def add_interpolate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--via", nargs="+", default=[], metavar="ITEM", help="items passed on the way")
     p.add_argument("--frames", "-f", type=int, default=24, help="number of frames (t = 0 … 1)")
     p.add_argument("--resolution", "-n", type=int, default=48, help="voxels per edge")
-    p.add_argument("--mode", choices=["linear", "slerp"], default="linear")
+    p.add_argument("--mode", choices=MODES, default="linear")
     p.add_argument("--fps", type=float, default=12.0, help="frames per second of a movie")
     p.add_argument("--size", type=int, default=384, help="minimum movie edge, pixels")
     p.add_argument("--all-voxels", action="store_true",
@@ -44,20 +48,22 @@ def _item(text: str) -> int | str:
         return text
 
 
-def _load(args: argparse.Namespace):  # -> Interpolator
-    from .interpolate import Interpolator
+def _load(args: argparse.Namespace) -> Any:  # an Interpolator
+    from ..interpolate import Interpolator
 
     keys = [args.start, *args.via, args.end]
     if args.model != "default":
-        from .nn.checkpoint import FORMAT, checkpoint_format, load_model
+        from ..autodecoder.checkpoint import load_model
+        from ..nn.checkpoint import AUTODECODER, checkpoint_format
 
-        if checkpoint_format(args.model) in (FORMAT, None):  # None: load_model says why
+        if checkpoint_format(args.model) in (AUTODECODER, None):  # None: load_model says why
             model = load_model(args.model)
             return Interpolator.from_model(
                 model, [_item(k) for k in keys], args.resolution, mode=args.mode,
                 support="all" if args.all_voxels else "atoms",
             )
-    from .encode import encode_molecules, load_autoencoder, load_default_model
+    from ..autoencoder.checkpoint import load_autoencoder, load_default_model
+    from ..autoencoder.encode import encode_molecules
 
     ae = load_default_model() if args.model == "default" else load_autoencoder(args.model)
     latents = encode_molecules(ae, keys)
@@ -69,9 +75,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     """``molfield interpolate``."""
     import numpy as np
 
-    from .errors import MolfieldError
-    from .interpolate import frame_times
-    from .movie import MOVIE_SUFFIXES, channel_colours, render_mip, write_frames_npz, write_movie
+    from ..movie import MOVIE_SUFFIXES, channel_colours, render_mip, write_frames_npz, write_movie
 
     out = Path(args.output)
     suffix = out.suffix.lower()

@@ -92,3 +92,14 @@ class Box:
     def from_dict(cls, d: dict) -> Box:
         """Inverse of :meth:`to_dict`."""
         return cls(tuple(d["centre"]), d["edge"])
+
+
+def unit_grid(resolution: int) -> np.ndarray:
+    """``[N³, 3]`` voxel centres of the ``N`` grid in the network frame ``[-1, 1]³``.
+
+    Row ``(i·N + j)·N + k`` is voxel ``(i, j, k)``; every `Box` maps its own ``N`` grid
+    onto these points (`Box.to_unit`).
+    """
+    ax = (np.arange(int(resolution), dtype=np.float64) + 0.5) * (2.0 / int(resolution)) - 1.0
+    return np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), axis=-1).reshape(-1, 3)
+

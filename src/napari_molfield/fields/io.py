@@ -15,6 +15,13 @@
     ChimeraX and PyMOL put grid point ``(i, j, k)`` at ``origin + h · (i, j, k)``, on the
     atoms.
 
+``.dx``
+    OpenDX text, one channel per file as for maps (see `fields.dx`).
+
+Maps may have anisotropic voxels (`Field.voxel_size`), which maps keep; ``.npz`` files
+then store ``spacing`` as three numbers. `read_field` reads maps (also ``.gz``/``.bz2``
+and ``.dx``) with `fields.maps.read_map`.
+
 Every write goes to a temporary file in the target folder and is moved into place with
 `os.replace`; a failed write leaves no file behind.
 """
@@ -37,6 +44,7 @@ from .field import Field
 
 NPZ_SUFFIXES = (".npz",)
 MAP_SUFFIXES = (".mrc", ".ccp4", ".map")
+DX_SUFFIXES = (".dx",)
 
 
 def write_field(
@@ -70,7 +78,7 @@ def write_field(
         arrays = _npz_arrays(field, atoms)
         _atomic(path, lambda tmp: _save_npz(tmp, arrays))
         return [path]
-    if suffix in MAP_SUFFIXES:
+    if suffix in MAP_SUFFIXES + DX_SUFFIXES:
         if len(field.channels) == 1:
             targets = [path]
         else:
@@ -79,25 +87,32 @@ def write_field(
                 for name in field.channels
             ]
         for c, target in enumerate(targets):
-            _write_map(field.values[c], field.origin, field.spacing, target)
+            if suffix in DX_SUFFIXES:
+                _write_dx(field.values[c], field.origin, field.voxel_size, target)
+            else:
+                _write_map(field.values[c], field.origin, field.voxel_size, target)
         return targets
     raise MolfieldError(
         f"{path.name}: unknown field file type {suffix or '(no extension)'!r}; use "
-        f"{', '.join(NPZ_SUFFIXES + MAP_SUFFIXES)}."
+        f"{', '.join(NPZ_SUFFIXES + MAP_SUFFIXES + DX_SUFFIXES)}."
     )
 
 
 def read_field(path: str | os.PathLike[str]) -> Field:
-    """Read a field written by `write_field` (or any orthogonal MRC/CCP4 map).
+    """Read a field written by `write_field` (or any orthogonal MRC/CCP4 or OpenDX map).
 
-    A map becomes a one-channel field named after the file's stem.
+    A map becomes a one-channel field named after the file's stem (`fields.maps.read_map`).
     """
+    from .maps import map_format
+
     path = Path(path)
     suffix = path.suffix.lower()
+    if map_format(path) is not None:
+        suffix = MAP_SUFFIXES[0]
     if suffix not in NPZ_SUFFIXES + MAP_SUFFIXES:
         raise MolfieldError(
             f"{path.name}: unknown field file type {suffix or '(no extension)'!r}; use "
-            f"{', '.join(NPZ_SUFFIXES + MAP_SUFFIXES)}."
+            f"{', '.join(NPZ_SUFFIXES + MAP_SUFFIXES + DX_SUFFIXES)}."
         )
     if not path.is_file():
         raise MolfieldError(f"{path.name}: no such file ({path}).")
@@ -111,9 +126,10 @@ def read_field(path: str | os.PathLike[str]) -> Field:
         if "beta" in z:
             meta["beta"] = float(z["beta"])
         box = Box(tuple(z["box_centre"]), float(z["box_edge"])) if "box_centre" in z else None
+        spacing = np.asarray(z["spacing"], np.float64)
         try:
             return Field(
-                z["values"], z["origin"], float(z["spacing"]),
+                z["values"], z["origin"], float(spacing) if spacing.ndim == 0 else spacing,
                 tuple(str(c) for c in z["channels"]), box, meta,
             )
         except ValueError as exc:
@@ -137,7 +153,7 @@ def _npz_arrays(field: Field, atoms: AtomTable | None) -> dict[str, np.ndarray]:
     arrays = {
         "values": np.asarray(field.values, np.float32),
         "origin": np.asarray(field.origin, np.float64),
-        "spacing": np.float64(field.spacing),
+        "spacing": np.float64(field.spacing) if field.is_cubic else field.voxel_size,
         "channels": np.array(field.channels, dtype=np.str_),
         "beta": np.float64(field.meta.get("beta", np.nan)),
         "meta": np.array(json.dumps(field.meta, default=_json_default)),
@@ -155,15 +171,18 @@ def _npz_arrays(field: Field, atoms: AtomTable | None) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _write_map(values: np.ndarray, origin: np.ndarray, spacing: float, path: Path) -> None:
+def _write_map(
+    values: np.ndarray, origin: np.ndarray, spacing: float | np.ndarray, path: Path
+) -> None:
     import gemmi
 
     data = np.ascontiguousarray(values, dtype=np.float32)
     nu, nv, nw = data.shape
+    hx, hy, hz = np.broadcast_to(np.asarray(spacing, np.float64), (3,))
     ccp4 = gemmi.Ccp4Map()
     ccp4.grid = gemmi.FloatGrid(
         data,
-        gemmi.UnitCell(nu * spacing, nv * spacing, nw * spacing, 90, 90, 90),
+        gemmi.UnitCell(nu * hx, nv * hy, nw * hz, 90, 90, 90),
         gemmi.SpaceGroup("P1"),
     )
     ccp4.update_ccp4_header(2, True)  # mode 2 (float32), with statistics
@@ -172,28 +191,16 @@ def _write_map(values: np.ndarray, origin: np.ndarray, spacing: float, path: Pat
     _atomic(path, ccp4.write_ccp4_map)
 
 
-def _read_map(path: Path) -> Field:
-    import gemmi
+def _write_dx(values: np.ndarray, origin: np.ndarray, spacing: np.ndarray, path: Path) -> None:
+    from .dx import write_dx
 
-    try:
-        ccp4 = gemmi.read_ccp4_map(str(path), setup=True)
-    except (RuntimeError, ValueError) as exc:
-        raise MolfieldError(f"{path.name}: not a readable MRC/CCP4 map ({exc}).") from exc
-    grid = ccp4.grid
-    cell = grid.unit_cell
-    if (cell.alpha, cell.beta, cell.gamma) != (90.0, 90.0, 90.0):
-        raise MolfieldError(f"{path.name}: only orthogonal maps can be read.")
-    spacing = np.array(grid.spacing)
-    if not np.allclose(spacing, spacing[0], rtol=1e-5):
-        raise MolfieldError(f"{path.name}: the map's voxels are not cubic ({spacing} Å).")
-    # words 5-7: NCSTART/NRSTART/NSSTART in file order; words 17-19: which axis each is
-    order = [ccp4.header_i32(w) - 1 for w in (17, 18, 19)]
-    start = np.zeros(3)
-    for pos, axis in enumerate(order):
-        start[axis] = ccp4.header_i32(5 + pos)
-    origin = np.array([ccp4.header_float(w) for w in (50, 51, 52)]) + start * spacing
-    values = np.array(grid, copy=True, dtype=np.float32)[None]
-    return Field(values, origin, float(spacing[0]), (path.stem,), None, {"source": str(path)})
+    _atomic(path, lambda tmp: write_dx(values, origin, spacing, Path(tmp)))
+
+
+def _read_map(path: Path) -> Field:
+    from .maps import read_map
+
+    return read_map(path, allow_constant=True)
 
 
 def _save_npz(tmp: str, arrays: dict[str, np.ndarray]) -> None:

@@ -1,14 +1,15 @@
-"""Training points of an auto-decoder fit: grid, uniform and near-atom pools."""
+"""Training points with exact Eq. 1 targets: the train-resolution grid, uniform points and
+near-atom points (shared by the auto-decoder fit and the auto-encoder training)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import torch
 
-from ..fields.box import Box
-from ..fields.channels import AtomTable
+from .box import Box, unit_grid
+from .channels import AtomTable
 
 
 @dataclass(eq=False)
@@ -21,21 +22,24 @@ class PointPools:
     near-atom points.
     """
 
-    grid_x: torch.Tensor
-    grid_y: torch.Tensor
-    rand_x: torch.Tensor
-    rand_y: torch.Tensor
+    grid_x: Any  # float32 numpy arrays, or torch tensors after `to`
+    grid_y: Any
+    rand_x: Any
+    rand_y: Any
     n_uniform: int
+
+    def to(self, device: Any) -> PointPools:
+        """The same pools as float32 torch tensors on ``device``."""
+        import torch
+
+        f32 = {"dtype": torch.float32, "device": device}
+        return PointPools(*(torch.as_tensor(getattr(self, k), **f32)
+                            for k in ("grid_x", "grid_y", "rand_x", "rand_y")), self.n_uniform)
 
     @property
     def n_near(self) -> int:
         """Near-atom points per item."""
         return self.rand_x.shape[1] - self.n_uniform
-
-
-def unit_grid(resolution: int) -> np.ndarray:
-    """``[N³, 3]`` voxel centres of the ``N`` grid in the unit frame ``[-1, 1]³``."""
-    return Box((0.0, 0.0, 0.0), 2.0).grid_points(resolution).reshape(-1, 3)
 
 
 def build_pools(
@@ -49,7 +53,6 @@ def build_pools(
     near_sigma: float,
     beta: float,
     rng: np.random.Generator,
-    device: torch.device,
 ) -> PointPools:
     """Sample the pools of every item and evaluate Eq. 1 there exactly (`sample_points`).
 
@@ -57,7 +60,7 @@ def build_pools(
     clipped to the box; centres are drawn so every channel gets the same share (a
     67-atom ligand channel is learnt as fast as a 4000-atom protein one).
     """
-    from ..fields.sample import sample_points, sample_table
+    from .sample import sample_points, sample_table
 
     grid = unit_grid(resolution)
     gy, rx, ry = [], [], []
@@ -79,11 +82,9 @@ def build_pools(
         pts = np.concatenate([uni, near])
         rx.append(pts)
         ry.append(sample_points(table, box.from_unit(pts), beta=beta) * inv)
-    f32 = dict(dtype=torch.float32, device=device)
-    return PointPools(
-        torch.as_tensor(grid, **f32),
-        torch.as_tensor(np.stack(gy), **f32),
-        torch.as_tensor(np.stack(rx), **f32),
-        torch.as_tensor(np.stack(ry), **f32),
-        n_uniform,
-    )
+    f32 = np.float32
+    return PointPools(grid.astype(f32), np.stack(gy).astype(f32), np.stack(rx).astype(f32),
+                      np.stack(ry).astype(f32), n_uniform)
+
+
+__all__ = ["PointPools", "build_pools"]

@@ -29,7 +29,6 @@ Choices
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -39,12 +38,13 @@ from ..errors import MolfieldError
 from .box import Box
 from .channels import AtomTable, ChannelSpec
 from .field import Field
+from .limits import check_memory as check_memory_
+from .limits import check_resolution, grid_bytes
 
 DEFAULT_BETA: float = 2.0
 DEFAULT_TOL: float = 1e-4
 DEFAULT_PADDING: float = 4.0
 #: Largest grid edge accepted whatever the free memory.
-MAX_RESOLUTION: int = 1024
 #: tolerance used by `channel_peaks` (effectively exact: 1e-12 of a term's centre value).
 PEAK_TOL: float = 1e-12
 
@@ -267,29 +267,13 @@ def check_memory(n_channels: int, resolution: int) -> None:
     MolfieldError
         With the GiB the grid would need.
     """
-    need = 4.0 * n_channels * float(resolution) ** 3
-    limit = _available_bytes() / 2
-    if resolution > MAX_RESOLUTION or need > limit:
-        raise MolfieldError(
-            f"A {n_channels}-channel {resolution}³ grid needs {need / 2**30:.2f} GiB, more "
-            f"than the {limit / 2**30:.2f} GiB allowed (half the available memory, "
-            f"N ≤ {MAX_RESOLUTION}); lower the resolution or the number of channels."
-        )
-
-
-def _available_bytes() -> float:
-    try:
-        return float(os.sysconf("SC_AVPHYS_PAGES")) * float(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):  # not POSIX: assume 8 GiB
-        return 8.0 * 2**30
+    check_memory_(grid_bytes(n_channels, resolution), f"A {n_channels}-channel {resolution}³ grid",
+                  "lower the resolution or the number of channels")
+    check_resolution(resolution, 2)
 
 
 def _check_resolution(resolution: object) -> int:
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
-        raise MolfieldError(f"The resolution must be an integer ≥ 2, got {resolution!r}.")
-    if int(resolution) < 2:
-        raise MolfieldError(f"The resolution must be an integer ≥ 2, got {resolution}.")
-    return int(resolution)
+    return check_resolution(resolution, 2, maximum=None)  # `check_memory` caps it
 
 
 def _check_beta_tol(beta: float, tol: float | None) -> tuple[float, float]:

@@ -1,21 +1,19 @@
-"""Neural fields: the modulated SIREN, its settings, fitted models and checkpoints."""
+"""Network building blocks: the modulated SIREN, the 3D conv encoder, their configs,
+devices, learning-rate schedules and the checkpoint container. No data, no training loops.
+"""
 
 from __future__ import annotations
 
-from .checkpoint import load_model, save_model
-from .config import PRESETS, FitConfig, ModelConfig, get_preset
-from .model import AtomPack, FittedModel
-from .siren import ModulatedSiren, pick_device
+from .config import ConfigMixin, ModelConfig
+from .device import pick_device
+from .encoder import ConvEncoder, EncoderConfig
+from .siren import ModulatedSiren
 
 __all__ = [
-    "PRESETS",
-    "AtomPack",
-    "FitConfig",
-    "FittedModel",
+    "ConfigMixin",
+    "ConvEncoder",
+    "EncoderConfig",
     "ModelConfig",
     "ModulatedSiren",
-    "get_preset",
-    "load_model",
     "pick_device",
-    "save_model",
 ]

@@ -1,24 +1,18 @@
-"""A 3D convolutional encoder and the auto-encoder it forms with a `ModulatedSiren`.
-
-The encoder maps a normalised field grid ``[C, N, N, N]`` to a latent ``[L]``; the
-modulated SIREN decodes that latent at any point of the unit box ``[-1, 1]³``.
-"""
+"""A 3D convolutional encoder: a normalised field grid ``[C, N, N, N]`` → a latent ``[L]``."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from ..errors import MolfieldError
-from .config import ModelConfig
-from .siren import ModulatedSiren
+from .config import ConfigMixin
 
 
 @dataclass(frozen=True)
-class EncoderConfig:
+class EncoderConfig(ConfigMixin):
     """Shape of a :class:`ConvEncoder`.
 
     Parameters
@@ -35,6 +29,8 @@ class EncoderConfig:
         Stride-2 stages; the last feature map is ``N / 2**levels`` voxels across.
     """
 
+    _kind = "encoder"
+
     in_channels: int = 9
     latent_dim: int = 64
     resolution: int = 32
@@ -50,18 +46,6 @@ class EncoderConfig:
                 f"The encoder resolution {self.resolution} must be a multiple of "
                 f"{2**self.levels} ({self.levels} levels)."
             )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> EncoderConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        bad = sorted(set(d) - {f.name for f in fields(cls)})
-        if bad:
-            raise MolfieldError(f"Unknown encoder setting(s) {', '.join(bad)}.")
-        return cls(**d)
 
 
 class ConvEncoder(nn.Module):
@@ -106,53 +90,4 @@ class ConvEncoder(nn.Module):
         return self.head(h.flatten(1))
 
 
-class AutoEncoder(nn.Module):
-    """A :class:`ConvEncoder` and a :class:`ModulatedSiren` sharing one latent space."""
-
-    def __init__(self, encoder: EncoderConfig, decoder: ModelConfig) -> None:
-        super().__init__()
-        if encoder.latent_dim != decoder.latent_dim:
-            raise MolfieldError(
-                f"Encoder latent {encoder.latent_dim} ≠ decoder latent {decoder.latent_dim}."
-            )
-        if encoder.in_channels != decoder.out_channels:
-            raise MolfieldError(
-                f"Encoder channels {encoder.in_channels} ≠ decoder channels "
-                f"{decoder.out_channels}."
-            )
-        self.encoder_config = encoder
-        self.decoder_config = decoder
-        self.encoder = ConvEncoder(encoder)
-        self.siren = ModulatedSiren(decoder)
-
-    def encode(self, grids: torch.Tensor) -> torch.Tensor:
-        """Latents ``[B, L]`` of normalised grids ``[B, C, N, N, N]``."""
-        return self.encoder(grids)
-
-    def decode(self, latents: torch.Tensor, coords: torch.Tensor, chunk: int = 32768
-               ) -> torch.Tensor:
-        """Field ``[B, P, C]`` at unit-frame ``coords`` ``[B, P, 3]`` (or ``[P, 3]``)."""
-        mods = self.siren.modulations(latents)
-        if coords.dim() == 2:
-            coords = coords.unsqueeze(0).expand(latents.shape[0], -1, -1)
-        if coords.shape[1] <= chunk:
-            return self.siren.forward_modulated(coords, mods)
-        return torch.cat(
-            [self.siren.forward_modulated(coords[:, a : a + chunk], mods)
-             for a in range(0, coords.shape[1], chunk)],
-            dim=1,
-        )
-
-    def forward(self, grids: torch.Tensor, coords: torch.Tensor) -> tuple[torch.Tensor,
-                                                                         torch.Tensor]:
-        """``(values [B, P, C], latents [B, L])`` for grids and points of the same items."""
-        z = self.encode(grids)
-        return self.siren(coords, z), z
-
-
-def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
-__all__ = ["AutoEncoder", "ConvEncoder", "EncoderConfig", "count_parameters"]
+__all__ = ["ConvEncoder", "EncoderConfig"]

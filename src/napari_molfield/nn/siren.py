@@ -7,7 +7,6 @@ import math
 import torch
 from torch import nn
 
-from ..errors import MolfieldError
 from .config import ModelConfig
 
 
@@ -81,16 +80,15 @@ class ModulatedSiren(nn.Module):
             amps.append(g)
         return torch.stack(amps, dim=1)
 
-    def forward_modulated(self, coords: torch.Tensor, mods: torch.Tensor) -> torch.Tensor:
-        """Field values ``[B, P, C]`` at ``coords`` ``[B, P, 3]`` given :meth:`modulations`.
-
-        The frequency factors and the amplitudes are folded into per-item weight matrices
-        (``B × width²`` work) so the ``B × P`` activations see one batched matmul and one
-        sine per layer.
+    def folded(self, mods: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per-layer ``(weight [B', out, in], bias [B', out])`` with the frequency factors
+        and the modulations ``mods`` (`modulations`, ``[B, depth, width]``) folded in;
+        ``B' = 1`` where a layer does not depend on the latent. The last pair is the
+        linear output layer.
         """
         c = self.config
         mehta = c.modulation == "mehta"
-        h = coords
+        out = []
         for i, lin in enumerate(self.layers):
             w0 = c.w0_first if i == 0 else c.w0_hidden
             weight = (w0 * lin.weight).unsqueeze(0)  # [1, out, in]
@@ -99,16 +97,34 @@ class ModulatedSiren(nn.Module):
             bias = (w0 * lin.bias).unsqueeze(0)
             if not mehta:
                 bias = bias + w0 * mods[:, i, :]
-            h = torch.sin(_linear(h, weight, bias))
+            out.append((weight, bias))
         weight = self.out.weight.unsqueeze(0)
         if mehta:
             weight = weight * mods[:, -1, None, :]
-        y = _linear(h, weight, self.out.bias.unsqueeze(0))
-        if c.output_activation == "relu":
-            y = torch.relu(y)
-        elif c.output_activation == "softplus":
-            y = nn.functional.softplus(y)
+        out.append((weight, self.out.bias.unsqueeze(0)))
+        return out
+
+    def activate(self, y: torch.Tensor) -> torch.Tensor:
+        """The output activation of the config."""
+        if self.config.output_activation == "relu":
+            return torch.relu(y)
+        if self.config.output_activation == "softplus":
+            return nn.functional.softplus(y)
         return y
+
+    def forward_modulated(self, coords: torch.Tensor, mods: torch.Tensor) -> torch.Tensor:
+        """Field values ``[B, P, C]`` at ``coords`` ``[B, P, 3]`` given :meth:`modulations`.
+
+        The frequency factors and the amplitudes are folded into per-item weight matrices
+        (`folded`: ``B × width²`` work) so the ``B × P`` activations see one batched
+        matmul and one sine per layer.
+        """
+        layers = self.folded(mods)
+        h = coords
+        for weight, bias in layers[:-1]:
+            h = torch.sin(_linear(h, weight, bias))
+        weight, bias = layers[-1]
+        return self.activate(_linear(h, weight, bias))
 
     def forward(self, coords: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
         """Field values ``[B, P, C]`` at ``coords`` ``[B, P, 3]`` for ``latents`` ``[B, L]``."""
@@ -129,20 +145,4 @@ def _linear(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.
     return torch.baddbmm(bias[:, None, :], h, weight.transpose(1, 2))
 
 
-def pick_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``"auto"``/``None`` → CUDA when available, else CPU; other names pass through."""
-    if device is None or str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise MolfieldError(
-            f"Unknown device {device!r}: use auto, cpu, cuda or cuda:N."
-        ) from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise MolfieldError(f"Device {device!r} was asked for, but CUDA is not available here.")
-    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise MolfieldError(
-            f"Device {device!r} does not exist: {torch.cuda.device_count()} GPU(s) here."
-        )
-    return dev
+__all__ = ["ModulatedSiren"]

@@ -61,7 +61,7 @@ def parse_sub_box(text: str, n: int) -> list[tuple[int, int]] | None:
 def run_decode(model: Any, item: int, resolution: int, sub_box: Any, with_truth: bool,
                iso_level: float | None) -> DecodeResult:
     """Decode (and optionally sample the truth and an isosurface); runs in a worker."""
-    from ...decode import decode, truth_field
+    from ...autodecoder.decode import decode, truth_field
     from ...fields.metrics import psnr
 
     t0 = time.perf_counter()

@@ -122,7 +122,10 @@ class FieldsWidget(Container):
                 f"h = {fields[0].spacing:.2f} Å"
             )
 
+        def failed(exc: BaseException) -> None:
+            self.status.value = f"Failed: {exc}"
+
         return self.runner.start(
-            sample_molecule, molecule, params, on_return=done,
+            sample_molecule, molecule, params, on_return=done, on_error=failed,
             progress={"desc": "Sampling field"},
         )

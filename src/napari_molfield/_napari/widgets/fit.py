@@ -48,7 +48,7 @@ def fit_with_previews(
     A low-resolution decode of item 0 is attached every ``preview_every`` seconds (and
     to the last record), computed in the worker thread between two optimiser steps.
     """
-    from ...decode import decode
+    from ...autodecoder.decode import decode
 
     last_preview = time.perf_counter()
     progress = None
@@ -70,7 +70,7 @@ class FitWidget(Container):
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
         import torch
 
-        from ...nn.config import PRESETS
+        from ...autodecoder.config import PRESETS
 
         self.viewer = viewer
         self.molecules = Select(label="molecules", choices=self._molecule_choices)
@@ -137,7 +137,7 @@ class FitWidget(Container):
         if not groups:
             self.status.value = "Open a molecule first (File ▸ Open or Open Sample)."
             return None
-        from ...fit import fit
+        from ...autodecoder.fit import fit
 
         atoms = molecule_groups(self.viewer)
         mols = [atoms[g].metadata["molfield"]["molecule"] for g in groups if g in atoms]
@@ -218,7 +218,7 @@ class FitWidget(Container):
             return
         atoms = molecule_groups(self.viewer).get(self._group)
         base = atoms.metadata["molfield"]["molecule"].name if atoms is not None else "model"
-        self.model_name = MODELS.add(self.model, f"{base} fit", source_group=self._group)
+        self.model_name = MODELS.add(self.model, f"{base} fit")
         last = self.model.history[-1] if self.model.history else None
         psnr = f"{last['psnr']:.1f} dB" if last and last.get("psnr") is not None else "n/a"
         self.status.value = f"Done: model {self.model_name!r}, PSNR {psnr} at train resolution."

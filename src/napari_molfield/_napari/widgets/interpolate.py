@@ -22,7 +22,7 @@ from magicgui.widgets import (
 )
 
 from ...errors import MolfieldError
-from ..layers import DISPLAY_SATURATION, FieldParams, LayerData, field_layers
+from ..layers import INTERPOLATED_ROLE, interpolation_group, interpolation_layers
 from ..session import MODELS
 from ..workers import JobRunner, notify_error
 from .common import replace_group_layers, wrapping_label
@@ -32,27 +32,6 @@ if TYPE_CHECKING:
 
     from ...fields.field import Field
     from ...interpolate import Interpolator
-
-ROLE = "interpolated"
-#: Normalised value shown at full colour; fixed so brightness does not pump along t.
-
-
-def interpolation_group(model_name: str) -> str:
-    """Layer group id of a model's interpolation layers."""
-    return f"interpolate:{model_name}"
-
-
-def interpolation_layers(field: Field, model_name: str) -> list[LayerData]:
-    """Image layer data of one interpolated frame, named so later frames replace it in place."""
-    params = FieldParams(resolution=field.resolution[0], channels=",".join(field.channels),
-                         drop_empty=False)
-    layers = field_layers([field], None, params, interpolation_group(model_name),
-                          name=f"{model_name} interpolation", role=ROLE)
-    for _, kwargs, _ in layers:
-        kwargs["contrast_limits"] = (0.0, DISPLAY_SATURATION)
-        kwargs["metadata"]["molfield"]["t"] = field.meta.get("t")
-    return layers
-
 
 def parse_items(text: str) -> list[int]:
     """``"1, 2, 5"`` → ``[1, 2, 5]`` (empty → ``[]``)."""
@@ -207,7 +186,7 @@ class InterpolateWidget(Container):
         """Show ``field`` in the model's interpolation layers (updated in place)."""
         layers = interpolation_layers(field, model_name)
         return replace_group_layers(self.viewer, interpolation_group(model_name), layers,
-                                    roles=(ROLE,))
+                                    roles=(INTERPOLATED_ROLE,))
 
     # ------------------------------------------------------------------ playing
 
@@ -240,7 +219,8 @@ class InterpolateWidget(Container):
         """
         from napari.utils import progress
 
-        from ...interpolate import Interpolator, frame_times
+        from ...interpolate import Interpolator
+        from ...latent_paths import frame_times
         from ...movie import write_movie
 
         path = Path(path if path is not None else self.path.value)

@@ -1,0 +1,118 @@
+"""napari reader: density maps (MRC/CCP4/MAP, OpenDX; also .gz/.bz2) as image layers in Å.
+
+A map becomes one image layer with ``scale`` = voxel size and ``translate`` = the Å
+position of voxel ``(0, 0, 0)``: the frame of the molecule layers (`layers.field_layers`
+and the atoms layer place everything in Å the same way), so a map and its model opened
+together overlay. Data axes are ``(x, y, z)`` as in every napari-molfield layer.
+
+Display: an isosurface (``rendering="iso"``) at ``mean + ISO_SIGMA · σ``, the usual first
+contour of a density map, coloured with a light blue colormap; contrast limits run from
+``mean + 1 σ`` to the maximum. The map's statistics, level, voxel size and origin are in
+``metadata["molfield"]``. Imports neither torch nor Qt.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..fields.field import Field
+from ..fields.maps import map_format, read_map, sigma_level
+
+PathLike = str | os.PathLike
+LayerData = tuple[Any, dict[str, Any], str]
+
+#: σ above the mean of the isosurface a map opens with.
+ISO_SIGMA = 1.5
+#: Colour of map isosurfaces (RGB, 0..1): the light blue of density in most viewers.
+MAP_COLOUR = (0.45, 0.7, 1.0)
+
+
+def get_map_reader(path: PathLike | Sequence[PathLike]) -> Callable[..., list[LayerData]] | None:
+    """Return a reader when every path is a map file napari-molfield understands."""
+    paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+    if not paths or not all(map_format(p) is not None for p in paths):
+        return None
+    return read_map_paths
+
+
+def read_map_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
+    """One image layer per map file.
+
+    Raises
+    ------
+    MolfieldError
+        With one sentence for the user when a file cannot be read.
+    """
+    paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+    layers = [map_layer(read_map(p)) for p in paths]
+    _view_in_3d()
+    return layers
+
+
+def map_layer(field: Field, channel: int = 0, name: str | None = None) -> LayerData:
+    """Image layer data for one channel of a map `Field`, placed in Å."""
+    ch = field.channels[channel]
+    stats = field.meta.get("stats", {}).get(ch)
+    level = sigma_level(field, 1.0, channel)
+    iso = sigma_level(field, ISO_SIGMA, channel)
+    top = float(stats["max"]) if stats else float(np.max(field.values[channel]))
+    if iso >= top:  # a very peaked map: keep the surface below the maximum
+        iso = level if level < top else (float(stats["mean"]) if stats else 0.0)
+    kwargs: dict[str, Any] = {
+        "name": name or ch,
+        "scale": tuple(float(h) for h in field.voxel_size),
+        "translate": tuple(float(o) for o in field.origin),
+        "colormap": _colormap(),
+        "rendering": "iso",
+        "iso_threshold": iso,
+        "contrast_limits": (level, top) if level < top else (top - 1.0, top),
+        "blending": "translucent",
+        "metadata": {
+            "molfield": {
+                "role": "map",
+                "channel": ch,
+                "source": field.meta.get("source"),
+                "stats": stats,
+                "level": iso,
+                "voxel_size": [float(h) for h in field.voxel_size],
+                "origin": [float(o) for o in field.origin],
+                "header": field.meta.get("header"),
+                # napari ≥ 0.6 takes units=; set on every layer at once (mixed units make
+                # napari ignore them and warn), so the molecule layers must move with it
+                "units": "angstrom",
+            }
+        },
+    }
+    return field.values[channel], kwargs, "image"
+
+
+def _colormap():
+    from napari.utils.colormaps import Colormap
+
+    r, g, b = MAP_COLOUR
+    return Colormap(
+        colors=np.array([[0.6 * r, 0.6 * g, 0.6 * b, 1.0], [r, g, b, 1.0]], dtype=np.float32),
+        name="molfield map", display_name="molfield map",
+    )
+
+
+def _view_in_3d() -> None:
+    """Switch the current viewer (if any) to 3D: maps are volumes.
+
+    Without napari's Qt side loaded there is no viewer, and asking for one would load Qt.
+    """
+    if "napari._qt" not in sys.modules:
+        return
+    try:
+        import napari
+
+        viewer = napari.current_viewer()
+    except Exception:  # pragma: no cover - no viewer, e.g. in a script
+        return
+    if viewer is not None:
+        viewer.dims.ndisplay = 3

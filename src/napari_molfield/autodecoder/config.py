@@ -1,0 +1,139 @@
+"""Settings of an auto-decoder fit and the named presets (network shape + fit settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..errors import MolfieldError
+from ..nn.config import ConfigMixin, ModelConfig
+
+
+@dataclass(frozen=True)
+class FitConfig(ConfigMixin):
+    """How an auto-decoder fit runs.
+
+    Parameters
+    ----------
+    steps
+        Optimiser steps (the fit stops at ``steps`` or ``time_budget``, whichever first).
+    time_budget
+        Wall-clock limit in seconds, or ``None``.
+    lr, lr_latent
+        Adam learning rates of the network and of the latent codes.
+    lr_final
+        Final learning rate as a fraction of the first (cosine decay over the run; with a
+        time budget the decay follows the elapsed fraction of the budget).
+    batch_points
+        Points per optimiser step, over all items of the step.
+    batch_items
+        Items per step (their latents are trained together).
+    frac_grid, frac_uniform, frac_near
+        Mixture of the minibatch: train-resolution voxel centres, uniform points in the
+        box, points near atoms (Gaussian jitter of σ = ``near_sigma`` × radius).
+    pool_factor
+        Uniform and near-atom pools each hold ``pool_factor × N³`` points per item.
+    near_sigma
+        Jitter of near-atom points in units of the atom radius.
+    eval_every
+        Steps between PSNR evaluations on the train-resolution grid.
+    eval_items
+        At most this many items are evaluated (the first ones).
+    seed
+        Seeds weights, latents, pools and minibatches.
+    device
+        ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, …
+    """
+
+    _kind = "fit"
+
+    steps: int = 2000
+    time_budget: float | None = None
+    lr: float = 1e-4
+    lr_latent: float = 1e-3
+    lr_final: float = 0.05
+    batch_points: int = 8192
+    batch_items: int = 8
+    frac_grid: float = 0.5
+    frac_uniform: float = 0.2
+    frac_near: float = 0.3
+    pool_factor: float = 2.0
+    near_sigma: float = 1.0
+    eval_every: int = 100
+    eval_items: int = 4
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        fr = (self.frac_grid, self.frac_uniform, self.frac_near)
+        if min(fr) < 0 or sum(fr) <= 0:
+            raise MolfieldError("Point fractions must be non-negative and not all zero.")
+        if self.steps < 0 or self.batch_points < 1 or self.batch_items < 1:
+            raise MolfieldError("Steps, batch points and batch items must be positive.")
+        if self.lr <= 0 or self.lr_latent < 0:
+            raise MolfieldError("Learning rates must be positive.")
+        if self.time_budget is not None and self.time_budget <= 0:
+            raise MolfieldError("The time budget must be a positive number of seconds.")
+
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named pair of model and fit settings (channels are filled in at fit time)."""
+
+    model: ModelConfig
+    fit: FitConfig
+
+
+PRESETS: dict[str, Preset] = {
+    # seconds on a laptop: unit tests and smoke runs
+    "tiny": Preset(
+        ModelConfig(latent_dim=8, width=32, depth=3, w0_first=20.0, w0_hidden=30.0),
+        FitConfig(steps=300, lr=1e-3, lr_latent=1e-3, batch_points=2048, eval_every=50),
+    ),
+    # a 2-core laptop: 1IEP at 32³ in about a minute
+    "cpu": Preset(
+        ModelConfig(latent_dim=32, width=128, depth=4, w0_first=60.0, w0_hidden=30.0),
+        FitConfig(steps=3000, lr=1e-3, lr_latent=1e-3, batch_points=4096, pool_factor=4.0,
+                  frac_grid=0.4, frac_uniform=0.2, frac_near=0.4),
+    ),
+    # a GPU: wider and deeper, bigger batches
+    "gpu": Preset(
+        ModelConfig(latent_dim=64, width=256, depth=5, w0_first=30.0, w0_hidden=30.0),
+        FitConfig(steps=20000, lr=2e-4, lr_latent=1e-3, batch_points=65536, batch_items=32),
+    ),
+}
+
+
+def get_preset(name: str) -> Preset:
+    """The named preset, or a :class:`MolfieldError` naming the choices."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise MolfieldError(
+            f"Unknown preset {name!r}: use one of {', '.join(PRESETS)}."
+        ) from None
+
+
+def split_overrides(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sort keyword overrides into model and fit settings; unknown names are an error."""
+    mnames = {f.name for f in fields(ModelConfig)}
+    fnames = {f.name for f in fields(FitConfig)}
+    model, fit = {}, {}
+    for k, v in overrides.items():
+        if k in mnames:
+            model[k] = v
+        elif k in fnames:
+            fit[k] = v
+        else:
+            raise MolfieldError(f"Unknown fit setting {k!r}.")
+    return model, fit
+
+
+__all__ = [
+    "PRESETS",
+    "FitConfig",
+    "Preset",
+    "get_preset",
+    "split_overrides",
+]

@@ -1,0 +1,19 @@
+"""The auto-encoder: a 3D conv encoder and a modulated SIREN sharing one latent space,
+trained on datasets of molecules (FreeSolv …), encoding new ones in one pass.
+
+=================  ===========================================================
+module             role
+=================  ===========================================================
+``config``         `TrainConfig` and the network shapes of the presets
+``model``          `AutoEncoder` (the network), `AEModel` (network + settings)
+``checkpoint``     `save_autoencoder` / `load_autoencoder`, the shipped model
+``datasets``       dataset files → `Dataset` (rows skipped with reasons, split)
+``conformers``     cached RDKit conformers of SMILES
+``inputs``         atom tables in the shared box, normalised grids, rotations
+``batches``        precomputed targets and the batches of each step
+``distributed``    ``torchrun`` process groups
+``train``          `train` (a generator of `Progress`)
+``encode``         `encode_molecules`, `decode_latent`, `evaluate_molecules`
+``latents``        the dataset's latents and descriptors for latent maps
+=================  ===========================================================
+"""

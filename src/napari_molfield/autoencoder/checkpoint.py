@@ -1,0 +1,149 @@
+"""Auto-encoder checkpoints: an `AEModel` in the shared container (`nn.checkpoint`).
+
+Tensors: ``encoder.*``, ``siren.*``, ``dataset.latents`` (and ``optim.*`` for resuming).
+Header: ``kind = "autoencoder"``, the network shapes, channels, box, β, the train/val/test
+split and the dataset's names, SMILES and properties. The shipped FreeSolv model lives in
+the package's ``data`` folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import MolfieldError
+from ..nn.checkpoint import AUTOENCODER, read_checkpoint, require, strip_prefix, write_checkpoint
+from ..nn.config import ModelConfig
+from ..nn.device import pick_device
+from ..nn.encoder import EncoderConfig
+from .model import AEModel, AutoEncoder
+
+#: File name of the shipped model inside the package's ``data`` folder.
+DEFAULT_MODEL = "freesolv_ae.safetensors"
+KIND = "autoencoder"
+#: Header fields that are not part of ``AEModel.meta``.
+_HEADER = ("format", "version", "kind", "writer", "model", "encoder", "channels",
+           "resolution", "box_edge", "beta", "conformer_seed")
+
+
+def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: Any = None
+                     ) -> Path:
+    """Write ``model`` (and optionally the optimiser state) atomically to ``path``."""
+    net = model.net
+    tensors = {f"encoder.{k}": v for k, v in net.encoder.state_dict().items()}
+    tensors |= {f"siren.{k}": v for k, v in net.siren.state_dict().items()}
+    if model.dataset_latents is not None:
+        tensors["dataset.latents"] = torch.as_tensor(model.dataset_latents, dtype=torch.float32)
+    if optimizer is not None:
+        tensors |= optimizer_tensors(optimizer)
+    header = {
+        "kind": KIND,
+        "model": net.decoder_config.to_dict(),
+        "encoder": net.encoder_config.to_dict(),
+        "channels": list(model.channels),
+        "resolution": model.resolution,
+        "box_edge": model.box_edge,
+        "beta": model.beta,
+        "conformer_seed": model.conformer_seed,
+        **{k: v for k, v in model.meta.items() if k not in _HEADER},
+    }
+    return write_checkpoint(path, tensors, header, AUTOENCODER)
+
+
+def load_autoencoder(
+    path: str | os.PathLike[str],
+    *,
+    device: str = "cpu",
+    with_state: bool = False,
+) -> Any:
+    """Read a checkpoint written by :func:`save_autoencoder`.
+
+    Returns
+    -------
+    AEModel, or ``(AEModel, optimiser tensors)`` with ``with_state``.
+
+    Raises
+    ------
+    MolfieldError
+        For anything `read_checkpoint` refuses, and for a header or weights that do not
+        fit together.
+    """
+    header, tensors = read_checkpoint(path, AUTOENCODER)
+    name = Path(path).name
+    require(header, ("model", "encoder", "channels", "resolution", "box_edge", "beta"), path)
+    try:
+        net = AutoEncoder(EncoderConfig.from_dict(header["encoder"]),
+                          ModelConfig.from_dict(header["model"]))
+        net.encoder.load_state_dict(strip_prefix(tensors, "encoder."))
+        net.siren.load_state_dict(strip_prefix(tensors, "siren."))
+        lat = tensors.get("dataset.latents")
+        model = AEModel(
+            net, tuple(header["channels"]), int(header["resolution"]),
+            float(header["box_edge"]), float(header["beta"]),
+            int(header.get("conformer_seed", 0)),
+            {k: v for k, v in header.items() if k not in _HEADER},
+            None if lat is None else lat.numpy(),
+        )
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise MolfieldError(f"{name}: the model file is inconsistent ({first}).") from e
+    net.to(pick_device(device)).eval()
+    if with_state:
+        return model, {k: v for k, v in tensors.items() if k.startswith("optim.")}
+    return model
+
+
+def default_model_path() -> Path:
+    """Path of the shipped FreeSolv auto-encoder inside the installed package."""
+    from importlib.resources import files
+
+    return Path(str(files("napari_molfield") / "data" / DEFAULT_MODEL))
+
+
+def load_default_model(device: str = "cpu") -> AEModel:
+    """The shipped FreeSolv auto-encoder (``data/freesolv_ae.safetensors``)."""
+    path = default_model_path()
+    if not path.is_file():
+        raise MolfieldError(f"The shipped model {DEFAULT_MODEL} is missing from {path.parent}.")
+    return load_autoencoder(path, device=device)
+
+
+def load_optimizer_state(opt: torch.optim.Optimizer, state: dict[str, torch.Tensor]) -> None:
+    """Restore Adam moments saved by :func:`optimizer_tensors`."""
+    params = [p for g in opt.param_groups for p in g["params"]]
+    for i, p in enumerate(params):
+        if f"optim.{i}.exp_avg" not in state:
+            continue
+        opt.state[p] = {
+            "step": state[f"optim.{i}.step"].to("cpu").reshape(()),
+            "exp_avg": state[f"optim.{i}.exp_avg"].to(p.device),
+            "exp_avg_sq": state[f"optim.{i}.exp_avg_sq"].to(p.device),
+        }
+
+
+def optimizer_tensors(opt: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    """Adam moments as flat named tensors (for safetensors)."""
+    out = {}
+    params = [p for g in opt.param_groups for p in g["params"]]
+    for i, p in enumerate(params):
+        st = opt.state.get(p)
+        if not st:
+            continue
+        out[f"optim.{i}.step"] = torch.as_tensor(st["step"], dtype=torch.float32).reshape(1)
+        out[f"optim.{i}.exp_avg"] = st["exp_avg"].detach()
+        out[f"optim.{i}.exp_avg_sq"] = st["exp_avg_sq"].detach()
+    return out
+
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "default_model_path",
+    "load_autoencoder",
+    "load_default_model",
+    "load_optimizer_state",
+    "optimizer_tensors",
+    "save_autoencoder",
+]

@@ -1,0 +1,97 @@
+"""Settings of an auto-encoder training and the network shapes of its presets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import MolfieldError
+from ..nn.config import ConfigMixin, ModelConfig
+from ..nn.encoder import EncoderConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig(ConfigMixin):
+    """How an auto-encoder training runs.
+
+    Parameters
+    ----------
+    steps, time_budget
+        Stop after ``steps`` optimiser steps or ``time_budget`` seconds, whichever first.
+    batch_items
+        Molecules per global batch (split evenly over the ranks).
+    batch_points
+        Points per molecule and step.
+    frac_near
+        Fraction of the points drawn from the near-atom pool (exact off-grid targets);
+        the rest are voxel centres of the training grid.
+    frac_occupied
+        Of the voxel points, the fraction drawn among occupied voxels.
+    lr, lr_encoder, lr_final
+        Adam learning rates of the SIREN and of the encoder; cosine decay to
+        ``lr_final`` × the first over the run (over the time budget when one is given).
+    latent_l2
+        Weight of ``mean(z²)`` in the loss (keeps the latent space compact).
+    rotate
+        Random rotations of every molecule at every step (augmentation).
+    pool_near
+        Near-atom points per molecule in the precomputed pool.
+    eval_every, eval_items
+        Steps between PSNR evaluations and molecules evaluated per split.
+    seed, device
+        Seed of weights, batches and points; ``"auto"``, ``"cpu"``, ``"cuda"``, …
+    """
+
+    _kind = "training"
+
+    steps: int | None = 2000
+    time_budget: float | None = None
+    batch_items: int = 16
+    batch_points: int = 2048
+    frac_near: float = 0.25
+    frac_occupied: float = 0.5
+    lr: float = 3e-4
+    lr_encoder: float = 5e-4
+    lr_final: float = 0.05
+    latent_l2: float = 0.0
+    rotate: bool = False
+    pool_near: int = 4096
+    eval_every: int = 250
+    eval_items: int = 32
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.steps is None and self.time_budget is None:
+            raise MolfieldError("Give a number of steps or a time budget.")
+        if self.batch_items < 1 or self.batch_points < 1:
+            raise MolfieldError("Batch items and batch points must be positive.")
+        if not (0 <= self.frac_near <= 1 and 0 <= self.frac_occupied <= 1):
+            raise MolfieldError("Point fractions must lie in [0, 1].")
+        if self.time_budget is not None and self.time_budget <= 0:
+            raise MolfieldError("The time budget must be a positive number of seconds.")
+
+
+#: Auto-encoder shapes (pinned here, independent of the auto-decoder presets):
+#: ``(encoder base maps, latent length, SIREN width, SIREN depth)``.
+AE_PRESETS: dict[str, tuple[int, int, int, int]] = {
+    "tiny": (8, 16, 32, 3),
+    "cpu": (16, 128, 128, 4),
+    "gpu": (32, 256, 256, 5),
+}
+
+
+def ae_configs(
+    preset: str, channels: int, latent_dim: int | None, resolution: int
+) -> tuple[EncoderConfig, ModelConfig]:
+    """Encoder and decoder shapes of an auto-encoder preset (``tiny``, ``cpu``, ``gpu``)."""
+    if preset not in AE_PRESETS:
+        raise MolfieldError(f"Unknown preset {preset!r}: use one of {', '.join(AE_PRESETS)}.")
+    base, latent, width, depth = AE_PRESETS[preset]
+    latent = int(latent_dim or latent)
+    levels = 3 if resolution % 8 == 0 else 2 if resolution % 4 == 0 else 1
+    dec = ModelConfig(out_channels=channels, latent_dim=latent, width=width, depth=depth,
+                      w0_first=60.0, w0_hidden=30.0)
+    return EncoderConfig(channels, latent, resolution, base, levels), dec
+
+
+__all__ = ["AE_PRESETS", "TrainConfig", "ae_configs"]

@@ -1,0 +1,109 @@
+"""The auto-encoder: a 3D conv encoder and a modulated SIREN sharing one latent space, and
+`AEModel`, the trained network with everything needed to encode new molecules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import MolfieldError
+from ..nn.config import ModelConfig
+from ..nn.encoder import ConvEncoder, EncoderConfig
+from ..nn.siren import ModulatedSiren
+
+
+class AutoEncoder(nn.Module):
+    """A :class:`ConvEncoder` and a :class:`ModulatedSiren` sharing one latent space."""
+
+    def __init__(self, encoder: EncoderConfig, decoder: ModelConfig) -> None:
+        super().__init__()
+        if encoder.latent_dim != decoder.latent_dim:
+            raise MolfieldError(
+                f"Encoder latent {encoder.latent_dim} ≠ decoder latent {decoder.latent_dim}."
+            )
+        if encoder.in_channels != decoder.out_channels:
+            raise MolfieldError(
+                f"Encoder channels {encoder.in_channels} ≠ decoder channels "
+                f"{decoder.out_channels}."
+            )
+        self.encoder_config = encoder
+        self.decoder_config = decoder
+        self.encoder = ConvEncoder(encoder)
+        self.siren = ModulatedSiren(decoder)
+
+    def encode(self, grids: torch.Tensor) -> torch.Tensor:
+        """Latents ``[B, L]`` of normalised grids ``[B, C, N, N, N]``."""
+        return self.encoder(grids)
+
+    def decode(self, latents: torch.Tensor, coords: torch.Tensor, chunk: int = 32768
+               ) -> torch.Tensor:
+        """Field ``[B, P, C]`` at unit-frame ``coords`` ``[B, P, 3]`` (or ``[P, 3]``)."""
+        mods = self.siren.modulations(latents)
+        if coords.dim() == 2:
+            coords = coords.unsqueeze(0).expand(latents.shape[0], -1, -1)
+        if coords.shape[1] <= chunk:
+            return self.siren.forward_modulated(coords, mods)
+        return torch.cat(
+            [self.siren.forward_modulated(coords[:, a : a + chunk], mods)
+             for a in range(0, coords.shape[1], chunk)],
+            dim=1,
+        )
+
+    def forward(self, grids: torch.Tensor, coords: torch.Tensor) -> tuple[torch.Tensor,
+                                                                         torch.Tensor]:
+        """``(values [B, P, C], latents [B, L])`` for grids and points of the same items."""
+        z = self.encode(grids)
+        return self.siren(coords, z), z
+
+
+@dataclass(eq=False)
+class AEModel:
+    """A trained auto-encoder with everything needed to encode new molecules.
+
+    Attributes
+    ----------
+    net
+        The :class:`AutoEncoder` (encoder + modulated SIREN).
+    channels
+        Channel names, in order.
+    resolution
+        Grid edge ``N`` the encoder reads (and PSNR is reported at).
+    box_edge
+        Edge of the shared box, Å.
+    beta
+        β of Eq. 1.
+    conformer_seed
+        Seed of the RDKit embedding of SMILES.
+    meta
+        JSON-friendly: ``split`` (train/val/test names and seed), ``dataset`` (names,
+        SMILES, properties, skipped rows), ``train`` (`TrainConfig`), ``history``,
+        ``step``, ``elapsed``, ``evaluation``.
+    dataset_latents
+        ``[M, L]`` latents of the dataset molecules (same order as ``meta['dataset']``).
+    """
+
+    net: AutoEncoder
+    channels: tuple[str, ...]
+    resolution: int
+    box_edge: float
+    beta: float
+    conformer_seed: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+    dataset_latents: np.ndarray | None = None
+
+    @property
+    def latent_dim(self) -> int:
+        """Latent length ``L``."""
+        return self.net.decoder_config.latent_dim
+
+    @property
+    def device(self) -> torch.device:
+        """Where the network lives."""
+        return next(self.net.parameters()).device
+
+
+__all__ = ["AEModel", "AutoEncoder"]

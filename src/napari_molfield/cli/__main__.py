@@ -1,0 +1,7 @@
+"""``python -m napari_molfield.cli`` (what ``torchrun`` runs)."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

@@ -1,0 +1,387 @@
+"""Experimental density maps as fields: MRC/CCP4 and OpenDX files.
+
+Reading
+    `read_map` turns one file into a one-channel `Field` named after the file;
+    `read_maps` puts several maps of one grid into the channels of one field.
+
+    MRC/CCP4 (``.mrc``, ``.map``, ``.ccp4``, also ``.gz``/``.bz2``) are read with mrcfile.
+    Uncompressed float32 maps are memory-mapped: ``values`` is a read-only view of the
+    file (a transpose of it when the axis order is not x-fastest), never a second copy.
+    The header is honoured as ChimeraX does:
+
+    - voxel size ``(hx, hy, hz) = cell lengths / (MX, MY, MZ)`` (may be anisotropic: the
+      field then has three voxel edges, see `Field`);
+    - axis order: file columns, rows and sections run along the axes MAPC, MAPR, MAPS;
+    - origin (Å position of voxel ``(0, 0, 0)``): the MRC-2000 ORIGIN words when any is
+      non-zero, else ``(NCSTART, NRSTART, NSSTART)`` (put on x, y, z by MAPC/MAPR/MAPS)
+      times the voxel size;
+    - cell angles must be 90° (a non-orthogonal cell is refused: its voxels are not boxes).
+
+    OpenDX (``.dx``, ``.dx.gz``) is read by `fields.dx`.
+
+Statistics
+    ``meta["stats"]`` holds ``mean``, ``sd`` (about the mean, the MRC "RMS"), ``rms``
+    (about zero), ``min`` and ``max`` of every channel, computed from the voxels (header
+    statistics are often stale). A map with NaN or infinite voxels, a constant map, a
+    truncated file, a header whose sizes do not match the data, and a map larger than
+    half the available memory are refused with one `MolfieldError` sentence each.
+
+Writing
+    `fields.io.write_field` writes ``.mrc``/``.ccp4``/``.map`` (float32, x fastest,
+    ORIGIN words = Å origin, anisotropic voxels kept) or ``.dx``, atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import MolfieldError
+from .field import Field
+from .limits import check_memory, grid_bytes
+
+MRC_SUFFIXES = (".mrc", ".map", ".ccp4")
+DX_SUFFIXES = (".dx",)
+COMPRESSED_SUFFIXES = (".gz", ".bz2")
+#: MRC modes read: int8, int16, float32, uint16, float16.
+MRC_MODES = {0: "int8", 1: "int16", 2: "float32", 6: "uint16", 12: "float16"}
+#: Voxels read at once while computing statistics (bounds the temporaries).
+_CHUNK = 1 << 20
+
+PathLike = str | os.PathLike[str]
+
+
+def map_format(path: PathLike) -> str | None:
+    """``"mrc"``, ``"dx"`` or None, from the file name (``.gz``/``.bz2`` allowed)."""
+    suffixes = [s.lower() for s in Path(path).suffixes[-2:]]
+    if suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
+        suffixes = suffixes[:-1]
+    if not suffixes:
+        return None
+    if suffixes[-1] in MRC_SUFFIXES:
+        return "mrc"
+    if suffixes[-1] in DX_SUFFIXES:
+        return "dx"
+    return None
+
+
+def map_name(path: PathLike) -> str:
+    """The file name without its map and compression suffixes (``EMD-3001.map.bz2`` →
+    ``EMD-3001``)."""
+    name = Path(path).name
+    for suffix in COMPRESSED_SUFFIXES + MRC_SUFFIXES + DX_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def read_map(path: PathLike, name: str | None = None, allow_constant: bool = False) -> Field:
+    """Read an MRC/CCP4 or OpenDX map into a one-channel `Field` in Å.
+
+    Parameters
+    ----------
+    path
+        ``.mrc``, ``.map``, ``.ccp4`` or ``.dx`` file, optionally ``.gz``/``.bz2``.
+    name
+        Channel name; default the file name without its suffixes.
+    allow_constant
+        Accept a map whose voxels all hold one value (an empty channel written by
+        `fields.io.write_field`; `fields.io.read_field` passes True).
+
+    Returns
+    -------
+    Field
+        ``values`` ``[1, X, Y, Z]`` float32 (memory-mapped and read-only for uncompressed
+        float32 MRC files), ``origin``, per-axis ``voxel_size``; ``meta`` holds
+        ``source``, ``name``, ``format``, ``stats`` and, for MRC files, ``header`` (the
+        raw MAPC/MAPR/MAPS, start, sampling, cell and ORIGIN words).
+
+    Raises
+    ------
+    MolfieldError
+        With one sentence for an unknown, unreadable, truncated, non-orthogonal, NaN,
+        constant or too large map.
+    """
+    path = Path(path)
+    fmt = map_format(path)
+    if fmt is None:
+        raise MolfieldError(
+            f"{path.name}: not a map file name; use .mrc, .map, .ccp4 or .dx (optionally "
+            ".gz or .bz2)."
+        )
+    if not path.is_file():
+        raise MolfieldError(f"{path.name}: no such file ({path}).")
+    name = name or map_name(path)
+    if fmt == "dx":
+        from .dx import read_dx
+
+        (values, origin, voxel), header = read_dx(path), {}
+    else:
+        values, origin, voxel, header = _read_mrc(path)
+    stats = map_statistics(values, path.name, allow_constant)
+    meta = {"source": str(path), "name": name, "format": fmt, "stats": {name: stats}}
+    if header:
+        meta["header"] = header
+    return Field(values[None], origin, voxel, (name,), None, meta)
+
+
+def read_maps(paths: Sequence[PathLike], names: Sequence[str] | None = None) -> Field:
+    """Read maps that share one grid into the channels of one `Field`.
+
+    Raises
+    ------
+    MolfieldError
+        When the grids differ (shape, origin or voxel size) or a file cannot be read.
+    """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise MolfieldError("Give at least one map file.")
+    names = list(names) if names is not None else [map_name(p) for p in paths]
+    if len(names) != len(paths):
+        raise MolfieldError(f"{len(names)} channel names were given for {len(paths)} maps.")
+    if len(set(names)) != len(names):
+        names = [f"{n}_{i}" for i, n in enumerate(names)]
+    first = read_map(paths[0], names[0])
+    if len(paths) == 1:
+        return first
+    check_memory(grid_bytes(len(paths), first.resolution),
+                 f"{len(paths)} maps of {_dims(first.resolution)} voxels", "read fewer maps")
+    fields = [first] + [read_map(p, n) for p, n in zip(paths[1:], names[1:], strict=True)]
+    tol = 1e-3 * float(first.voxel_size.min())
+    for p, f in zip(paths[1:], fields[1:], strict=True):
+        if (f.resolution != first.resolution
+                or not np.allclose(f.origin, first.origin, atol=tol)
+                or not np.allclose(f.voxel_size, first.voxel_size, rtol=1e-5)):
+            raise MolfieldError(
+                f"{p.name}: its grid ({_dims(f.resolution)} voxels from {_xyz(f.origin)} Å) "
+                f"differs from {paths[0].name}'s ({_dims(first.resolution)} from "
+                f"{_xyz(first.origin)} Å); maps in one field must share a grid."
+            )
+    values = np.concatenate([f.values for f in fields], axis=0)
+    meta = {
+        "source": [str(p) for p in paths], "name": names[0], "format": first.meta["format"],
+        "stats": {n: f.meta["stats"][n] for n, f in zip(names, fields, strict=True)},
+    }
+    return Field(values, first.origin, first.voxel_size, names, None, meta)
+
+
+def map_statistics(values: np.ndarray, name: str = "map", allow_constant: bool = False
+                   ) -> dict[str, float]:
+    """``mean``, ``sd``, ``rms``, ``min`` and ``max`` of an array, in float64.
+
+    Works in chunks, so a memory-mapped map is streamed once and never copied whole.
+
+    Raises
+    ------
+    MolfieldError
+        For NaN or infinite voxels, an empty array or (unless ``allow_constant``) a
+        constant map.
+    """
+    # statistics ignore voxel order: walk a permuted view in memory order (a transposed
+    # memory map is then read front to back, once)
+    v = values.transpose(np.argsort(values.strides)[::-1]) if values.ndim else values
+    flat = v.reshape(-1) if v.flags.c_contiguous else None
+    blocks = (
+        (flat[i: i + _CHUNK] for i in range(0, flat.size, _CHUNK)) if flat is not None
+        else (v[i: i + 1] for i in range(v.shape[0]))
+    )
+    n, s1, s2 = 0, 0.0, 0.0
+    lo, hi, bad = np.inf, -np.inf, 0
+    for block in blocks:
+        b = np.asarray(block, dtype=np.float64)
+        finite = np.isfinite(b)
+        if not finite.all():
+            bad += int(b.size - finite.sum())
+            continue
+        n += b.size
+        s1 += float(b.sum())
+        s2 += float(np.dot(b.reshape(-1), b.reshape(-1)))
+        lo, hi = min(lo, float(b.min(initial=np.inf))), max(hi, float(b.max(initial=-np.inf)))
+        del b, finite
+    if bad:
+        raise MolfieldError(f"{name}: {bad} voxel{'s are' if bad > 1 else ' is'} NaN or "
+                            "infinite; the map is damaged.")
+    if n == 0:
+        raise MolfieldError(f"{name}: the map holds no voxels.")
+    if lo == hi and not allow_constant:
+        raise MolfieldError(f"{name}: every voxel holds {lo:g}; a constant map has no density.")
+    mean = s1 / n
+    return {
+        "mean": mean,
+        "sd": float(np.sqrt(max(s2 / n - mean * mean, 0.0))),
+        "rms": float(np.sqrt(s2 / n)),
+        "min": lo,
+        "max": hi,
+    }
+
+
+def sigma_level(field: Field, sigma: float = 1.0, channel: int | str = 0) -> float:
+    """The contour level ``mean + sigma · sd`` of one channel (from ``meta["stats"]``)."""
+    s = _stats(field, channel)
+    return float(s["mean"] + sigma * s["sd"])
+
+
+def fraction_level(field: Field, fraction: float = 0.01, channel: int | str = 0) -> float:
+    """The level above which ``fraction`` of the voxels lie (ChimeraX's initial contour
+    encloses 1 % of the voxels), estimated on at most 2 M evenly strided voxels."""
+    v = field.values[_index(field, channel)]
+    step = max(1, int(np.ceil((v.size / 2e6) ** (1 / 3))))
+    sub = np.asarray(v[::step, ::step, ::step], dtype=np.float32).reshape(-1)
+    return float(np.quantile(sub, 1.0 - float(fraction)))
+
+
+def crop(field: Field, lower: np.ndarray, upper: np.ndarray) -> Field:
+    """The voxels whose centres lie within ``[lower, upper]`` Å (a view, no copy).
+
+    Raises
+    ------
+    MolfieldError
+        When the box misses the grid.
+    """
+    h, o = field.voxel_size, field.origin
+    n = np.asarray(field.resolution)
+    lo = np.clip(np.ceil((np.asarray(lower, float) - o) / h - 1e-9).astype(int), 0, n)
+    hi = np.clip(np.floor((np.asarray(upper, float) - o) / h + 1e-9).astype(int) + 1, 0, n)
+    if (hi <= lo).any():
+        raise MolfieldError(
+            f"The box {_xyz(lower)}–{_xyz(upper)} Å lies outside the map "
+            f"({_xyz(field.extent[0])}–{_xyz(field.extent[1])} Å)."
+        )
+    values = field.values[:, lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+    meta = {**field.meta, "crop": [lo.tolist(), hi.tolist()]}
+    return Field(values, o + h * lo, h, field.channels, None, meta)
+
+
+def resample_cubic(field: Field, spacing: float | None = None, order: int = 1) -> Field:
+    """The field on a grid of cubic voxels (default edge: the smallest voxel edge)
+    covering the same voxel centres, interpolated with `fields.interp.sample_grid`."""
+    from .interp import sample_grid
+
+    h = float(field.voxel_size.min() if spacing is None else spacing)
+    first, last = field.extent
+    n = np.floor((last - first) / h + 1e-6).astype(int) + 1
+    check_memory(grid_bytes(len(field.channels), tuple(n)),
+                 f"A {_dims(tuple(n))} cubic resampling", "choose a larger spacing")
+    axes = [first[d] + h * np.arange(n[d]) for d in range(3)]
+    out = np.empty((len(field.channels), *n), np.float32)
+    for i, x in enumerate(axes[0]):
+        yy, zz = np.meshgrid(axes[1], axes[2], indexing="ij")
+        pts = np.stack([np.full_like(yy, x), yy, zz], axis=-1)
+        out[:, i] = np.moveaxis(sample_grid(field, pts, order=order), -1, 0)
+    return Field(out, first, h, field.channels, None, {**field.meta, "resampled": h})
+
+
+def _read_mrc(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    import mrcfile
+
+    compressed = path.suffix.lower() in COMPRESSED_SUFFIXES
+    head = _mrc_call(path, lambda: mrcfile.open(path, mode="r", permissive=True,
+                                                header_only=True))
+    h = head.header
+    shape_crs = (int(h.nx), int(h.ny), int(h.nz))  # columns, rows, sections
+    order = (int(h.mapc), int(h.mapr), int(h.maps))
+    mode = int(h.mode)
+    if min(shape_crs) < 1:
+        raise MolfieldError(f"{path.name}: not an MRC/CCP4 map, or a damaged one (its header "
+                            f"gives a {_dims(shape_crs)} grid).")
+    if sorted(order) != [1, 2, 3]:
+        raise MolfieldError(f"{path.name}: not an MRC/CCP4 map, or a damaged one (MAPC/MAPR/"
+                            f"MAPS = {order} is not an axis order).")
+    if mode not in MRC_MODES:
+        raise MolfieldError(
+            f"{path.name}: MRC mode {mode} is not a real-valued map (modes "
+            f"{', '.join(map(str, MRC_MODES))} are read)."
+        )
+    angles = np.array([float(h.cellb.alpha), float(h.cellb.beta), float(h.cellb.gamma)])
+    if np.abs(angles - 90.0).max() > 1e-3:
+        raise MolfieldError(
+            f"{path.name}: its cell is not orthogonal (angles {_xyz(angles)}°), and only "
+            "maps with 90° cell angles can be read."
+        )
+    cell = np.array([float(h.cella.x), float(h.cella.y), float(h.cella.z)])
+    sampling = np.array([int(h.mx), int(h.my), int(h.mz)])
+    if (sampling <= 0).any() or (cell <= 0).any():
+        raise MolfieldError(f"{path.name}: the header gives no voxel size (cell {_xyz(cell)} Å, "
+                            f"sampling {_dims(tuple(sampling))}).")
+    voxel = cell / sampling
+    shape_xyz = [0, 0, 0]
+    start_xyz = np.zeros(3)
+    for n_file, axis, start in zip(shape_crs, order, (h.nxstart, h.nystart, h.nzstart),
+                                   strict=True):
+        shape_xyz[axis - 1] = n_file
+        start_xyz[axis - 1] = float(start)
+    check_memory(grid_bytes(1, tuple(shape_xyz)),
+                 f"{path.name}: the {_dims(tuple(shape_xyz))} map", "crop or bin it first")
+    itemsize = np.dtype(MRC_MODES[mode]).itemsize
+    expected = 1024 + int(h.nsymbt) + itemsize * int(np.prod(shape_crs))
+    if not compressed:
+        _check_size(path, expected, os.path.getsize(path), shape_crs, mode)
+        mrc = _mrc_call(path, lambda: mrcfile.mmap(path, mode="r", permissive=True))
+    else:
+        mrc = _mrc_call(path, lambda: mrcfile.open(path, mode="r", permissive=True))
+    data = mrc.data
+    mrc.close()
+    if data is None or data.size != int(np.prod(shape_crs)):
+        raise MolfieldError(f"{path.name}: the data block is shorter than the header's "
+                            f"{_dims(shape_crs)} {MRC_MODES[mode]} voxels (truncated file).")
+    data = data.reshape(shape_crs[::-1])  # [sections, rows, columns]
+    file_axis = {order[2]: 0, order[1]: 1, order[0]: 2}  # x/y/z label -> data axis
+    values = data.transpose([file_axis[1], file_axis[2], file_axis[3]])
+    if values.dtype != np.float32:
+        values = values.astype(np.float32)
+    words = np.array([float(h.origin.x), float(h.origin.y), float(h.origin.z)])
+    origin = words if np.any(words != 0) else start_xyz * voxel
+    header = {
+        "mode": mode, "mapc_mapr_maps": list(order), "start_xyz": start_xyz.tolist(),
+        "sampling": sampling.tolist(), "cell": cell.tolist(), "origin_words": words.tolist(),
+        "ispg": int(h.ispg), "memory_mapped": isinstance(data, np.memmap),
+    }
+    return values, origin, voxel, header
+
+
+def _mrc_call(path: Path, opener: Callable[[], Any]) -> Any:
+    """Run an mrcfile opener; errors and fatal warnings become one sentence."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            obj = opener()
+        except (ValueError, OSError, EOFError, TypeError) as exc:
+            raise MolfieldError(f"{path.name}: not a readable MRC/CCP4 map ({exc}).") from exc
+    for w in caught:
+        text = str(w.message)
+        if "larger than expected" in text:
+            raise MolfieldError(f"{path.name}: the file holds more data than its header "
+                                f"describes ({text}).")
+    return obj
+
+
+def _check_size(path: Path, expected: int, actual: int, shape: tuple, mode: int) -> None:
+    if actual != expected:
+        how = "truncated" if actual < expected else "longer than the header describes"
+        raise MolfieldError(
+            f"{path.name}: the header promises {_dims(shape)} {MRC_MODES[mode]} voxels "
+            f"({expected} bytes with the header) but the file has {actual} bytes ({how})."
+        )
+
+
+def _stats(field: Field, channel: int | str) -> dict[str, float]:
+    name = field.channels[_index(field, channel)]
+    stats = field.meta.get("stats", {}).get(name)
+    return stats if stats is not None else map_statistics(field.channel(name), name)
+
+
+def _index(field: Field, channel: int | str) -> int:
+    return field.channels.index(channel) if isinstance(channel, str) else int(channel)
+
+
+def _dims(shape: Sequence[int]) -> str:
+    return "×".join(str(int(s)) for s in shape)
+
+
+def _xyz(v: Sequence[float]) -> str:
+    return "(" + ", ".join(f"{float(x):.4g}" for x in np.asarray(v).reshape(-1)) + ")"
