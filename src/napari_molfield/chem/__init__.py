@@ -45,7 +45,7 @@ def __getattr__(name: str) -> Any:
 
         return add_hydrogens
     if name == "hetero_residues":
-        from .ligand import hetero_residues
+        from .readers import hetero_residues
 
         return hetero_residues
     if name == "read_trajectory":

@@ -10,7 +10,6 @@ its copies; the user may name other residues instead.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -147,34 +146,3 @@ def ligand_selection(
     mask = np.isin(names, wanted)
     chosen = tuple(dict.fromkeys(str(r).strip() for r in residue_names[mask]))
     return mask, chosen
-
-
-def hetero_residues(path: str | os.PathLike[str]) -> list[HeteroResidue]:
-    """The hetero residues of a structure file (for a widget to offer as ligands).
-
-    Parameters
-    ----------
-    path
-        Any file :func:`~napari_molfield.chem.readers.read_molecules` reads; waters are
-        included.
-
-    Returns
-    -------
-    list of HeteroResidue
-        In file order; ligands, ions, waters and modified polymer residues.
-
-    Raises
-    ------
-    MolfieldError
-        When the file cannot be read.
-    """
-    from .readers import read_molecules
-
-    out: dict[str, HeteroResidue] = {}
-    for mol in read_molecules(path, keep_waters=True):
-        assert mol.residue_names is not None and mol.chains is not None
-        keys = list(zip(mol.chains, mol.residue_numbers, mol.residue_names, strict=True))
-        polymer = polymer_by_name(mol.residue_names)
-        for h in classify_residues(mol.residue_names, keys, polymer, mol.elements):
-            out.setdefault(h.name, h)
-    return list(out.values())

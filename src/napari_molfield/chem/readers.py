@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import MolfieldError
+from .ligand import HeteroResidue, classify_residues, polymer_by_name
 from .molecule import Molecule
 from .read_rdkit import RDKIT_EXTS
 from .read_structure import STRUCTURE_EXTS
@@ -156,3 +157,32 @@ def read_molecules(
 
         mols = [_add_h(m, ligand_smiles=ligand_smiles) for m in mols]
     return mols
+
+
+def hetero_residues(path: str | os.PathLike[str]) -> list[HeteroResidue]:
+    """The hetero residues of a structure file (for a widget to offer as ligands).
+
+    Parameters
+    ----------
+    path
+        Any file :func:`~napari_molfield.chem.readers.read_molecules` reads; waters are
+        included.
+
+    Returns
+    -------
+    list of HeteroResidue
+        In file order; ligands, ions, waters and modified polymer residues.
+
+    Raises
+    ------
+    MolfieldError
+        When the file cannot be read.
+    """
+    out: dict[str, HeteroResidue] = {}
+    for mol in read_molecules(path, keep_waters=True):
+        assert mol.residue_names is not None and mol.chains is not None
+        keys = list(zip(mol.chains, mol.residue_numbers, mol.residue_names, strict=True))
+        polymer = polymer_by_name(mol.residue_names)
+        for h in classify_residues(mol.residue_names, keys, polymer, mol.elements):
+            out.setdefault(h.name, h)
+    return list(out.values())
