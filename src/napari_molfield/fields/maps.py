@@ -34,22 +34,19 @@ Writing
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..errors import MolfieldError
 from .field import Field
 from .limits import check_memory, grid_bytes
+from .mrc import dims, read_mrc, xyz
 
 MRC_SUFFIXES = (".mrc", ".map", ".ccp4")
 DX_SUFFIXES = (".dx",)
 COMPRESSED_SUFFIXES = (".gz", ".bz2")
-#: MRC modes read: int8, int16, float32, uint16, float16.
-MRC_MODES = {0: "int8", 1: "int16", 2: "float32", 6: "uint16", 12: "float16"}
 #: Voxels read at once while computing statistics (bounds the temporaries).
 _CHUNK = 1 << 20
 
@@ -122,7 +119,7 @@ def read_map(path: PathLike, name: str | None = None, allow_constant: bool = Fal
 
         (values, origin, voxel), header = read_dx(path), {}
     else:
-        values, origin, voxel, header = _read_mrc(path)
+        values, origin, voxel, header = read_mrc(path)
     stats = map_statistics(values, path.name, allow_constant)
     meta = {"source": str(path), "name": name, "format": fmt, "stats": {name: stats}}
     if header:
@@ -150,7 +147,7 @@ def read_maps(paths: Sequence[PathLike], names: Sequence[str] | None = None) -> 
     if len(paths) == 1:
         return first
     check_memory(grid_bytes(len(paths), first.resolution),
-                 f"{len(paths)} maps of {_dims(first.resolution)} voxels", "read fewer maps")
+                 f"{len(paths)} maps of {dims(first.resolution)} voxels", "read fewer maps")
     fields = [first] + [read_map(p, n) for p, n in zip(paths[1:], names[1:], strict=True)]
     tol = 1e-3 * float(first.voxel_size.min())
     for p, f in zip(paths[1:], fields[1:], strict=True):
@@ -158,9 +155,9 @@ def read_maps(paths: Sequence[PathLike], names: Sequence[str] | None = None) -> 
                 or not np.allclose(f.origin, first.origin, atol=tol)
                 or not np.allclose(f.voxel_size, first.voxel_size, rtol=1e-5)):
             raise MolfieldError(
-                f"{p.name}: its grid ({_dims(f.resolution)} voxels from {_xyz(f.origin)} Å) "
-                f"differs from {paths[0].name}'s ({_dims(first.resolution)} from "
-                f"{_xyz(first.origin)} Å); maps in one field must share a grid."
+                f"{p.name}: its grid ({dims(f.resolution)} voxels from {xyz(f.origin)} Å) "
+                f"differs from {paths[0].name}'s ({dims(first.resolution)} from "
+                f"{xyz(first.origin)} Å); maps in one field must share a grid."
             )
     values = np.concatenate([f.values for f in fields], axis=0)
     meta = {
@@ -249,8 +246,8 @@ def crop(field: Field, lower: np.ndarray, upper: np.ndarray) -> Field:
     hi = np.clip(np.floor((np.asarray(upper, float) - o) / h + 1e-9).astype(int) + 1, 0, n)
     if (hi <= lo).any():
         raise MolfieldError(
-            f"The box {_xyz(lower)}–{_xyz(upper)} Å lies outside the map "
-            f"({_xyz(field.extent[0])}–{_xyz(field.extent[1])} Å)."
+            f"The box {xyz(lower)}–{xyz(upper)} Å lies outside the map "
+            f"({xyz(field.extent[0])}–{xyz(field.extent[1])} Å)."
         )
     values = field.values[:, lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
     meta = {**field.meta, "crop": [lo.tolist(), hi.tolist()]}
@@ -266,7 +263,7 @@ def resample_cubic(field: Field, spacing: float | None = None, order: int = 1) -
     first, last = field.extent
     n = np.floor((last - first) / h + 1e-6).astype(int) + 1
     check_memory(grid_bytes(len(field.channels), tuple(n)),
-                 f"A {_dims(tuple(n))} cubic resampling", "choose a larger spacing")
+                 f"A {dims(tuple(n))} cubic resampling", "choose a larger spacing")
     axes = [first[d] + h * np.arange(n[d]) for d in range(3)]
     out = np.empty((len(field.channels), *n), np.float32)
     for i, x in enumerate(axes[0]):
@@ -274,99 +271,6 @@ def resample_cubic(field: Field, spacing: float | None = None, order: int = 1) -
         pts = np.stack([np.full_like(yy, x), yy, zz], axis=-1)
         out[:, i] = np.moveaxis(sample_grid(field, pts, order=order), -1, 0)
     return Field(out, first, h, field.channels, None, {**field.meta, "resampled": h})
-
-
-def _read_mrc(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    import mrcfile
-
-    compressed = path.suffix.lower() in COMPRESSED_SUFFIXES
-    head = _mrc_call(path, lambda: mrcfile.open(path, mode="r", permissive=True,
-                                                header_only=True))
-    h = head.header
-    shape_crs = (int(h.nx), int(h.ny), int(h.nz))  # columns, rows, sections
-    order = (int(h.mapc), int(h.mapr), int(h.maps))
-    mode = int(h.mode)
-    if min(shape_crs) < 1:
-        raise MolfieldError(f"{path.name}: not an MRC/CCP4 map, or a damaged one (its header "
-                            f"gives a {_dims(shape_crs)} grid).")
-    if sorted(order) != [1, 2, 3]:
-        raise MolfieldError(f"{path.name}: not an MRC/CCP4 map, or a damaged one (MAPC/MAPR/"
-                            f"MAPS = {order} is not an axis order).")
-    if mode not in MRC_MODES:
-        raise MolfieldError(
-            f"{path.name}: MRC mode {mode} is not a real-valued map (modes "
-            f"{', '.join(map(str, MRC_MODES))} are read)."
-        )
-    angles = np.array([float(h.cellb.alpha), float(h.cellb.beta), float(h.cellb.gamma)])
-    if np.abs(angles - 90.0).max() > 1e-3:
-        raise MolfieldError(
-            f"{path.name}: its cell is not orthogonal (angles {_xyz(angles)}°), and only "
-            "maps with 90° cell angles can be read."
-        )
-    cell = np.array([float(h.cella.x), float(h.cella.y), float(h.cella.z)])
-    sampling = np.array([int(h.mx), int(h.my), int(h.mz)])
-    if (sampling <= 0).any() or (cell <= 0).any():
-        raise MolfieldError(f"{path.name}: the header gives no voxel size (cell {_xyz(cell)} Å, "
-                            f"sampling {_dims(tuple(sampling))}).")
-    voxel = cell / sampling
-    shape_xyz = [0, 0, 0]
-    start_xyz = np.zeros(3)
-    for n_file, axis, start in zip(shape_crs, order, (h.nxstart, h.nystart, h.nzstart),
-                                   strict=True):
-        shape_xyz[axis - 1] = n_file
-        start_xyz[axis - 1] = float(start)
-    check_memory(grid_bytes(1, tuple(shape_xyz)),
-                 f"{path.name}: the {_dims(tuple(shape_xyz))} map", "crop or bin it first")
-    itemsize = np.dtype(MRC_MODES[mode]).itemsize
-    expected = 1024 + int(h.nsymbt) + itemsize * int(np.prod(shape_crs))
-    if not compressed:
-        _check_size(path, expected, os.path.getsize(path), shape_crs, mode)
-        mrc = _mrc_call(path, lambda: mrcfile.mmap(path, mode="r", permissive=True))
-    else:
-        mrc = _mrc_call(path, lambda: mrcfile.open(path, mode="r", permissive=True))
-    data = mrc.data
-    mrc.close()
-    if data is None or data.size != int(np.prod(shape_crs)):
-        raise MolfieldError(f"{path.name}: the data block is shorter than the header's "
-                            f"{_dims(shape_crs)} {MRC_MODES[mode]} voxels (truncated file).")
-    data = data.reshape(shape_crs[::-1])  # [sections, rows, columns]
-    file_axis = {order[2]: 0, order[1]: 1, order[0]: 2}  # x/y/z label -> data axis
-    values = data.transpose([file_axis[1], file_axis[2], file_axis[3]])
-    if values.dtype != np.float32:
-        values = values.astype(np.float32)
-    words = np.array([float(h.origin.x), float(h.origin.y), float(h.origin.z)])
-    origin = words if np.any(words != 0) else start_xyz * voxel
-    header = {
-        "mode": mode, "mapc_mapr_maps": list(order), "start_xyz": start_xyz.tolist(),
-        "sampling": sampling.tolist(), "cell": cell.tolist(), "origin_words": words.tolist(),
-        "ispg": int(h.ispg), "memory_mapped": isinstance(data, np.memmap),
-    }
-    return values, origin, voxel, header
-
-
-def _mrc_call(path: Path, opener: Callable[[], Any]) -> Any:
-    """Run an mrcfile opener; errors and fatal warnings become one sentence."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            obj = opener()
-        except (ValueError, OSError, EOFError, TypeError) as exc:
-            raise MolfieldError(f"{path.name}: not a readable MRC/CCP4 map ({exc}).") from exc
-    for w in caught:
-        text = str(w.message)
-        if "larger than expected" in text:
-            raise MolfieldError(f"{path.name}: the file holds more data than its header "
-                                f"describes ({text}).")
-    return obj
-
-
-def _check_size(path: Path, expected: int, actual: int, shape: tuple, mode: int) -> None:
-    if actual != expected:
-        how = "truncated" if actual < expected else "longer than the header describes"
-        raise MolfieldError(
-            f"{path.name}: the header promises {_dims(shape)} {MRC_MODES[mode]} voxels "
-            f"({expected} bytes with the header) but the file has {actual} bytes ({how})."
-        )
 
 
 def _stats(field: Field, channel: int | str) -> dict[str, float]:
@@ -379,9 +283,3 @@ def _index(field: Field, channel: int | str) -> int:
     return field.channels.index(channel) if isinstance(channel, str) else int(channel)
 
 
-def _dims(shape: Sequence[int]) -> str:
-    return "×".join(str(int(s)) for s in shape)
-
-
-def _xyz(v: Sequence[float]) -> str:
-    return "(" + ", ".join(f"{float(x):.4g}" for x in np.asarray(v).reshape(-1)) + ")"
