@@ -21,17 +21,18 @@ import numpy as np
 import torch
 
 from ..errors import MolfieldError
-from ..fields.box import Box
 from ..fields.channels import ChannelSpec
-from ..fields.pools import PointPools, build_pools
+from ..fields.field import Field
+from ..fields.pools import PointPools
 from ..nn.config import ModelConfig
 from ..nn.device import pick_device, prepare_cpu
 from ..nn.schedule import cosine_factor
 from ..nn.siren import ModulatedSiren
 from .config import FitConfig, get_preset, split_overrides
-from .items import Item, ItemsLike, expand_items, item_meta
-from .model import AtomPack, FittedModel
+from .items import ItemsLike, expand_items
+from .model import FittedModel
 from .steps import adam, evaluate, minibatch, restore, snapshot
+from .targets import Targets, map_targets, molecule_targets
 
 DIVERGED_LOSS = 1e6  # normalised targets peak near 1: a loss this large is divergence
 
@@ -92,9 +93,13 @@ def fit(
     Parameters
     ----------
     items
-        A `Molecule` (each conformer becomes an item), a list of molecules, or a list of
-        ``(molecule, conformer)`` pairs. All conformers of one molecule share one `Box`
-        (`Box.around` every conformer); each item stores its own box.
+        A `Molecule` (each conformer becomes an item), a list of molecules, a list of
+        ``(molecule, conformer)`` pairs, or density maps (a `Field` or a list of them,
+        e.g. from `fields.maps.read_map`; one item per map). All conformers of one
+        molecule share one `Box` (`Box.around` every conformer); each item stores its own
+        box. A map's box is the cube around it; its targets are the map divided by its
+        maximum (trilinear between voxels, zero outside), so finer decodes than the map's
+        grid are interpolation, not new detail.
     channels, split
         Channel spec (`ChannelSpec.parse`); ``split`` doubles it into ligand/protein.
     resolution
@@ -112,7 +117,7 @@ def fit(
     add_hydrogens
         Add hydrogens to molecules that have none before fitting.
     padding
-        Å around the atoms (default `DEFAULT_PADDING`).
+        Å around the atoms (default `DEFAULT_PADDING`), or around a map (default 0).
     **overrides
         Any `ModelConfig` or `FitConfig` field (``width=256``, ``lr=1e-4``, …).
 
@@ -152,11 +157,29 @@ def fit(
         fo["time_budget"] = float(time_budget)
     model_cfg = replace(pre.model, out_channels=len(spec), **mo)
     fit_cfg = replace(pre.fit, **fo)
-    pad = DEFAULT_PADDING if padding is None else float(padding)
-    work = expand_items(items, pad, add_hydrogens)
-    for it in work:  # fail now, not at the first step, on a bad spec
-        spec.assign(it.molecule, it.conformer)
-    return _run(work, spec, int(resolution), beta, model_cfg, fit_cfg)
+    if _are_maps(items):
+        maps = [items] if isinstance(items, Field) else list(items)  # type: ignore[list-item]
+        targets = map_targets(maps, 0.0 if padding is None else float(padding))
+        model_cfg = replace(model_cfg, out_channels=len(targets.channels))
+    else:
+        pad = DEFAULT_PADDING if padding is None else float(padding)
+        work = expand_items(items, pad, add_hydrogens)  # type: ignore[arg-type]
+        for it in work:  # fail now, not at the first step, on a bad spec
+            spec.assign(it.molecule, it.conformer)
+        targets = molecule_targets(work, spec, beta)
+    return _run(targets, int(resolution), beta, model_cfg, fit_cfg)
+
+
+def _are_maps(items: object) -> bool:
+    """Whether ``items`` is a density map `Field` or a list of them (not molecules)."""
+    if isinstance(items, Field):
+        return True
+    if isinstance(items, Sequence) and not isinstance(items, str) and items:
+        kinds = {isinstance(x, Field) for x in items}
+        if kinds == {True, False}:
+            raise MolfieldError("Fit molecules or density maps, not both at once.")
+        return kinds == {True}
+    return False
 
 
 def fit_model(items: ItemsLike, *, progress: bool = False, **kwargs: Any) -> FittedModel:
@@ -183,15 +206,12 @@ def fit_model(items: ItemsLike, *, progress: bool = False, **kwargs: Any) -> Fit
 
 
 def _run(
-    work: list[Item],
-    spec: ChannelSpec,
+    targets: Targets,
     resolution: int,
     beta: float,
     mcfg: ModelConfig,
     fcfg: FitConfig,
 ) -> Generator[FitProgress, None, FittedModel]:
-    from ..fields.sample import channel_peaks
-
     t0 = time.perf_counter()
     dev = pick_device(fcfg.device)
     if dev.type == "cpu":
@@ -200,11 +220,9 @@ def _run(
     gen = torch.Generator().manual_seed(fcfg.seed)
     rng = np.random.default_rng(fcfg.seed)
 
-    tables = [spec.assign(it.molecule, it.conformer) for it in work]
-    scales = [channel_peaks(t, beta) for t in tables]
-    pools = _pools(tables, [it.box for it in work], scales, resolution, beta, fcfg, rng).to(dev)
+    pools = targets.pools(resolution, fcfg, rng).to(dev)
     net = ModulatedSiren(mcfg).to(dev)
-    n_items = len(work)
+    n_items = len(targets)
     latents = torch.nn.Parameter(
         (torch.randn(n_items, mcfg.latent_dim, generator=gen) * 0.01).to(dev)
     )
@@ -212,11 +230,11 @@ def _run(
         network=net,
         config=mcfg,
         latents=latents,
-        items=[item_meta(it, s) for it, s in zip(work, scales, strict=True)],
-        channels=spec.names,
+        items=targets.metas,
+        channels=targets.channels,
         beta=beta,
         train_resolution=resolution,
-        atoms=AtomPack.from_tables(tables),
+        atoms=targets.atoms,
         fit_config=fcfg.to_dict(),
     )
     opt = adam(
@@ -294,19 +312,6 @@ def _run(
             {"step": step, "loss": None, "psnr": last_psnr, "elapsed": time.perf_counter() - t0}
         )
     return model
-
-
-def _pools(tables: list[Any], boxes: list[Box], scales: list[np.ndarray], resolution: int,
-           beta: float, fcfg: FitConfig, rng: np.random.Generator) -> PointPools:
-    """The training points of every item: ``pool_factor × N³`` uniform + near-atom points."""
-    n_pool = max(1, round(fcfg.pool_factor * resolution**3))
-    n_uni = round(n_pool * fcfg.frac_uniform / max(fcfg.frac_uniform + fcfg.frac_near, 1e-9))
-    return build_pools(
-        tables, boxes, scales, resolution,
-        n_uniform=n_uni if fcfg.frac_uniform > 0 else 0,
-        n_near=(n_pool - n_uni) if fcfg.frac_near > 0 else 0,
-        near_sigma=fcfg.near_sigma, beta=beta, rng=rng,
-    )
 
 
 def _split_batch(fcfg: FitConfig, pools: PointPools, per_item: int) -> tuple[int, int, int]:

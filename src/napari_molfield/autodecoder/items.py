@@ -12,8 +12,12 @@ import numpy as np
 from ..chem.molecule import Molecule
 from ..errors import MolfieldError
 from ..fields.box import Box
+from ..fields.field import Field
 
-ItemsLike = Molecule | Sequence[Molecule] | Sequence[tuple[Molecule, int]]
+#: What `fit` takes: molecules (every conformer an item), (molecule, conformer) pairs, or
+#: density maps (one item per map).
+ItemsLike = (Molecule | Sequence[Molecule] | Sequence[tuple[Molecule, int]] | Field
+             | Sequence[Field])
 
 
 @dataclass(eq=False)

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..errors import MolfieldError
+
 #: Seconds between progress lines when stderr is not a terminal (a log file).
 LOG_INTERVAL = 10.0
 
@@ -46,6 +48,21 @@ def load_input(text: str, ligand: str | None = None) -> list[Any]:
     from ..chem.smiles import from_smiles
 
     return [from_smiles(text)]
+
+
+def load_inputs(texts: list[str], ligand: str | None = None) -> list[Any]:
+    """Molecules from files or SMILES, or density maps (`Field`) from map files.
+
+    Maps and molecules cannot be mixed in one command.
+    """
+    from ..fields.maps import map_format, read_map
+
+    is_map = [map_format(t) is not None for t in texts]
+    if any(is_map) and not all(is_map):
+        raise MolfieldError("Give molecules or density maps, not both at once.")
+    if all(is_map):
+        return [read_map(t) for t in texts]
+    return [m for t in texts for m in load_input(t, ligand)]
 
 
 class LineProgress:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import add_field_args, load_input, progress_bar, show_step
+from .common import add_field_args, load_inputs, progress_bar, show_step
+from .deform import add_model_arg, cmd_fit_deform, wants_deform
 
 #: Steps of a fit that only a time budget ends.
 UNLIMITED_STEPS = 10**9
@@ -13,7 +14,8 @@ UNLIMITED_STEPS = 10**9
 def add(sub: argparse._SubParsersAction) -> None:
     """Register ``molfield fit``."""
     f = sub.add_parser("fit", help="fit an auto-decoder neural field to molecules or conformers")
-    f.add_argument("inputs", nargs="+", help="molecule files or SMILES")
+    f.add_argument("inputs", nargs="+",
+                   help="molecule files or SMILES, or density maps (.mrc .map .ccp4 .dx)")
     add_field_args(f, resolution=32)
     f.add_argument("--steps", type=int, help="optimisation steps (default: the preset's, or "
                    "no limit with --time)")
@@ -23,6 +25,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 …")
     f.add_argument("--output", "-o", required=True, help="checkpoint (.safetensors)")
+    add_model_arg(f)
     f.set_defaults(func=cmd_fit)
 
 
@@ -30,8 +33,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
     """``molfield fit``."""
     from ..autodecoder.checkpoint import save_model
     from ..autodecoder.fit import fit
+    from ..fields.metrics import format_report
 
-    mols = [m for text in args.inputs for m in load_input(text, args.ligand)]
+    mols = load_inputs(args.inputs, args.ligand)
+    if wants_deform(args.model, mols):  # an ensemble of the same atoms: the model that moves
+        return cmd_fit_deform(args, mols)
     steps = args.steps
     if steps is None and args.time_budget is None:
         args.time_budget = 60.0
@@ -61,20 +67,31 @@ def cmd_fit(args: argparse.Namespace) -> int:
     assert last is not None
     model = last.model
     save_model(model, args.output)
-    values = [item_psnr(model, i, args.resolution) for i in range(model.n_items)]
-    print(
-        f"PSNR {sum(values) / len(values):.2f} dB at {args.resolution}³ "
-        f"(mean over {len(values)} item(s), {last.step} steps, {last.elapsed:.0f} s) "
-        f"→ {args.output}"
-    )
+    reports = [item_report(model, i, args.resolution, mols) for i in range(model.n_items)]
+    mean = {k: sum(r[k] for r in reports) / len(reports) for k in reports[0]}
+    where = "at the maps' voxels" if _maps(mols) else f"at {args.resolution}³"
+    print(f"{format_report(mean)} {where} (mean over {len(reports)} item(s), {last.step} steps, "
+          f"{last.elapsed:.0f} s) → {args.output}")
     return 0
 
 
-def item_psnr(model: Any, item: int, resolution: int) -> float:
-    """PSNR (MAX = 1, normalised) of one item's decode against Eq. 1 at ``resolution``."""
-    from ..autodecoder.decode import decode, truth_field
-    from ..fields.metrics import psnr
+def _maps(inputs: list[Any]) -> bool:
+    from ..fields.field import Field
 
-    return psnr(
-        decode(model, item, resolution).values, truth_field(model, item, resolution).values
-    )
+    return bool(inputs) and isinstance(inputs[0], Field)
+
+
+def item_report(model: Any, item: int, resolution: int, inputs: list[Any]) -> dict[str, float]:
+    """`field_report` of one item: against Eq. 1 at ``resolution`` for molecules, against
+    the map at its own voxels for maps (``inputs[item]``)."""
+    from ..autodecoder.decode import decode, truth_field
+    from ..fields.metrics import field_report
+
+    if _maps(inputs):
+        from ..autodecoder.maps import decode_on_map
+
+        truth = inputs[item]
+        scale = model.scale(item)[:, None, None, None]
+        return field_report(decode_on_map(model, item, truth).values, truth.values / scale)
+    return field_report(decode(model, item, resolution).values,
+                        truth_field(model, item, resolution).values)

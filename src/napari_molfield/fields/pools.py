@@ -87,4 +87,51 @@ def build_pools(
                       np.stack(ry).astype(f32), n_uniform)
 
 
-__all__ = ["PointPools", "build_pools"]
+
+def build_map_pools(
+    maps: list[Any],
+    boxes: list[Box],
+    scales: list[np.ndarray],
+    resolution: int,
+    *,
+    n_uniform: int,
+    n_near: int,
+    near_sigma: float,
+    rng: np.random.Generator,
+) -> PointPools:
+    """The pools of density maps (`Field` objects): trilinear samples, zero outside a map.
+
+    Near-density points are voxel centres drawn with probability proportional to the
+    positive normalised density, plus Gaussian jitter of σ = ``near_sigma`` voxels.
+    """
+    from .interp import GridSampler
+
+    grid = unit_grid(resolution)
+    gy, rx, ry = [], [], []
+    for field, box, scale in zip(maps, boxes, scales, strict=True):
+        inv = (1.0 / np.asarray(scale, dtype=np.float64)).astype(np.float32)
+        sampler = GridSampler(field, order=1)
+        gy.append(sampler(box.from_unit(grid)) * inv)
+        uni = rng.uniform(-1.0, 1.0, size=(n_uniform, 3))
+        near = rng.uniform(-1.0, 1.0, size=(n_near, 3))
+        if n_near:
+            weight = np.zeros(int(np.prod(field.resolution)))
+            for c in range(len(field.channels)):
+                v = np.asarray(field.values[c], dtype=np.float32).reshape(-1) * inv[c]
+                np.maximum(weight, v, out=weight)
+            total = weight.sum()
+            if total > 0:
+                pick = rng.choice(weight.size, size=n_near, p=weight / total)
+                ijk = np.stack(np.unravel_index(pick, field.resolution), axis=-1)
+                h = np.asarray(field.voxel_size, dtype=np.float64)
+                xyz = field.origin + ijk * h + rng.normal(size=(n_near, 3)) * (near_sigma * h)
+                near = np.clip(box.to_unit(xyz), -1.0, 1.0)
+        pts = np.concatenate([uni, near])
+        rx.append(pts)
+        ry.append(sampler(box.from_unit(pts)) * inv)
+    f32 = np.float32
+    return PointPools(grid.astype(f32), np.stack(gy).astype(f32), np.stack(rx).astype(f32),
+                      np.stack(ry).astype(f32), n_uniform)
+
+
+__all__ = ["PointPools", "build_map_pools", "build_pools"]
