@@ -83,3 +83,29 @@ def test_interpolate_between_molecules_with_the_shipped_autoencoder(tmp_path):
     z = np.load(out)
     assert z["values"].shape[:1] == (3,) and z["values"].shape[2:] == (12, 12, 12)
     assert np.isfinite(z["values"]).all()
+
+
+def test_sample_and_fit_an_md_trajectory(tmp_path, capsys):
+    pytest.importorskip("MDAnalysis")
+    from napari_molfield.autodecoder.checkpoint import load_model
+
+    data = Path(__file__).resolve().parent / "data" / "structures"
+    traj = ["--trajectory", str(data / "tip125_tric_C36.dcd"), "--keep-waters"]
+    out = tmp_path / "frame.npz"
+    assert main(["sample", str(data / "tip125_tric_C36.psf"), *traj, "--frames", "::3",
+                 "--conformer", "2", "--channels", "O,H", "-n", "16", "-o", str(out)]) == 0
+    assert out.exists()
+    ckpt = tmp_path / "traj.safetensors"
+    assert main(["fit", str(data / "tip125_tric_C36.psf"), *traj, "--frames", "0:6:2",
+                 "--model", "siren", "--channels", "O,H", "--preset", "tiny", "--steps", "5",
+                 "-n", "8",
+                 "--device", "cpu", "-o", str(ckpt)]) == 0
+    model = load_model(ckpt)
+    assert model.n_items == 3 and [it["conformer_name"] for it in model.items] == [
+        "frame 0", "frame 2", "frame 4"]
+    capsys.readouterr()
+    assert main(["sample", str(data / "tip125_tric_C36.psf"), *traj, "--frames", "50:",
+                 "-n", "8", "-o", str(tmp_path / "x.npz")]) == 2
+    assert "past the end" in capsys.readouterr().err
+    assert main(["sample", str(data / "tip125_tric_C36.psf"), *traj, "--frames", "a:b",
+                 "-n", "8", "-o", str(tmp_path / "x.npz")]) == 2

@@ -35,6 +35,10 @@ class FitConfig(ConfigMixin):
         Uniform and near-atom pools each hold ``pool_factor × N³`` points per item.
     near_sigma
         Jitter of near-atom points in units of the atom radius.
+    empty_weight
+        Loss weight of training points whose targets are empty (every channel below
+        `EMPTY_LEVEL` of its peak) relative to the others: above 1 the network learns the
+        zeros around a molecule harder, so less density floats in empty space.
     eval_every
         Steps between PSNR evaluations on the train-resolution grid.
     eval_items
@@ -59,6 +63,7 @@ class FitConfig(ConfigMixin):
     frac_near: float = 0.3
     pool_factor: float = 2.0
     near_sigma: float = 1.0
+    empty_weight: float = 1.0
     eval_every: int = 100
     eval_items: int = 4
     seed: int = 0
@@ -74,6 +79,8 @@ class FitConfig(ConfigMixin):
             raise MolfieldError("Learning rates must be positive.")
         if self.time_budget is not None and self.time_budget <= 0:
             raise MolfieldError("The time budget must be a positive number of seconds.")
+        if not self.empty_weight > 0:
+            raise MolfieldError("The empty-space weight must be positive.")
 
 
 

@@ -22,7 +22,40 @@ def add_field_args(p: argparse.ArgumentParser, resolution: int = 64) -> None:
     p.add_argument("--split", action="store_true", help="ligand/protein copies of each channel")
     p.add_argument("--padding", type=float, default=4.0, help="box padding around atoms, Å")
     p.add_argument("--add-hydrogens", action="store_true", help="add H when the file has none")
-    p.add_argument("--ligand", help="residue name of the ligand (default: non-water HETATM)")
+    p.add_argument("--ligand", help="residue name(s) of the ligand, e.g. STI or STI,ATP "
+                   "(default: the largest non-polymer, non-water, non-ion residue)")
+    t = p.add_argument_group("MD trajectories (needs napari-molfield[md])")
+    t.add_argument("--trajectory", nargs="+", metavar="TRAJ",
+                   help="trajectory file(s) (DCD, XTC, TRR …) of the topology given as input")
+    t.add_argument("--frames", metavar="START:STOP:STEP",
+                   help="frames to read, Python slice syntax (e.g. ::10, 100:200)")
+    t.add_argument("--select", default="all", help="MDAnalysis atom selection (default all)")
+    t.add_argument("--keep-waters", action="store_true", help="keep water molecules")
+
+
+def parse_frames(text: str | None) -> tuple[int | None, int | None, int | None]:
+    """``"START:STOP:STEP"`` (any part may be empty) → the three slice values."""
+    if not text:
+        return None, None, None
+    parts = text.split(":")
+    if len(parts) > 3:
+        raise MolfieldError(f"--frames {text!r}: write START:STOP:STEP, e.g. ::10 or 100:200.")
+    try:
+        vals = [int(p) if p.strip() else None for p in parts] + [None] * (3 - len(parts))
+    except ValueError:
+        raise MolfieldError(f"--frames {text!r}: START, STOP and STEP must be integers.") from None
+    return vals[0], vals[1], vals[2]
+
+
+def load_trajectory(args: argparse.Namespace, topology: str) -> Any:
+    """The trajectory of ``args`` (``--trajectory``, ``--frames``, ``--select``) as one
+    `Molecule` whose conformers are the frames."""
+    from ..chem.trajectory import read_trajectory
+
+    start, stop, step = parse_frames(args.frames)
+    return read_trajectory(topology, args.trajectory, start=start, stop=stop, step=step,
+                           select=args.select, ligand=args.ligand,
+                           keep_waters=args.keep_waters)
 
 
 def looks_like_file(text: str) -> bool:

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ..errors import MolfieldError
-from .common import add_field_args, load_input
+from .common import add_field_args, load_input, load_trajectory
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +27,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ..fields.io import write_field
     from ..fields.sample import DEFAULT_BETA, sample_field
 
-    mols = load_input(args.input, args.ligand)
+    mols = ([load_trajectory(args, args.input)] if args.trajectory
+            else load_input(args.input, args.ligand))
     if not 0 <= args.index < len(mols):
         raise MolfieldError(f"{args.input} holds {len(mols)} molecules; no index {args.index}.")
     mol = mols[args.index]
