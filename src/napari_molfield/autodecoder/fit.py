@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ import torch
 from ..errors import MolfieldError
 from ..fields.channels import ChannelSpec
 from ..fields.field import Field
+from ..fields.metrics import EMPTY_LEVEL
 from ..fields.pools import PointPools
 from ..nn.config import ModelConfig
 from ..nn.device import pick_device, prepare_cpu
@@ -158,19 +159,19 @@ def fit(
     model_cfg = replace(pre.model, out_channels=len(spec), **mo)
     fit_cfg = replace(pre.fit, **fo)
     if _are_maps(items):
-        maps = [items] if isinstance(items, Field) else list(items)  # type: ignore[list-item]
+        maps = [items] if isinstance(items, Field) else list(items)
         targets = map_targets(maps, 0.0 if padding is None else float(padding))
         model_cfg = replace(model_cfg, out_channels=len(targets.channels))
     else:
         pad = DEFAULT_PADDING if padding is None else float(padding)
-        work = expand_items(items, pad, add_hydrogens)  # type: ignore[arg-type]
+        work = expand_items(items, pad, add_hydrogens)
         for it in work:  # fail now, not at the first step, on a bad spec
             spec.assign(it.molecule, it.conformer)
         targets = molecule_targets(work, spec, beta)
     return _run(targets, int(resolution), beta, model_cfg, fit_cfg)
 
 
-def _are_maps(items: object) -> bool:
+def _are_maps(items: object) -> TypeGuard[Field | Sequence[Field]]:
     """Whether ``items`` is a density map `Field` or a list of them (not molecules)."""
     if isinstance(items, Field):
         return True
@@ -273,8 +274,13 @@ def _run(
                else torch.arange(n_items))
         x, y = minibatch(pools, ids, n_grid, n_uni_b, n_near_b, gen, dev)
         pred = net(x, latents[ids.to(dev)])
-        loss = torch.mean((pred - y) ** 2)
-        lv = float(loss.detach())
+        sq = (pred - y) ** 2
+        if fcfg.empty_weight != 1.0:
+            w = torch.where(y.amax(dim=-1, keepdim=True) < EMPTY_LEVEL, fcfg.empty_weight, 1.0)
+            loss = torch.mean(w * sq) / torch.mean(w)
+        else:
+            loss = torch.mean(sq)
+        lv = float(torch.mean(sq).detach())
         if not math.isfinite(lv) or lv > DIVERGED_LOSS:
             restore(model, snap)
             err = MolfieldError(
