@@ -8,6 +8,7 @@ the reason is stored in the file's title/remark. XYZ needs only the atoms.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +22,21 @@ SUFFIXES: tuple[str, ...] = (".sdf", ".mol", ".pdb", ".xyz")
 
 
 def write_atoms(
-    result: RecoveredAtoms, path: str | os.PathLike[str], *, name: str | None = None
+    result: RecoveredAtoms | Sequence[RecoveredAtoms], path: str | os.PathLike[str], *,
+    name: str | None = None,
 ) -> Path:
     """Write ``result`` to ``path``; the suffix picks the format.
 
     Parameters
     ----------
     result
-        Recovered atoms (with ``mol`` for SDF, MOL and PDB).
+        Recovered atoms (with ``mol`` for SDF, MOL and PDB), or several (e.g. the frames
+        of an interpolation): one record each in SDF, one ``MODEL`` each in PDB, one frame
+        each in XYZ (MOL holds one molecule only).
     path
         Target file: ``.sdf``, ``.mol``, ``.pdb`` or ``.xyz``.
     name
-        Title written into the file (default: the file's stem).
+        Title written into the file (default: the file's stem; frames get `` [k]``).
 
     Returns
     -------
@@ -43,7 +47,7 @@ def write_atoms(
     ------
     MolfieldError
         For an unknown suffix, no atoms, a format needing bonds when there is no
-        molecule, or an OS error; nothing is written then.
+        molecule, several molecules for MOL, or an OS error; nothing is written then.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -51,22 +55,39 @@ def write_atoms(
         raise MolfieldError(
             f"Cannot write {path.name}: use one of {', '.join(SUFFIXES)}."
         )
-    if result.n_atoms == 0:
-        raise MolfieldError(f"Cannot write {path.name}: no atoms were recovered.")
+    results = [result] if isinstance(result, RecoveredAtoms) else list(result)
+    if not results:
+        raise MolfieldError(f"Cannot write {path.name}: nothing to write.")
+    if suffix == ".mol" and len(results) > 1:
+        raise MolfieldError(f"{path.name}: a MOL file holds one molecule; use .sdf or .pdb.")
     title = name or path.stem
-    if suffix == ".xyz":
-        text = xyz_block(result.elements, result.coords, title)
-    else:
-        if result.mol is None:
+    texts = []
+    for k, r in enumerate(results):
+        label = title if len(results) == 1 else f"{title} [{k}]"
+        if r.n_atoms == 0:
+            raise MolfieldError(f"Cannot write {path.name}: no atoms were recovered"
+                                + (f" in frame {k}." if len(results) > 1 else "."))
+        if suffix == ".xyz":
+            texts.append(xyz_block(r.elements, r.coords, label))
+            continue
+        if r.mol is None:
             raise MolfieldError(
-                f"Cannot write {path.name}: no molecule could be built "
-                f"({result.sanitize_message})."
+                f"Cannot write {path.name}: no molecule could be built"
+                + (f" in frame {k}" if len(results) > 1 else "")
+                + f" ({r.sanitize_message})."
             )
-        text = _rdkit_text(result.mol, suffix, title, result.sanitize_message)
+        text = _rdkit_text(r.mol, suffix, label, r.sanitize_message)
+        if suffix == ".pdb" and len(results) > 1:
+            body = "".join(line + "\n" for line in text.splitlines()
+                           if not line.startswith(("END", "MODEL", "ENDMDL")))
+            text = f"MODEL     {k + 1:4d}\n{body}ENDMDL\n"
+        texts.append(text)
+    if suffix == ".pdb" and len(results) > 1:
+        texts.append("END\n")
 
     def writer(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write("".join(texts))
 
     atomic_write(path, writer)
     return path

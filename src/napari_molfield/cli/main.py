@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import MolfieldError
-from . import compare, decode, demo, encode, fit, interpolate, sample, train
+from . import atoms, compare, decode, demo, encode, fit, interpolate, sample, train
 
 #: Sub-command modules in the order ``molfield --help`` lists them.
-COMMANDS = (sample, fit, decode, compare, demo, train, encode, interpolate)
+COMMANDS = (sample, fit, decode, atoms, compare, demo, train, encode, interpolate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

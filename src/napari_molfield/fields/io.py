@@ -34,6 +34,7 @@ import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -136,6 +137,27 @@ def read_field(path: str | os.PathLike[str]) -> Field:
             raise MolfieldError(f"{path.name}: inconsistent field arrays ({exc}).") from exc
 
 
+def read_frames(path: str | os.PathLike[str]) -> list[Field]:
+    """Every frame of a field file: the frames of an interpolation ``.npz`` (``values``
+    ``[F, C, N, N, N]``, ``origin [F, 3]``, ``spacing [F]``, as ``molfield interpolate``
+    writes), else the one field of `read_field`."""
+    path = Path(path)
+    if path.suffix.lower() in NPZ_SUFFIXES and path.is_file():
+        with _open_npz(path) as z:
+            if "values" in z and z["values"].ndim == 5:
+                values, origin = np.asarray(z["values"]), np.asarray(z["origin"], np.float64)
+                spacing = np.asarray(z["spacing"], np.float64)
+                channels = tuple(str(c) for c in z["channels"])
+                times = np.asarray(z["t"]) if "t" in z else np.arange(len(values))
+                if origin.shape != (len(values), 3) or spacing.shape[:1] != (len(values),):
+                    raise MolfieldError(f"{path.name}: inconsistent frame arrays.")
+                return [Field(values[f], origin[f], float(spacing[f]), channels,
+                              meta={"normalised": True, "t": float(times[f]),
+                                    "name": f"{path.stem} t={float(times[f]):.2f}"})
+                        for f in range(len(values))]
+    return [read_field(path)]
+
+
 def read_field_atoms(path: str | os.PathLike[str]) -> AtomTable | None:
     """The exact Eq. 1 inputs stored in an ``.npz`` field file, or None if absent."""
     path = Path(path)
@@ -205,7 +227,8 @@ def _read_map(path: Path) -> Field:
 
 def _save_npz(tmp: str, arrays: dict[str, np.ndarray]) -> None:
     with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+        # (cast: numpy's stub fears an "allow_pickle" key among the arrays)
+        np.savez(fh, **cast("dict[str, Any]", arrays))
 
 
 def atomic_write(
