@@ -109,3 +109,16 @@ def test_sample_and_fit_an_md_trajectory(tmp_path, capsys):
     assert "past the end" in capsys.readouterr().err
     assert main(["sample", str(data / "tip125_tric_C36.psf"), *traj, "--frames", "a:b",
                  "-n", "8", "-o", str(tmp_path / "x.npz")]) == 2
+
+
+def test_time_budget_alone_decides_and_logs_are_lines(tmp_path, capsys):
+    from napari_molfield.autodecoder.checkpoint import load_model
+
+    out = tmp_path / "timed.safetensors"
+    assert main(["fit", "CCO", "--preset", "tiny", "--time", "4", "-n", "8", "--model", "siren",
+                 "--device", "cpu", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and 1 <= err.count("\n") <= 10  # a few lines, not a bar stream
+    model = load_model(out)
+    assert model.fit_config["time_budget"] == 4.0 and model.fit_config["steps"] >= 10**9
+    assert model.history[-1]["elapsed"] >= 4.0
