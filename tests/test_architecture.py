@@ -3,6 +3,7 @@ pyproject.toml), no import cycles, small modules, and a type-checked core."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -49,3 +50,13 @@ def test_modules_stay_small():
     big = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
            if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not big, f"modules over {MAX_LINES} lines: {big}"
+
+
+def test_core_type_checks():
+    """mypy passes on the typed core: the ``files`` of ``[tool.mypy]`` in pyproject.toml
+    (chem, fields, nn, autodecoder, latent_paths, errors), with its settings."""
+    if importlib.util.find_spec("mypy") is None:
+        pytest.fail("mypy is not installed: pip install -e '.[testing]'")
+    out = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True,
+                         text=True, check=False, timeout=600)
+    assert out.returncode == 0, out.stdout[-8000:] + out.stderr[-2000:]

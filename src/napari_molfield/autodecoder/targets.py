@@ -100,7 +100,8 @@ def map_targets(maps: Sequence[Field], padding: float = 0.0) -> Targets:
         lo, hi = m.extent
         half = 0.5 * np.asarray(m.voxel_size)
         lo, hi = lo - half - padding, hi + half + padding
-        box = Box(tuple(float(c) for c in (lo + hi) / 2), float((hi - lo).max()))
+        mid = (lo + hi) / 2
+        box = Box((float(mid[0]), float(mid[1]), float(mid[2])), float((hi - lo).max()))
         source = m.meta.get("source") or m.meta.get("path")
         name = m.meta.get("name") or (Path(source).name if source else f"map {i}")
         boxes.append(box)

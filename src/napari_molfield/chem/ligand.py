@@ -47,7 +47,7 @@ class HeteroResidue:
     heavy_atoms: int
 
 
-def polymer_by_name(residue_names: Sequence[str]) -> np.ndarray:
+def polymer_by_name(residue_names: Sequence[str] | np.ndarray) -> np.ndarray:
     """``[A]`` True where the residue name is an amino acid or nucleotide (standard,
     MD variants, or a modified residue that the chemical component dictionary knows)."""
     import gemmi

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import MolfieldError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+# Default of the per-atom fields: `Molecule.__post_init__` replaces it by an array, so the
+# fields are typed as the arrays they always are (Any lets None stand in until then).
+_FILLED_IN: Any = None
 
 
 def _str_array(values: Any, n: int, fill: str = "") -> np.ndarray:
@@ -49,18 +56,40 @@ class Molecule:
     elements: np.ndarray
     coords: np.ndarray
     name: str = "molecule"
-    atom_names: np.ndarray | None = None
-    residue_names: np.ndarray | None = None
-    residue_numbers: np.ndarray | None = None
-    chains: np.ndarray | None = None
-    hetero: np.ndarray | None = None
-    b_factors: np.ndarray | None = None
-    ligand_mask: np.ndarray | None = None
+    atom_names: np.ndarray = _FILLED_IN
+    residue_names: np.ndarray = _FILLED_IN
+    residue_numbers: np.ndarray = _FILLED_IN
+    chains: np.ndarray = _FILLED_IN
+    hetero: np.ndarray = _FILLED_IN
+    b_factors: np.ndarray = _FILLED_IN
+    ligand_mask: np.ndarray = _FILLED_IN
     source: str | None = None
     smiles: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     conformer_names: list[str] | None = None
     ligand_residues: tuple[str, ...] = ()
+
+    if TYPE_CHECKING:
+        # The signature of the generated __init__ as callers see it: array-likes, and None
+        # for the annotations `__post_init__` fills in (keep in step with the fields).
+        def __init__(
+            self,
+            elements: ArrayLike,
+            coords: ArrayLike,
+            name: str = ...,
+            atom_names: ArrayLike | None = ...,
+            residue_names: ArrayLike | None = ...,
+            residue_numbers: ArrayLike | None = ...,
+            chains: ArrayLike | None = ...,
+            hetero: ArrayLike | None = ...,
+            b_factors: ArrayLike | None = ...,
+            ligand_mask: ArrayLike | None = ...,
+            source: str | None = ...,
+            smiles: str | None = ...,
+            properties: dict[str, Any] = ...,
+            conformer_names: list[str] | None = ...,
+            ligand_residues: tuple[str, ...] = ...,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         elements = np.asarray(self.elements, dtype=object).reshape(-1)

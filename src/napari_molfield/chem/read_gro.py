@@ -14,8 +14,8 @@ from .table import molecule_from_table, water_mask
 _NM = 10.0  # Å per nm
 
 
-def _frame(lines: list[str], start: int, label: str) -> tuple[list[tuple[str, ...]], np.ndarray,
-                                                           str, int]:
+def _frame(lines: list[str], start: int, label: str) -> tuple[list[tuple[str, str, str]],
+                                                           np.ndarray, str, int]:
     title = lines[start].strip()
     try:
         n = int(lines[start + 1].split()[0])
@@ -29,7 +29,7 @@ def _frame(lines: list[str], start: int, label: str) -> tuple[list[tuple[str, ..
         raise MolfieldError(
             f"{label}, line {start + 2}: the file ends before the {n} atoms of this frame."
         )
-    atoms = []
+    atoms: list[tuple[str, str, str]] = []
     xyz = np.empty((n, 3))
     width = None
     for j in range(n):
@@ -58,7 +58,7 @@ def read_gro(
 ) -> list[Molecule]:
     """Frames of a GRO text as conformers of one molecule (or separate molecules)."""
     lines = text.splitlines()
-    frames = []
+    frames: list[tuple[list[tuple[str, str, str]], np.ndarray, str]] = []
     i = 0
     while i < len(lines) and lines[i].strip():
         atoms, xyz, title, i = _frame(lines, i, label)

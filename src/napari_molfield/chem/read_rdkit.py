@@ -32,7 +32,8 @@ def _rdkit_records(text: str, ext: str) -> list[str]:
         return ["@<TRIPOS>MOLECULE" + p for p in parts[1:] if p.strip()]
     if ext == ".mol":
         return [text]
-    records, current = [], []
+    records: list[str] = []
+    current: list[str] = []
     for line in text.splitlines(keepends=True):
         if line.strip() == "$$$$":
             records.append("".join(current) + "$$$$\n")

@@ -13,7 +13,7 @@ from .ligand import classify_residues, ligand_selection, polymer_by_name
 from .molecule import Molecule
 
 
-def water_mask(residue_names: Sequence[str]) -> np.ndarray:
+def water_mask(residue_names: Sequence[str] | np.ndarray) -> np.ndarray:
     """``[A]`` True for atoms of water residues (PDB and MD names)."""
     return np.array([str(r).strip().upper() in WATERS for r in residue_names], dtype=bool)
 

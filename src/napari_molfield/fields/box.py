@@ -64,7 +64,7 @@ class Box:
     def axes(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Voxel-centre coordinates along x, y and z, Å."""
         o, h = self.origin(n), self.spacing(n)
-        return tuple(o[d] + h * np.arange(n) for d in range(3))  # type: ignore[return-value]
+        return (o[0] + h * np.arange(n), o[1] + h * np.arange(n), o[2] + h * np.arange(n))
 
     def grid_points(self, n: int) -> np.ndarray:
         """``[n, n, n, 3]`` voxel centres in Å, indexed ``(i, j, k)`` along ``(x, y, z)``."""

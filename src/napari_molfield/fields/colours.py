@@ -27,6 +27,7 @@ def element_color_safe(symbol: str) -> tuple[float, float, float]:
 def channel_colour(name: str) -> tuple[float, float, float]:
     """A display colour for a channel name such as ``"C"``, ``"ligand:C"`` or ``"ws_density"``."""
     part, _, base = name.rpartition(":")
+    rgb: tuple[float, ...]
     if base in _SPECIAL_COLOURS:
         rgb = _SPECIAL_COLOURS[base]
     else:

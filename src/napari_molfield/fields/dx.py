@@ -17,7 +17,9 @@ from __future__ import annotations
 import bz2
 import gzip
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -36,7 +38,8 @@ _AFTER_DATA = re.compile(r"^\s*(attribute|object|component|end|#)", re.M)
 def read_dx(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Read a ``.dx`` file (or ``.dx.gz``/``.dx.bz2``); see `read_dx_text`."""
     path = Path(path)
-    opener = {".gz": gzip.open, ".bz2": bz2.open}.get(path.suffix.lower(), open)
+    openers: dict[str, Callable[..., IO[str]]] = {".gz": gzip.open, ".bz2": bz2.open}
+    opener = openers.get(path.suffix.lower(), open)
     try:
         with opener(path, "rt", encoding="ascii", errors="replace") as fh:
             text = fh.read()
@@ -73,7 +76,8 @@ def read_dx_text(text: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
             f"{name}: not an OpenDX grid (it needs gridpositions counts, origin, three delta "
             "lines and a data array)."
         )
-    shape = tuple(int(v) for v in counts.groups())
+    nx, ny, nz = (int(v) for v in counts.groups())  # _COUNTS has three groups
+    shape = (nx, ny, nz)
     if min(shape) < 1:
         raise MolfieldError(f"{name}: the grid has an empty axis ({shape}).")
     check_memory(grid_bytes(1, shape), f"{name}: the {_dims(shape)} grid",

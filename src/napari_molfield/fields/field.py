@@ -64,7 +64,7 @@ class Field:
     ) -> None:
         self.values = np.asarray(values, dtype=np.float32)
         self.origin = np.asarray(origin, dtype=np.float64).reshape(3)
-        self.spacing = spacing  # type: ignore[assignment]
+        self.spacing = spacing
         self.channels = tuple(str(c) for c in channels)
         self.box = box
         self.meta = {} if meta is None else meta

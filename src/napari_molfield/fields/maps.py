@@ -114,6 +114,7 @@ def read_map(path: PathLike, name: str | None = None, allow_constant: bool = Fal
     if not path.is_file():
         raise MolfieldError(f"{path.name}: no such file ({path}).")
     name = name or map_name(path)
+    header: dict
     if fmt == "dx":
         from .dx import read_dx
 
@@ -135,33 +136,33 @@ def read_maps(paths: Sequence[PathLike], names: Sequence[str] | None = None) -> 
     MolfieldError
         When the grids differ (shape, origin or voxel size) or a file cannot be read.
     """
-    paths = [Path(p) for p in paths]
-    if not paths:
+    files = [Path(p) for p in paths]
+    if not files:
         raise MolfieldError("Give at least one map file.")
-    names = list(names) if names is not None else [map_name(p) for p in paths]
-    if len(names) != len(paths):
-        raise MolfieldError(f"{len(names)} channel names were given for {len(paths)} maps.")
+    names = list(names) if names is not None else [map_name(p) for p in files]
+    if len(names) != len(files):
+        raise MolfieldError(f"{len(names)} channel names were given for {len(files)} maps.")
     if len(set(names)) != len(names):
         names = [f"{n}_{i}" for i, n in enumerate(names)]
-    first = read_map(paths[0], names[0])
-    if len(paths) == 1:
+    first = read_map(files[0], names[0])
+    if len(files) == 1:
         return first
-    check_memory(grid_bytes(len(paths), first.resolution),
-                 f"{len(paths)} maps of {dims(first.resolution)} voxels", "read fewer maps")
-    fields = [first] + [read_map(p, n) for p, n in zip(paths[1:], names[1:], strict=True)]
+    check_memory(grid_bytes(len(files), first.resolution),
+                 f"{len(files)} maps of {dims(first.resolution)} voxels", "read fewer maps")
+    fields = [first] + [read_map(p, n) for p, n in zip(files[1:], names[1:], strict=True)]
     tol = 1e-3 * float(first.voxel_size.min())
-    for p, f in zip(paths[1:], fields[1:], strict=True):
+    for p, f in zip(files[1:], fields[1:], strict=True):
         if (f.resolution != first.resolution
                 or not np.allclose(f.origin, first.origin, atol=tol)
                 or not np.allclose(f.voxel_size, first.voxel_size, rtol=1e-5)):
             raise MolfieldError(
                 f"{p.name}: its grid ({dims(f.resolution)} voxels from {xyz(f.origin)} Å) "
-                f"differs from {paths[0].name}'s ({dims(first.resolution)} from "
+                f"differs from {files[0].name}'s ({dims(first.resolution)} from "
                 f"{xyz(first.origin)} Å); maps in one field must share a grid."
             )
     values = np.concatenate([f.values for f in fields], axis=0)
     meta = {
-        "source": [str(p) for p in paths], "name": names[0], "format": first.meta["format"],
+        "source": [str(p) for p in files], "name": names[0], "format": first.meta["format"],
         "stats": {n: f.meta["stats"][n] for n, f in zip(names, fields, strict=True)},
     }
     return Field(values, first.origin, first.voxel_size, names, None, meta)

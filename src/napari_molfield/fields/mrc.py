@@ -57,8 +57,9 @@ def read_mrc(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
                                    strict=True):
         shape_xyz[axis - 1] = n_file
         start_xyz[axis - 1] = float(start)
-    check_memory(grid_bytes(1, tuple(shape_xyz)),
-                 f"{path.name}: the {dims(tuple(shape_xyz))} map", "crop or bin it first")
+    shape3 = (shape_xyz[0], shape_xyz[1], shape_xyz[2])
+    check_memory(grid_bytes(1, shape3),
+                 f"{path.name}: the {dims(shape3)} map", "crop or bin it first")
     itemsize = np.dtype(MRC_MODES[mode]).itemsize
     expected = 1024 + int(h.nsymbt) + itemsize * int(np.prod(shape_crs))
     if not compressed:
@@ -115,7 +116,7 @@ def dims(shape: Sequence[int]) -> str:
     return "×".join(str(int(s)) for s in shape)
 
 
-def xyz(v: Sequence[float]) -> str:
+def xyz(v: Sequence[float] | np.ndarray) -> str:
     return "(" + ", ".join(f"{float(x):.4g}" for x in np.asarray(v).reshape(-1)) + ")"
 
 

@@ -32,9 +32,11 @@ class PointPools:
         """The same pools as float32 torch tensors on ``device``."""
         import torch
 
-        f32 = {"dtype": torch.float32, "device": device}
-        return PointPools(*(torch.as_tensor(getattr(self, k), **f32)
-                            for k in ("grid_x", "grid_y", "rand_x", "rand_y")), self.n_uniform)
+        def f32(values: Any) -> torch.Tensor:
+            return torch.as_tensor(values, dtype=torch.float32, device=device)
+
+        return PointPools(f32(self.grid_x), f32(self.grid_y), f32(self.rand_x),
+                          f32(self.rand_y), self.n_uniform)
 
     @property
     def n_near(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
@@ -71,7 +72,7 @@ class ConvEncoder(nn.Module):
         self.head = nn.Linear(chans[-1] * side**3, c.latent_dim)
         with torch.no_grad():
             for conv in self.mix:
-                conv.weight.mul_(0.5)
+                cast(nn.Conv3d, conv).weight.mul_(0.5)
             self.head.weight.mul_(0.5)
 
     def forward(self, grids: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from torch import nn
@@ -44,19 +45,29 @@ class ModulatedSiren(nn.Module):
             self.shift = nn.Linear(c.latent_dim, c.depth * c.width)
         self.reset_parameters()
 
+    @property
+    def sine_layers(self) -> list[nn.Linear]:
+        """The sine layers (`layers`), typed as the `nn.Linear` they are."""
+        return cast("list[nn.Linear]", list(self.layers))
+
+    @property
+    def modulator_layers(self) -> list[nn.Linear]:
+        """The ReLU modulator layers (`modulator`, ``"mehta"`` only), typed."""
+        return cast("list[nn.Linear]", list(self.modulator))
+
     @torch.no_grad()
     def reset_parameters(self) -> None:
         """SIREN initialisation; modulations start neutral (amplitude 1, shift 0)."""
         c = self.config
-        first = self.layers[0]
+        first = self.sine_layers[0]
         first.weight.uniform_(-1 / c.in_dim, 1 / c.in_dim)
         first.bias.uniform_(-1 / c.in_dim, 1 / c.in_dim)
-        for lin in [*self.layers[1:], self.out]:
+        for lin in [*self.sine_layers[1:], self.out]:
             bound = math.sqrt(6 / lin.in_features) / c.w0_hidden
             lin.weight.uniform_(-bound, bound)
             lin.bias.uniform_(-bound, bound)
         if c.modulation == "mehta":
-            for lin in self.modulator:
+            for lin in self.modulator_layers:
                 bound = 0.1 / math.sqrt(lin.in_features)
                 lin.weight.uniform_(-bound, bound)
                 lin.bias.fill_(1.0)
@@ -73,9 +84,9 @@ class ModulatedSiren(nn.Module):
         if c.modulation == "shift":
             return self.shift(latents).view(-1, c.depth, c.width)
         amps = []
-        g = None
-        for i, lin in enumerate(self.modulator):
-            inp = latents if i == 0 else torch.cat([g, latents], dim=-1)
+        g: torch.Tensor | None = None  # the previous layer's output; None at layer 0
+        for lin in self.modulator_layers:
+            inp = latents if g is None else torch.cat([g, latents], dim=-1)
             g = torch.relu(lin(inp))
             amps.append(g)
         return torch.stack(amps, dim=1)
@@ -89,7 +100,7 @@ class ModulatedSiren(nn.Module):
         c = self.config
         mehta = c.modulation == "mehta"
         out = []
-        for i, lin in enumerate(self.layers):
+        for i, lin in enumerate(self.sine_layers):
             w0 = c.w0_first if i == 0 else c.w0_hidden
             weight = (w0 * lin.weight).unsqueeze(0)  # [1, out, in]
             if mehta and i > 0:
