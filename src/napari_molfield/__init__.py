@@ -53,6 +53,13 @@ _LAZY = {
     "decode_latent": "napari_molfield.autoencoder.encode",
     # latent paths
     "Interpolator": "napari_molfield.interpolate",
+    # deformable ensembles: interpolation that moves density (and atoms)
+    "fit_deform": "napari_molfield.deform.fit",
+    "fit_deform_model": "napari_molfield.deform.fit",
+    "decode_deform": "napari_molfield.deform.decode",
+    "save_deform": "napari_molfield.deform.checkpoint",
+    "load_deform": "napari_molfield.deform.checkpoint",
+    "DeformInterpolator": "napari_molfield.deform.interpolate",
 }
 #: Names whose object is defined here (lazily) rather than re-exported.
 _OWN = ("encode", "load_autoencoder")

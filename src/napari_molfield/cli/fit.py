@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import add_field_args, load_inputs, progress_bar, show_step
+from ..errors import MolfieldError
+from .common import add_field_args, load_inputs, load_trajectory, progress_bar, show_step
 from .deform import add_model_arg, cmd_fit_deform, wants_deform
 
 #: Steps of a fit that only a time budget ends.
@@ -35,7 +36,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from ..autodecoder.fit import fit
     from ..fields.metrics import format_report
 
-    mols = load_inputs(args.inputs, args.ligand)
+    if args.trajectory:
+        if len(args.inputs) != 1:
+            raise MolfieldError("With --trajectory, give exactly one topology file.")
+        mols = [load_trajectory(args, args.inputs[0])]
+    else:
+        mols = load_inputs(args.inputs, args.ligand)
     if wants_deform(args.model, mols):  # an ensemble of the same atoms: the model that moves
         return cmd_fit_deform(args, mols)
     steps = args.steps

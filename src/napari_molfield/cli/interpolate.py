@@ -37,7 +37,12 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, default=384, help="minimum movie edge, pixels")
     p.add_argument("--all-voxels", action="store_true",
                    help="evaluate every voxel (default: only near the atoms of the items)")
-    p.add_argument("--output", "-o", required=True, help="movie.gif, movie.mp4 or frames.npz")
+    p.add_argument("--output", "-o", required=True,
+                   help="movie.gif, movie.mp4, frames.npz, or atoms.pdb (deformable models)")
+    p.add_argument("--atoms", metavar="PDB", help="also write the atoms of every frame as a "
+                   "multi-model PDB (deformable models)")
+    p.add_argument("--along-data", action="store_true", help="pass through every conformer "
+                   "between --from and --to in data order (an MD trajectory, an NMR ensemble)")
     p.set_defaults(func=cmd_interpolate)
 
 
@@ -48,16 +53,34 @@ def _item(text: str) -> int | str:
         return text
 
 
+def _keys(model: Any, keys: list[str], along_data: bool) -> list[int | str]:
+    """The key items; with ``along_data`` every item from the first to the last key."""
+    items = [_item(k) for k in keys]
+    if not along_data:
+        return items
+    a, b = model.item_index(items[0]), model.item_index(items[-1])
+    return list(range(a, b + 1) if a <= b else range(a, b - 1, -1))
+
+
 def _load(args: argparse.Namespace) -> Any:  # an Interpolator
     from ..interpolate import Interpolator
 
     keys = [args.start, *args.via, args.end]
     if args.model != "default":
         from ..autodecoder.checkpoint import load_model
-        from ..nn.checkpoint import AUTODECODER, checkpoint_format
+        from ..nn.checkpoint import AUTODECODER, DEFORMABLE, checkpoint_format
 
+        if checkpoint_format(args.model) == DEFORMABLE:  # the model whose density moves
+            from ..deform.checkpoint import load_deform
+            from ..deform.interpolate import DeformInterpolator
+
+            model = load_deform(args.model)
+            return DeformInterpolator(model, _keys(model, keys, args.along_data),
+                                      args.resolution, mode=args.mode,
+                                      support="all" if args.all_voxels else "atoms")
         if checkpoint_format(args.model) in (AUTODECODER, None):  # None: load_model says why
             model = load_model(args.model)
+            keys = _keys(model, keys, args.along_data)
             return Interpolator.from_model(
                 model, [_item(k) for k in keys], args.resolution, mode=args.mode,
                 support="all" if args.all_voxels else "atoms",
@@ -79,15 +102,23 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     suffix = out.suffix.lower()
-    if suffix not in (*MOVIE_SUFFIXES, ".npz"):
-        raise MolfieldError(f"{out.name}: write .gif, .mp4 or .npz.")
+    if suffix not in (*MOVIE_SUFFIXES, ".npz", ".pdb"):
+        raise MolfieldError(f"{out.name}: write .gif, .mp4, .npz or .pdb.")
     ts = frame_times(args.frames)
     t0 = time.perf_counter()
     interp = _load(args)
     t_load = time.perf_counter() - t0
     n, c = interp.n, len(interp.channels)
+    atoms_out = [Path(p) for p in (args.atoms, out if suffix == ".pdb" else None) if p]
+    if atoms_out and not hasattr(interp, "write_atoms"):
+        raise MolfieldError("Only a deformable model (molfield fit --model deform) moves "
+                            "atoms: write .gif, .mp4 or .npz for this one.")
+    for path in atoms_out:
+        interp.write_atoms(path, ts)
     t1 = time.perf_counter()
-    if suffix == ".npz":
+    if suffix == ".pdb":
+        pass
+    elif suffix == ".npz":
         values = np.zeros((len(ts), c, n, n, n), np.float32)
         for f, t in enumerate(ts):
             interp.values(float(t), out=values[f])

@@ -22,9 +22,11 @@ from ..errors import MolfieldError
 META_KEY = "molfield"
 AUTODECODER = "napari-molfield/auto-decoder"
 AUTOENCODER = "napari-molfield/autoencoder"
+DEFORMABLE = "napari-molfield/deformable"
 #: Newest header version this build reads, per format.
-VERSIONS = {AUTODECODER: 1, AUTOENCODER: 1}
-_WHAT = {AUTODECODER: "a fitted auto-decoder", AUTOENCODER: "an auto-encoder"}
+VERSIONS = {AUTODECODER: 1, AUTOENCODER: 1, DEFORMABLE: 1}
+_WHAT = {AUTODECODER: "a fitted auto-decoder", AUTOENCODER: "an auto-encoder",
+         DEFORMABLE: "a deformable ensemble model"}
 
 
 def write_checkpoint(
@@ -144,6 +146,7 @@ def _header(path: Path, meta: Mapping[str, str], fmt: str) -> dict[str, Any]:
 __all__ = [
     "AUTODECODER",
     "AUTOENCODER",
+    "DEFORMABLE",
     "META_KEY",
     "checkpoint_format",
     "read_checkpoint",

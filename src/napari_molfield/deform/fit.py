@@ -1,0 +1,307 @@
+"""Fit a deformable field ``f(x; z) = T(x + D(x, z))`` to an ensemble of conformers.
+
+`fit_deform` is a plain generator like the auto-decoder's `fit`: iterate it to train;
+every yielded `DeformProgress` carries the live `DeformModel`::
+
+    for p in fit_deform([closed, open_], resolution=32, time_budget=90):
+        print(p.step, p.loss, p.psnr, p.atom_rmsd)
+    model = p.model
+
+Losses: the field MSE (normalised Eq. 1 targets from `fields.pools`); the atom
+correspondences ``x_k + D(x_k, z_k) = x_template`` (same atoms, same order in every
+conformer), also along straight latent paths between conformers (so sliding ``z`` moves
+atoms along the morph); and two regularisers that keep ``D`` smooth and small.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..chem.molecule import Molecule
+from ..errors import MolfieldError
+from ..fields.box import Box
+from ..fields.channels import ChannelSpec
+from ..fields.pools import build_pools
+from ..nn.device import pick_device, prepare_cpu
+from ..nn.schedule import cosine_factor
+from .config import DeformConfig, DeformFitConfig, get_preset, split_overrides
+from .ensemble import ensemble_molecule, template_atoms
+from .model import DeformModel, DeformNet, atom_annotations
+from .steps import (
+    AtomTargets,
+    adam,
+    atom_loss,
+    evaluate,
+    minibatch,
+    path_loss,
+    restore,
+    smooth_loss,
+    snapshot,
+)
+
+DIVERGED_LOSS = 1e6
+#: Standard deviation of the initial latents (distinct codes let ``D`` tell them apart).
+LATENT_INIT = 0.1
+
+
+@dataclass(frozen=True)
+class DeformProgress:
+    """One training step (as the auto-decoder's `FitProgress`, plus the atom error).
+
+    Attributes
+    ----------
+    step, steps, loss, psnr, evaluated, elapsed, lr, model
+        As in `FitProgress` (``loss`` is the field MSE, normalised scale).
+    atom_rmsd
+        RMS of ``|x_k + D(x_k, z_k) − x_template|`` in Å over the step's atoms.
+    """
+
+    step: int
+    steps: int
+    loss: float
+    psnr: float | None
+    evaluated: bool
+    elapsed: float
+    lr: float
+    model: DeformModel
+    atom_rmsd: float
+
+
+def fit_deform(
+    items: Molecule | Sequence[Molecule],
+    *,
+    channels: str | Sequence[str] | ChannelSpec | None = None,
+    resolution: int = 32,
+    beta: float | None = None,
+    preset: str = "cpu",
+    steps: int | None = None,
+    time_budget: float | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    add_hydrogens: bool = False,
+    split: bool = False,
+    padding: float | None = None,
+    **overrides: Any,
+) -> Generator[DeformProgress, None, DeformModel]:
+    """Fit one latent per conformer, a template and a displacement field.
+
+    Parameters
+    ----------
+    items
+        A `Molecule` with ≥ 2 conformers, or molecules holding the same atoms in the same
+        order (two crystal states, NMR models, MD frames); every conformer of every
+        molecule is one item, in order, all in one shared `Box`.
+    channels, split, resolution, beta, preset, steps, time_budget, seed, device,
+    add_hydrogens, padding
+        As in the auto-decoder's `fit` (presets: `deform.config.PRESETS`).
+    **overrides
+        Any `DeformConfig` or `DeformFitConfig` field.
+
+    Raises
+    ------
+    MolfieldError
+        For molecules with different atoms, fewer than two conformers, bad settings, or
+        a diverging loss (``error.model`` keeps the last evaluated weights).
+    """
+    from ..fields.sample import DEFAULT_BETA, DEFAULT_PADDING
+
+    beta = DEFAULT_BETA if beta is None else float(beta)
+    if not (math.isfinite(beta) and beta > 0):
+        raise MolfieldError(f"β must be a finite positive number, got {beta}.")
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or (
+        resolution < 2
+    ):
+        raise MolfieldError(f"The training resolution must be an integer ≥ 2, got {resolution}.")
+    spec = ChannelSpec.parse(channels, split=split)
+    pick_device(device)
+    pre = get_preset(preset)
+    mo, fo = split_overrides(overrides)
+    fo.update(seed=int(seed), device=str(device))
+    if steps is not None:
+        fo["steps"] = int(steps)
+    if time_budget is not None:
+        fo["time_budget"] = float(time_budget)
+    mcfg = replace(pre.model, out_channels=len(spec), **mo)
+    fcfg = replace(pre.fit, **fo)
+    mol, added = ensemble_molecule(items, add_hydrogens)
+    if mol.n_conformers < 2:
+        raise MolfieldError(
+            f"{mol.name}: a deformable fit needs at least two conformers; fit one structure "
+            "with the modulated SIREN (--model siren)."
+        )
+    spec.assign(mol, 0)  # a bad spec fails now
+    box = Box.around(mol.coords, DEFAULT_PADDING if padding is None else float(padding))
+    return _run(mol, added, box, spec, int(resolution), beta, mcfg, fcfg)
+
+
+def fit_deform_model(items: Molecule | Sequence[Molecule], **kwargs: Any) -> DeformModel:
+    """Run `fit_deform` to the end and return the model."""
+    gen = fit_deform(items, **kwargs)
+    try:
+        while True:
+            next(gen)
+    except StopIteration as stop:
+        return stop.value
+
+
+def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: int,
+         beta: float, mcfg: DeformConfig, fcfg: DeformFitConfig
+         ) -> Generator[DeformProgress, None, DeformModel]:
+    from ..fields.sample import channel_peaks
+
+    t0 = time.perf_counter()
+    dev = pick_device(fcfg.device)
+    if dev.type == "cpu":
+        prepare_cpu()
+    torch.manual_seed(fcfg.seed)
+    gen = torch.Generator().manual_seed(fcfg.seed)
+    rng = np.random.default_rng(fcfg.seed)
+    k = mol.n_conformers
+    tables = [spec.assign(mol, i) for i in range(k)]
+    scale = np.mean([channel_peaks(t, beta) for t in tables], axis=0)
+    n_pool = max(1, round(fcfg.pool_factor * resolution**3))
+    share = fcfg.frac_uniform / max(fcfg.frac_uniform + fcfg.frac_near, 1e-9)
+    n_uni = round(n_pool * share) if fcfg.frac_uniform > 0 else 0
+    pools = build_pools(tables, [box] * k, [scale] * k, resolution, n_uniform=n_uni,
+                        n_near=(n_pool - n_uni) if fcfg.frac_near > 0 else 0,
+                        near_sigma=fcfg.near_sigma, beta=beta, rng=rng).to(dev)
+    template = template_atoms(mol.coords, mcfg.template)
+    f32 = {"dtype": torch.float32, "device": dev}
+    atoms = AtomTargets(torch.as_tensor(box.to_unit(mol.coords), **f32),
+                        torch.as_tensor(box.to_unit(template), **f32), box.edge / 2)
+    net = DeformNet(mcfg).to(dev)
+    latents = torch.nn.Parameter(
+        (torch.randn(k, mcfg.latent_dim, generator=gen) * LATENT_INIT).to(dev))
+    assert mol.conformer_names is not None
+    items = [{"name": f"{mol.name} [{c}]" if not c.startswith(mol.name) else c,
+              "source": mol.source, "conformer": i, "conformer_name": c,
+              "box": box.to_dict(), "scale": [float(s) for s in scale]}
+             for i, c in enumerate(mol.conformer_names)]
+    model = DeformModel(net, mcfg, latents, items, spec.names, beta, resolution, box,
+                        mol.coords.copy(), template, atom_annotations(mol), mol.name,
+                        mol.source, added, fcfg.to_dict())
+    opt = adam([{"params": list(net.template.parameters()), "lr": fcfg.lr},
+                {"params": list(net.warp.parameters()), "lr": fcfg.lr_warp},
+                {"params": [latents], "lr": fcfg.lr_latent}])
+    base_lrs = [g["lr"] for g in opt.param_groups]
+    eval_ids = list(range(min(k, fcfg.eval_items)))
+    _warmup(net, latents, atoms, fcfg, gen)  # part of the set-up, like the pools
+    snap, good_step = snapshot(net, latents), 0
+    last_psnr = evaluate(net, latents, pools, eval_ids)
+    model.history.append({"step": 0, "loss": None, "psnr": last_psnr,
+                          "elapsed": time.perf_counter() - t0})
+    yield DeformProgress(0, fcfg.steps, math.nan, last_psnr, True, time.perf_counter() - t0,
+                         fcfg.lr, model, math.nan)
+    b_items = min(k, fcfg.batch_items)
+    counts = _split_batch(fcfg, pools.n_uniform, pools.n_near, max(1, fcfg.batch_points // b_items))
+    step_unit = fcfg.smooth_step / atoms.half
+    t_train = time.perf_counter()
+    step = 0
+    while step < fcfg.steps:
+        if fcfg.time_budget is not None and time.perf_counter() - t0 >= fcfg.time_budget:
+            break
+        progress = step / max(fcfg.steps, 1)
+        if fcfg.time_budget is not None:
+            budget = max(fcfg.time_budget - (t_train - t0), 1e-9)
+            progress = max(progress, (time.perf_counter() - t_train) / budget)
+        f = cosine_factor(progress, fcfg.lr_final)
+        for g, base in zip(opt.param_groups, base_lrs, strict=True):
+            g["lr"] = base * f
+        ids = (torch.randperm(k, generator=gen)[:b_items] if k > b_items else torch.arange(k))
+        x, y = minibatch(pools, ids, counts, gen)
+        z = latents[ids.to(dev)]
+        d = net.displacement(x, z)
+        field_loss = torch.mean((net.template_values(x + d) - y) ** 2)
+        a_loss = atom_loss(net, atoms, ids, latents, fcfg.atom_points, gen)
+        loss = field_loss + fcfg.atom_weight * a_loss
+        if fcfg.path_weight > 0:
+            loss = loss + fcfg.path_weight * path_loss(
+                net, atoms, latents, fcfg.path_samples, fcfg.atom_points, gen)
+        if fcfg.smooth_weight > 0:
+            sub = slice(None, None, 8)
+            loss = loss + fcfg.smooth_weight * smooth_loss(net, x[:, sub], d[:, sub], z,
+                                                           step_unit, gen)
+        if fcfg.small_weight > 0:
+            loss = loss + fcfg.small_weight * torch.mean(torch.sum(d**2, -1)) * atoms.half**2
+        lv = float(field_loss.detach())
+        if not math.isfinite(float(loss.detach())) or lv > DIVERGED_LOSS:
+            restore(net, latents, snap)
+            err = MolfieldError(
+                f"Training diverged (loss is {lv:.3g}) at step {step + 1} — lower the "
+                f"learning rate (lr={fcfg.lr:g}); the model keeps the weights of step "
+                f"{good_step}."
+            )
+            err.model = model  # type: ignore[attr-defined]
+            raise err
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        rmsd = math.sqrt(max(float(a_loss.detach()), 0.0))
+        evaluated = step % fcfg.eval_every == 0 or step == fcfg.steps or (
+            fcfg.time_budget is not None and time.perf_counter() - t0 >= fcfg.time_budget)
+        if evaluated:
+            p = evaluate(net, latents, pools, eval_ids)
+            if math.isfinite(p):
+                last_psnr, good_step = p, step
+                snap = snapshot(net, latents)
+            model.history.append({"step": step, "loss": lv, "psnr": p, "atom_rmsd": rmsd,
+                                  "elapsed": time.perf_counter() - t0})
+        yield DeformProgress(step, fcfg.steps, lv, last_psnr, evaluated,
+                             time.perf_counter() - t0, opt.param_groups[0]["lr"], model, rmsd)
+    if not model.history or model.history[-1]["step"] != step:
+        last_psnr = evaluate(net, latents, pools, eval_ids)
+        model.history.append({"step": step, "loss": None, "psnr": last_psnr,
+                              "elapsed": time.perf_counter() - t0})
+    return model
+
+
+def _warmup(net: DeformNet, latents: torch.Tensor, atoms: AtomTargets, fcfg: DeformFitConfig,
+            gen: torch.Generator) -> None:
+    """Fit ``D`` and the latents to the atom correspondences (and regularisers) alone."""
+    if fcfg.warmup <= 0:
+        return
+    params = list(net.warp.parameters())
+    opt = adam([{"params": params, "lr": fcfg.lr_warp},
+                {"params": [latents], "lr": fcfg.lr_latent}])
+    k = atoms.conformers.shape[0]
+    ids = torch.arange(k)
+    n_atoms = 4 * fcfg.atom_points
+    step_unit = fcfg.smooth_step / atoms.half
+    for _ in range(fcfg.warmup):
+        loss = atom_loss(net, atoms, ids, latents, n_atoms, gen)
+        if fcfg.path_weight > 0:
+            loss = loss + (fcfg.path_weight / max(fcfg.atom_weight, 1e-12)) * path_loss(
+                net, atoms, latents, fcfg.path_samples, n_atoms, gen)
+        if fcfg.smooth_weight > 0:
+            x = (torch.rand((k, fcfg.atom_points, 3), generator=gen) * 2 - 1).to(latents.device)
+            z = latents[ids.to(latents.device)]
+            loss = loss + (fcfg.smooth_weight / max(fcfg.atom_weight, 1e-12)) * smooth_loss(
+                net, x, net.displacement(x, z), z, step_unit, gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+
+def _split_batch(fcfg: DeformFitConfig, n_uniform: int, n_near: int, per_item: int
+                 ) -> tuple[int, int, int]:
+    """Grid, uniform and near-atom points per item and step (empty pools get none)."""
+    fr = np.array([fcfg.frac_grid, fcfg.frac_uniform if n_uniform else 0.0,
+                   fcfg.frac_near if n_near else 0.0])
+    fr = fr / fr.sum()
+    n_grid = round(per_item * fr[0])
+    n_uni = round(per_item * fr[1])
+    n_near_b = max(0, per_item - n_grid - n_uni) if fr[2] > 0 else 0
+    if fr[2] == 0:
+        n_uni = per_item - n_grid
+    return n_grid, n_uni, n_near_b
+
+
+__all__ = ["DeformProgress", "fit_deform", "fit_deform_model"]

@@ -1,0 +1,205 @@
+"""`DeformNet` (template ``T`` seen through a displacement ``D``) and `DeformModel`.
+
+``f(x; z) = T(x + D(x, z))``: the template SIREN holds one structure's field; the
+displacement SIREN, modulated by the conformer's latent, says where in the template
+each point of a conformer comes from. Sliding ``z`` moves density instead of fading it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..chem.molecule import Molecule
+from ..errors import MolfieldError
+from ..fields.box import Box
+from ..fields.channels import AtomTable, ChannelSpec
+from ..nn.siren import ModulatedSiren
+from .config import DeformConfig
+
+#: Per-atom annotations a `DeformModel` keeps (to rebuild the molecule and write PDB).
+ATOM_FIELDS = ("elements", "atom_names", "residue_names", "residue_numbers", "chains",
+               "hetero", "ligand_mask")
+
+
+class DeformNet(nn.Module):
+    """The template SIREN ``T`` and the latent-modulated displacement SIREN ``D``.
+
+    Coordinates are in the network frame ``[-1, 1]³`` of the ensemble's box, and so are
+    displacements.
+    """
+
+    def __init__(self, config: DeformConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.template = ModulatedSiren(config.template_net())
+        self.warp = ModulatedSiren(config.warp_net())
+        with torch.no_grad():
+            self.warp.out.weight.mul_(config.warp_init)
+            self.warp.out.bias.zero_()
+
+    def template_mods(self) -> torch.Tensor:
+        """The template's (latent-free) modulations ``[1, depth, width]``."""
+        dev = self.template.out.weight.device
+        return self.template.modulations(torch.zeros(1, 1, device=dev))
+
+    def displacement(self, u: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """``D(u, z)`` ``[B, P, 3]`` at ``u`` ``[B, P, 3]`` for latents ``z`` ``[B, L]``."""
+        return self.warp(u, z)
+
+    def template_values(self, v: torch.Tensor, mods: torch.Tensor | None = None
+                        ) -> torch.Tensor:
+        """``T(v)`` ``[B, P, C]`` at template-frame points ``v`` ``[B, P, 3]``."""
+        b, p, _ = v.shape
+        mods = self.template_mods() if mods is None else mods
+        return self.template.forward_modulated(v.reshape(1, b * p, 3), mods).view(b, p, -1)
+
+    def forward(self, u: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """``T(u + D(u, z))`` ``[B, P, C]``."""
+        return self.template_values(u + self.displacement(u, z))
+
+
+@dataclass(eq=False)
+class DeformModel:
+    """A fitted deformable field of one ensemble (conformers of the same atoms).
+
+    Decoded values are on the ensemble's normalised scale: channel ``c`` is the Eq. 1
+    field divided by ``scale[c]`` (the mean of the conformers' `channel_peaks`).
+
+    Attributes
+    ----------
+    network
+        The `DeformNet`.
+    config
+        Its `DeformConfig`.
+    latents
+        ``[K, L]`` latent codes, one per conformer (a parameter while fitting).
+    items
+        One dict per conformer: ``name``, ``source``, ``conformer``, ``conformer_name``,
+        ``box``, ``scale``.
+    channels, beta, train_resolution
+        As in the auto-decoder's `FittedModel`.
+    box
+        The one `Box` every conformer shares (the network frame).
+    coords
+        ``[K, A, 3]`` atoms of every conformer, Å (the inputs).
+    template_xyz
+        ``[A, 3]`` atoms of the template, Å.
+    atoms
+        Per-atom annotations (`ATOM_FIELDS`) as lists.
+    name, source
+        Of the ensemble.
+    hydrogens_added
+        Whether the fit added hydrogens.
+    fit_config, history
+        The `DeformFitConfig` as a dict and ``{"step", "loss", "psnr", "elapsed"}`` records.
+    """
+
+    network: DeformNet
+    config: DeformConfig
+    latents: torch.Tensor
+    items: list[dict[str, Any]]
+    channels: tuple[str, ...]
+    beta: float
+    train_resolution: int
+    box: Box
+    coords: np.ndarray
+    template_xyz: np.ndarray
+    atoms: dict[str, list[Any]]
+    name: str = "ensemble"
+    source: str | None = None
+    hydrogens_added: bool = False
+    fit_config: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def n_items(self) -> int:
+        """Number of conformers ``K``."""
+        return len(self.items)
+
+    @property
+    def n_atoms(self) -> int:
+        """Atoms per conformer ``A``."""
+        return int(self.coords.shape[1])
+
+    @property
+    def device(self) -> torch.device:
+        """Where the network lives."""
+        return next(self.network.parameters()).device
+
+    def item_index(self, item: int | str) -> int:
+        """Index of ``item`` (an index, negative allowed, or a conformer's name)."""
+        if isinstance(item, str):
+            names = [it["name"] for it in self.items]
+            if item not in names:
+                raise MolfieldError(f"The model has no conformer named {item!r}.")
+            return names.index(item)
+        i = int(item)
+        if not -self.n_items <= i < self.n_items:
+            raise MolfieldError(
+                f"Conformer {item} does not exist: the model holds {self.n_items}."
+            )
+        return i % self.n_items
+
+    def scale(self, item: int | str = 0) -> np.ndarray:
+        """``[C]`` normalisation scale (shared by every conformer)."""
+        return np.asarray(self.items[self.item_index(item)]["scale"], dtype=np.float64)
+
+    def latent(self, item: int | str = 0) -> torch.Tensor:
+        """The ``[L]`` latent of ``item`` (detached)."""
+        return self.latents[self.item_index(item)].detach()
+
+    def molecule(self) -> Molecule:
+        """The ensemble as one `Molecule` with ``K`` conformers."""
+        a = self.atoms
+        return Molecule(
+            elements=np.array(a["elements"], dtype=object),
+            coords=self.coords,
+            name=self.name,
+            atom_names=a["atom_names"],
+            residue_names=a["residue_names"],
+            residue_numbers=a["residue_numbers"],
+            chains=a["chains"],
+            hetero=a["hetero"],
+            ligand_mask=a["ligand_mask"],
+            source=self.source,
+            conformer_names=[it["conformer_name"] for it in self.items],
+        )
+
+    def table(self, item: int | str = 0, coords: np.ndarray | None = None) -> AtomTable:
+        """The Eq. 1 inputs of conformer ``item`` (or of atoms ``coords`` ``[A, 3]``)."""
+        mol = self.molecule()
+        if coords is not None:
+            mol = Molecule(mol.elements, np.asarray(coords, dtype=np.float64)[None],
+                           ligand_mask=mol.ligand_mask, name=mol.name)
+            return ChannelSpec.parse(list(self.channels)).assign(mol, 0)
+        return ChannelSpec.parse(list(self.channels)).assign(mol, self.item_index(item))
+
+    def __repr__(self) -> str:
+        return (
+            f"DeformModel({self.name!r}, conformers={self.n_items}, atoms={self.n_atoms}, "
+            f"channels={list(self.channels)}, width={self.config.width}, "
+            f"warp_width={self.config.warp_width}, latent_dim={self.config.latent_dim}, "
+            f"train_resolution={self.train_resolution})"
+        )
+
+
+def atom_annotations(mol: Molecule) -> dict[str, list[Any]]:
+    """The `ATOM_FIELDS` of ``mol`` as JSON-friendly lists."""
+    out: dict[str, list[Any]] = {}
+    for name in ATOM_FIELDS:
+        values = np.asarray(getattr(mol, name))
+        if values.dtype == bool:
+            out[name] = [bool(v) for v in values]
+        elif np.issubdtype(values.dtype, np.integer):
+            out[name] = [int(v) for v in values]
+        else:
+            out[name] = [str(v) for v in values]
+    return out
+
+
+__all__ = ["ATOM_FIELDS", "DeformModel", "DeformNet", "atom_annotations"]

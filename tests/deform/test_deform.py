@@ -1,0 +1,106 @@
+"""The deformable model: displacements, atoms along the path, checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_molfield.chem.molecule import Molecule
+from napari_molfield.chem.readers import read_molecules
+from napari_molfield.deform.checkpoint import load_deform, save_deform
+from napari_molfield.deform.decode import decode_deform, displacement, truth_field
+from napari_molfield.deform.ensemble import ensemble_molecule, is_ensemble
+from napari_molfield.deform.fit import fit_deform, fit_deform_model
+from napari_molfield.deform.interpolate import DeformInterpolator
+from napari_molfield.errors import MolfieldError
+from napari_molfield.fields.metrics import psnr
+
+from .conftest import ELEMENTS, TINY, XYZ
+
+#: Å: a PDB file keeps three decimals.
+PDB_TOL = 1.5e-3
+
+
+def test_identical_conformers_give_no_displacement():
+    mol = Molecule(ELEMENTS, np.stack([XYZ, XYZ, XYZ]), name="still")
+    model = fit_deform_model(mol, steps=60, seed=1, **TINY)
+    grid = model.box.grid_points(8).reshape(-1, 3)
+    for k in range(3):
+        d_atoms = np.linalg.norm(displacement(model, XYZ, k), axis=-1)
+        d_grid = np.linalg.norm(displacement(model, grid, k), axis=-1)
+        assert d_atoms.max() < 0.1, d_atoms
+        assert d_grid.mean() < 0.1 and d_grid.max() < 0.3
+
+
+def test_keys_give_back_their_atoms_also_through_a_pdb_file(moving, moving_model, tmp_path):
+    interp = DeformInterpolator(moving_model, resolution=12)
+    for k, t in enumerate((0.0, 1.0)):
+        assert np.abs(interp.atoms(t) - moving.coords[k]).max() < 1e-4
+    path = interp.write_atoms(tmp_path / "movie.pdb", 5)
+    back = read_molecules(path)[0]
+    assert back.n_conformers == 5 and back.n_atoms == 6
+    assert list(back.elements) == ELEMENTS
+    assert np.abs(back.coords[0] - moving.coords[0]).max() < PDB_TOL
+    assert np.abs(back.coords[-1] - moving.coords[1]).max() < PDB_TOL
+
+
+def test_rigid_motion_atoms_at_half_lie_between_the_ends(moving, moving_model):
+    a, b = moving.coords
+    mid = DeformInterpolator(moving_model, resolution=12).atoms(0.5)
+    seg = b - a
+    s = ((mid - a) * seg).sum(-1) / (seg * seg).sum(-1)  # where along each atom's path
+    off = np.linalg.norm(mid - (a + s[:, None] * seg), axis=-1)  # away from the path
+    assert ((s > 0.2) & (s < 0.8)).all(), s
+    assert off.max() < 0.4, off
+
+
+def test_half_frame_moves_density_rather_than_fading_it(moving, moving_model):
+    interp = DeformInterpolator(moving_model, resolution=12, support="all")
+    morph = moving.coords.mean(0)
+    truth_mid = truth_field(moving_model, 0, 12, coords=morph).values
+    ends = [truth_field(moving_model, k, 12).values for k in (0, 1)]
+    fade = 0.5 * (ends[0] + ends[1])
+    mid = interp.values(0.5)
+    # the frame is closer to the morphed atoms' field than even the exact cross-fade is
+    assert psnr(mid, truth_mid) > psnr(fade, truth_mid) + 0.5
+    assert np.allclose(interp.values(0.0), decode_deform(moving_model, 0, 12).values, atol=1e-4)
+
+
+def test_support_frames_match_the_full_decode_inside_the_support(moving_model):
+    fast = DeformInterpolator(moving_model, resolution=12)
+    full = DeformInterpolator(moving_model, resolution=12, support="all")
+    assert 0 < fast.support_fraction < 1
+    inside = np.zeros(12**3, bool)
+    inside[fast.index] = True
+    a, b = fast.values(0.3), full.values(0.3)
+    assert np.allclose(a[:, inside.reshape(12, 12, 12)], b[:, inside.reshape(12, 12, 12)],
+                       atol=1e-5)
+    f, xyz = fast.frame(0.3)
+    assert f.meta["t"] == pytest.approx(0.3) and xyz.shape == (6, 3)
+
+
+def test_checkpoint_round_trip(moving_model, tmp_path):
+    from napari_molfield.autodecoder.checkpoint import load_model
+    from napari_molfield.nn.checkpoint import DEFORMABLE, checkpoint_format
+
+    path = save_deform(moving_model, tmp_path / "m.safetensors")
+    assert checkpoint_format(path) == DEFORMABLE
+    back = load_deform(path)
+    assert back.items == moving_model.items and back.channels == moving_model.channels
+    assert np.array_equal(back.coords, moving_model.coords)
+    assert back.atoms == moving_model.atoms
+    assert np.allclose(decode_deform(back, 1, 10).values,
+                       decode_deform(moving_model, 1, 10).values, atol=1e-6)
+    with pytest.raises(MolfieldError, match="deformable ensemble model, not a fitted"):
+        load_model(path)
+
+
+def test_different_atoms_are_one_sentence():
+    other = Molecule(["C", "O", "H", "H", "H", "N"], XYZ, name="other")
+    same = Molecule(ELEMENTS, XYZ + 1.0, name="same")
+    assert not is_ensemble([same, other]) and is_ensemble([same, same])
+    with pytest.raises(MolfieldError, match=r"atom 6 is H in one and N in the other") as err:
+        ensemble_molecule([same, other])
+    assert str(err.value).count(". ") == 0
+    with pytest.raises(MolfieldError, match="at least two conformers"):
+        fit_deform(same, **TINY)
