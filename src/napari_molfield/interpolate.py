@@ -25,6 +25,10 @@ What is reused across frames (`Interpolator` builds it once):
   interpolation of the endpoint modulations — per frame they cost one tiny matmul);
 * the support: voxels farther than a cut-off from every atom of every key item hold
   (analytically) less than ``rel_tol`` of a peak, and are not evaluated (set to 0);
+* without atoms (auto-encoder latents, models that store none) each frame is decoded
+  coarse-to-fine (`fields.skip.coarse_to_fine`): a coarse pass finds where some channel
+  exceeds a threshold and only blocks there are evaluated, the rest is 0
+  (``skip_empty=False``: every voxel);
 * per-chunk layer buffers (no allocation per frame besides the output).
 """
 
@@ -39,6 +43,7 @@ import torch
 from .errors import MolfieldError
 from .fields.box import Box, unit_grid
 from .fields.field import Field
+from .fields.skip import DEFAULT_THRESHOLD, coarse_stride, coarse_to_fine
 from .fields.support import atom_support
 from .latent_paths import check_mode, frame_times, lerp, path_latent, path_position
 
@@ -79,6 +84,12 @@ class Interpolator:
         Points per network call.
     meta
         Extra ``Field.meta`` entries (``beta`` …).
+    skip_empty
+        Without a ``support`` mask, decode each frame coarse-to-fine and leave empty space
+        at 0 (`fields.skip.coarse_to_fine`); ``False``: every voxel.
+    threshold
+        Normalised value at or below which a voxel counts as empty (for ``skip_empty``);
+        ``"auto"``: from each frame's coarse pass (`fields.skip.auto_threshold`).
     """
 
     def __init__(
@@ -95,6 +106,8 @@ class Interpolator:
         support: np.ndarray | None = None,
         chunk_points: int = FRAME_CHUNK,
         meta: dict[str, Any] | None = None,
+        skip_empty: bool = True,
+        threshold: float | str = DEFAULT_THRESHOLD,
     ) -> None:
         z = latents.detach().cpu().numpy() if torch.is_tensor(latents) else latents
         self.keys = np.asarray(z, dtype=np.float64)
@@ -128,11 +141,18 @@ class Interpolator:
             self.index: np.ndarray | None = np.flatnonzero(support)
         else:
             self.index = None
+        self.skip_empty = bool(skip_empty) and self.index is None
+        self.threshold = threshold
+        self.stride = coarse_stride(min(b.edge for b in self.boxes) / n)
         # unit-frame voxel centres, built once (identical for every key box)
         grid = unit_grid(n)
         if self.index is not None:
             grid = grid[self.index]
         self.coords = torch.from_numpy(grid.astype(np.float32)).to(self.device)
+        #: What the last frame evaluated (fraction of the voxels) and, coarse-to-fine, the
+        #: threshold it used.
+        self.last_evaluated = self.support_fraction
+        self.last_threshold: float | None = None
         self._build_cache()
 
     # ------------------------------------------------------------------ constructors
@@ -147,11 +167,13 @@ class Interpolator:
         mode: str = "linear",
         support: str | np.ndarray | None = "atoms",
         chunk_points: int = FRAME_CHUNK,
+        skip_empty: bool = True,
     ) -> Interpolator:
         """A path through the latents of ``items`` of an auto-decoder.
 
         ``support="atoms"`` evaluates only voxels near the stored atoms of the key items
-        (every voxel when the model stores no atoms); ``"all"``/``None``: every voxel.
+        (when the model stores no atoms: coarse-to-fine, unless ``skip_empty=False``);
+        ``"all"``/``None``: every voxel.
         """
         ids = [model.item_index(i) for i in items]
         if len(ids) < 2:
@@ -169,6 +191,7 @@ class Interpolator:
             scales=np.stack([model.scale(i) for i in ids]), support=mask,
             chunk_points=chunk_points,
             meta={"beta": model.beta, "items": ids, "normalised": True},
+            skip_empty=skip_empty and support == "atoms",
         )
 
     @classmethod
@@ -182,14 +205,16 @@ class Interpolator:
         centre: Sequence[float] = (0.0, 0.0, 0.0),
         names: Sequence[str] | None = None,
         chunk_points: int = FRAME_CHUNK,
+        skip_empty: bool = True,
     ) -> Interpolator:
         """A path through raw auto-encoder latents ``[K, L]`` (e.g. `encode_molecules`).
 
-        Frames match `encode.decode_latent` on the shared box centred at ``centre``.
+        Frames match `encode.decode_latent` on the shared box centred at ``centre``;
+        with ``skip_empty`` (default) they are decoded coarse-to-fine.
         """
         box = Box(tuple(float(c) for c in centre), model.box_edge)
         return cls(model.net.siren, latents, box, model.channels, resolution, mode=mode,
-                   names=names, chunk_points=chunk_points,
+                   names=names, chunk_points=chunk_points, skip_empty=skip_empty,
                    meta={"beta": model.beta, "normalised": True, "source": "autoencoder"})
 
     # --------------------------------------------------------------------- the path
@@ -206,7 +231,8 @@ class Interpolator:
 
     @property
     def support_fraction(self) -> float:
-        """Fraction of the voxels the network evaluates."""
+        """Fraction of the voxels the network may evaluate (1 with coarse-to-fine frames;
+        see ``last_evaluated`` for what the last one did)."""
         return 1.0 if self.index is None else len(self.index) / self.n**3
 
     def latent(self, t: float) -> np.ndarray:
@@ -245,6 +271,8 @@ class Interpolator:
         elif self.index is not None:
             out.fill(0.0)
         z = torch.as_tensor(np.asarray(latent, dtype=np.float32)).reshape(1, -1)
+        if self.skip_empty:
+            return self._values_skip(z, out)
         compact = self._compact
         with torch.inference_mode():
             weights = self._weights(z.to(self.device))
@@ -257,6 +285,29 @@ class Interpolator:
             flat[:] = vals.T
         else:
             flat[:, self.index] = vals.T
+        self.last_evaluated = self.support_fraction
+        return out
+
+    def _values_skip(self, z: torch.Tensor, out: np.ndarray) -> np.ndarray:
+        """Coarse-to-fine decode of latent ``z`` ``[1, L]`` into ``out`` ``[C, N, N, N]``."""
+        c, n = len(self.channels), self.n
+        with torch.inference_mode():
+            weights = self._weights(z.to(self.device))
+
+            def at(idx: np.ndarray) -> np.ndarray:
+                rows = torch.from_numpy((idx[:, 0] * n + idx[:, 1]) * n + idx[:, 2])
+                rows = rows.to(self.device)
+                res = torch.empty((len(rows), c), device=self.device)
+                for a in range(0, len(rows), self.chunk):
+                    res[a : a + self.chunk] = self._forward_rows(rows[a : a + self.chunk],
+                                                                 weights)
+                return res.cpu().numpy()
+
+            vals, stats = coarse_to_fine(at, (n, n, n), c, threshold=self.threshold,
+                                         stride=self.stride)
+        out.reshape(c, -1)[:] = vals.T
+        self.last_evaluated = stats.fraction
+        self.last_threshold = stats.threshold
         return out
 
     def field(self, t: float) -> Field:
@@ -321,6 +372,24 @@ class Interpolator:
         else:
             bias, wt = weights[0]
             h = torch.addmm(bias, self.coords[a:b], wt, out=bufs[0]).sin_()
+        k = 1
+        for bias, wt in weights[1:-1]:
+            h = torch.addmm(bias, h, wt, out=bufs[k % 2]).sin_()
+            k += 1
+        bias, wt = weights[-1]
+        return self.network.activate(torch.addmm(bias, h, wt))
+
+    def _forward_rows(self, rows: torch.Tensor,
+                      weights: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """`_forward` at the voxels ``rows`` (flat indices into the grid) of a full grid."""
+        bufs = [buf[: len(rows)] for buf in self._bufs]
+        if self._first is not None and self._mehta:
+            h = self._first[rows]
+        elif self._first is not None:
+            h = torch.add(self._first[rows], weights[0][0] - self._first_bias).sin_()
+        else:
+            bias, wt = weights[0]
+            h = torch.addmm(bias, self.coords[rows], wt, out=bufs[0]).sin_()
         k = 1
         for bias, wt in weights[1:-1]:
             h = torch.addmm(bias, h, wt, out=bufs[k % 2]).sin_()

@@ -13,7 +13,7 @@ from napari_molfield.fields.box import Box
 
 def test_decode_equals_pointwise(tiny_model):
     m = tiny_model
-    f = decode(m, 0, 10, chunk_points=77)
+    f = decode(m, 0, 10, chunk_points=77, skip_empty=False)
     pts = m.box(0).grid_points(10)
     pw = decode_points(m, 0, pts)  # [10, 10, 10, C]
     np.testing.assert_allclose(f.values, np.moveaxis(pw, -1, 0), atol=1e-6, rtol=0)
@@ -43,7 +43,7 @@ def test_custom_latent_and_region(tiny_model):
         decode(m, 0, 6, latent=np.zeros(3))
     b = m.box(0)
     half = Box(b.centre, b.edge / 2)
-    f = decode(m, 0, 8, box=half)
+    f = decode(m, 0, 8, box=half, skip_empty=False)
     pw = decode_points(m, 0, half.grid_points(8))
     np.testing.assert_allclose(f.values, np.moveaxis(pw, -1, 0), atol=1e-6)
 

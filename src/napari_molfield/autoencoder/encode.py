@@ -23,6 +23,8 @@ from ..chem.molecule import Molecule
 from ..errors import MolfieldError
 from ..fields.box import Box, unit_grid
 from ..fields.field import Field
+from ..fields.skip import DEFAULT_THRESHOLD, coarse_stride, coarse_to_fine
+from ..nn.fast_eval import FoldedEvaluator
 from .datasets import DATASET_SUFFIXES, Record, RowProblem, load_dataset, prepare_molecule
 from .inputs import field_inputs, normalised_grids
 from .model import AEModel
@@ -61,7 +63,8 @@ def molecules_from(inputs: Sequence[str | os.PathLike[str] | Molecule], model: A
 
 
 def _grids(model: AEModel, mols: Sequence[Molecule]) -> tuple[np.ndarray, Any]:
-    inp = field_inputs(mols, list(model.channels), model.box_edge, model.beta)
+    inp = field_inputs(mols, list(model.channels), model.box_edge, model.beta,
+                       canonical=model.canonical)
     return normalised_grids(inp, model.resolution, model.beta), inp
 
 
@@ -141,11 +144,16 @@ def decode_latent(
     centre: Sequence[float] = (0.0, 0.0, 0.0),
     scale: np.ndarray | None = None,
     chunk: int = 65536,
+    skip_empty: bool = True,
+    threshold: float | str = DEFAULT_THRESHOLD,
 ) -> Field:
     """Decode one latent ``[L]`` on a ``resolution³`` grid of the shared box.
 
     Values are on the normalised scale (each channel's peak ≈ 1); pass a molecule's
     ``scale`` (``[C]`` channel peaks) to get Eq. 1 units. ``centre`` places the box, Å.
+    With ``skip_empty`` (default) the grid is decoded coarse-to-fine and empty space is 0
+    (`fields.skip.coarse_to_fine`; ``threshold`` on the normalised scale, ``"auto"``
+    from the network's floor); ``skip_empty=False`` evaluates every voxel.
     """
     box = Box(tuple(float(c) for c in centre), model.box_edge)
     z = torch.as_tensor(np.asarray(latent, dtype=np.float32), device=model.device).reshape(1, -1)
@@ -153,14 +161,23 @@ def decode_latent(
         raise MolfieldError(f"A latent of length {z.shape[1]}; the model needs "
                             f"{model.latent_dim}.")
     n = int(resolution)
-    grid = torch.as_tensor(unit_grid(n), dtype=torch.float32, device=model.device)
-    with torch.no_grad():
-        vals = model.net.decode(z, grid, chunk=chunk)[0].T.reshape(-1, n, n, n)
-    values = vals.cpu().numpy()
+    c = len(model.channels)
+    ev = FoldedEvaluator(model.net.siren, z, chunk)
+    skip = None
+    if skip_empty:
+        ax = (np.arange(n, dtype=np.float64) + 0.5) * (2.0 / n) - 1.0  # as `unit_grid`
+        vals, stats = coarse_to_fine(lambda idx: ev(ax[idx]), (n, n, n), c,
+                                     threshold=threshold, stride=coarse_stride(box.spacing(n)))
+        skip = {"threshold": stats.threshold, "stride": stats.stride,
+                "evaluated": round(stats.fraction, 4), "passes": stats.passes}
+    else:
+        vals = ev(unit_grid(n))
+    values = np.ascontiguousarray(vals.T.reshape(c, n, n, n))
     if scale is not None:
         values = values * np.asarray(scale, dtype=np.float32)[:, None, None, None]
     meta = {"beta": model.beta, "channels": list(model.channels), "resolution": n,
-            "box": box.to_dict(), "normalised": scale is None, "source": "autoencoder"}
+            "box": box.to_dict(), "normalised": scale is None, "source": "autoencoder",
+            "skip_empty": skip}
     return Field(values, box.origin(n), box.spacing(n), model.channels, box, meta)
 
 
@@ -174,7 +191,8 @@ def evaluate_molecules(model: AEModel, molecules: Sequence[Molecule | str],
     -------
     dict
         ``psnr`` and ``psnr_occupied`` (means over molecules, dB), ``per_molecule``
-        (``[M]`` arrays ``psnr``/``psnr_occupied``), ``latents`` ``[M, L]``. PSNR uses
+        (``[M]`` arrays ``psnr``/``psnr_occupied``/``psnr_zero``/``psnr_zero_occupied``,
+        the last two the zero-field baselines), ``latents`` ``[M, L]``. PSNR uses
         MAX = 1 on peak-normalised fields and one MSE over all voxels of all channels
         (``psnr``) or of the channels the molecule occupies (``psnr_occupied``).
     """
@@ -183,7 +201,7 @@ def evaluate_molecules(model: AEModel, molecules: Sequence[Molecule | str],
     model.net.eval()
     grid = torch.as_tensor(unit_grid(model.resolution), dtype=torch.float32,
                            device=model.device)
-    all_p, occ_p, lats = [], [], []
+    all_p, occ_p, zero_p, zocc_p, lats = [], [], [], [], []
     with torch.no_grad():
         for a in range(0, len(mols), batch):
             g, inp = _grids(model, mols[a : a + batch])
@@ -196,11 +214,16 @@ def evaluate_molecules(model: AEModel, molecules: Sequence[Molecule | str],
             all_p.append(_db(err.mean(axis=1)))
             occ = inp.occupied
             occ_p.append(_db((err * occ).sum(axis=1) / np.maximum(occ.sum(axis=1), 1)))
+            zero = (gt.flatten(2) ** 2).mean(dim=2).double().cpu().numpy()
+            zero_p.append(_db(zero.mean(axis=1)))
+            zocc_p.append(_db((zero * occ).sum(axis=1) / np.maximum(occ.sum(axis=1), 1)))
             lats.append(z.cpu().numpy())
     model.net.train(was)
     p, po = np.concatenate(all_p), np.concatenate(occ_p)
     return {"psnr": float(p.mean()), "psnr_occupied": float(po.mean()),
-            "per_molecule": {"psnr": p, "psnr_occupied": po},
+            "per_molecule": {"psnr": p, "psnr_occupied": po,
+                             "psnr_zero": np.concatenate(zero_p),
+                             "psnr_zero_occupied": np.concatenate(zocc_p)},
             "latents": np.concatenate(lats), "names": [m.name for m in mols]}
 
 

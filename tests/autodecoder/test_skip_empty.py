@@ -1,0 +1,131 @@
+"""Skipping empty space never changes what a dense decode shows above the threshold.
+
+The promise (`fields.skip`): every 6-connected region of voxels where some channel exceeds
+the threshold and that holds a coarse sample is decoded exactly as by a dense decode;
+everything else is either that same value or 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_molfield.autodecoder.decode import decode, truth_field
+from napari_molfield.chem.molecule import Molecule
+from napari_molfield.errors import MolfieldError
+
+ndimage = pytest.importorskip("scipy.ndimage")
+
+#: Slack for round-off between differently batched network calls.
+ATOL = 2e-5
+
+
+@pytest.fixture(scope="module")
+def two_methanols(water_methanol) -> Molecule:
+    """Two methanols 12 Å apart: a box with empty space between and around them."""
+    xyz = water_methanol.coords[0]
+    both = np.concatenate([xyz, xyz + np.array([12.0, 3.0, -2.0])])
+    return Molecule(list(water_methanol.elements) * 2, both, name="two methanols")
+
+
+@pytest.fixture(scope="module")
+def sparse_model(two_methanols):
+    from napari_molfield.autodecoder.fit import fit_model
+
+    return fit_model(two_methanols, channels="C,O,H", resolution=20, preset="tiny",
+                     steps=300, seed=0, device="cpu")
+
+
+def check_promise(skip: np.ndarray, dense: np.ndarray, tau: float, stride: int) -> None:
+    """Assert the promise for ``[C, X, Y, Z]`` values (coarse samples: indices ≡ 0 mod
+    ``stride``, counted from the first voxel of the tile)."""
+    occ = np.abs(dense).max(axis=0) > tau + 1e-4  # clear of the threshold's round-off
+    labels, _ = ndimage.label(occ)  # 6-connectivity
+    coarse = np.zeros(occ.shape, bool)
+    coarse[::stride, ::stride, ::stride] = True
+    seeded = np.unique(labels[coarse & occ])
+    keep = np.isin(labels, seeded[seeded > 0])
+    np.testing.assert_allclose(skip[:, keep], dense[:, keep], atol=ATOL, rtol=0)
+    same = np.isclose(skip, dense, atol=ATOL, rtol=0)
+    assert np.all(same | (skip == 0))
+
+
+@pytest.mark.parametrize("threshold", ["auto", 0.05])
+def test_skip_keeps_every_seeded_region_of_a_fitted_model(sparse_model, threshold):
+    m = sparse_model
+    n = 36
+    dense = decode(m, 0, n, skip_empty=False)
+    skip = decode(m, 0, n, threshold=threshold)
+    info = skip.meta["skip_empty"]
+    assert dense.meta["skip_empty"] is None
+    assert info["stride"] >= 2 and 1e-3 <= info["threshold"] <= 0.05
+    check_promise(skip.values, dense.values, info["threshold"], info["stride"])
+    # no real density is lost: wherever Eq. 1 is above 5 % of a peak the values are dense's
+    real = truth_field(m, 0, n).values.max(axis=0) > 0.05
+    assert real.mean() > 0.01
+    np.testing.assert_allclose(skip.values[:, real], dense.values[:, real], atol=ATOL, rtol=0)
+    assert info["evaluated"] < 0.95  # and some empty space was skipped
+    assert (skip.values == 0).all(axis=0).mean() > 0.05
+    np.testing.assert_allclose(skip.origin, dense.origin)
+
+
+def test_sub_box_with_skip_empty(sparse_model):
+    m = sparse_model
+    n = 40
+    sub = ((3, 31), (0, 40), (10, 27))
+    dense = decode(m, 0, n, sub_box=sub, skip_empty=False)
+    skip = decode(m, 0, n, sub_box=sub, threshold=0.05)
+    assert skip.values.shape == dense.values.shape == (3, 28, 40, 17)
+    np.testing.assert_allclose(skip.origin, dense.origin)
+    info = skip.meta["skip_empty"]
+    # the coarse grid of a tile starts at the tile's first voxel
+    check_promise(skip.values, dense.values, info["threshold"], info["stride"])
+    full = decode(m, 0, n, skip_empty=False).values[:, 3:31, :, 10:27]
+    np.testing.assert_allclose(dense.values, full, atol=ATOL)
+
+
+def test_threshold_zero_decodes_everything_and_bad_thresholds(sparse_model):
+    m = sparse_model
+    dense = decode(m, 0, 12, skip_empty=False)
+    every = decode(m, 0, 12, threshold=0.0)
+    np.testing.assert_allclose(every.values, dense.values, atol=ATOL)
+    for bad in ("loose", -1.0, float("nan")):
+        with pytest.raises(MolfieldError, match="threshold"):
+            decode(m, 0, 12, threshold=bad)
+
+
+def test_decode_latent_skips_empty_space():
+    from napari_molfield.autoencoder.checkpoint import load_default_model
+    from napari_molfield.autoencoder.encode import decode_latent
+    from napari_molfield.autoencoder.latents import dataset_latents
+
+    model = load_default_model()
+    _, _, lat, _ = dataset_latents(model)
+    n = 32
+    for z in lat[:2]:
+        dense = decode_latent(model, z, n, skip_empty=False)
+        skip = decode_latent(model, z, n)
+        info = skip.meta["skip_empty"]
+        assert info["evaluated"] < 0.9
+        check_promise(skip.values, dense.values, info["threshold"], info["stride"])
+        assert dense.values.max() > 0.5
+    scaled = decode_latent(model, lat[0], n, scale=np.full(9, 2.0))
+    np.testing.assert_allclose(scaled.values, 2 * decode_latent(model, lat[0], n).values,
+                               rtol=1e-6)
+
+
+def test_interpolator_without_atoms_skips_empty_space():
+    from napari_molfield.autoencoder.checkpoint import load_default_model
+    from napari_molfield.autoencoder.latents import dataset_latents
+    from napari_molfield.interpolate import Interpolator
+
+    model = load_default_model()
+    _, _, lat, _ = dataset_latents(model)
+    n = 32
+    skip = Interpolator.from_autoencoder(model, lat[:2], n)
+    dense = Interpolator.from_autoencoder(model, lat[:2], n, skip_empty=False)
+    for t in (0.0, 0.4):
+        a, b = dense.values(t), skip.values(t)
+        assert dense.last_evaluated == 1.0 and skip.last_evaluated < 0.9
+        assert 1e-3 <= skip.last_threshold <= 0.05 and dense.last_threshold is None
+        check_promise(b, a, skip.last_threshold, skip.stride)
