@@ -46,6 +46,7 @@ from .fields.field import Field
 from .fields.skip import DEFAULT_THRESHOLD, coarse_stride, coarse_to_fine
 from .fields.support import atom_support
 from .latent_paths import check_mode, frame_times, lerp, path_latent, path_position
+from .nn.fast_eval import GridEvaluator
 
 if TYPE_CHECKING:
     from .autodecoder.model import FittedModel
@@ -153,7 +154,9 @@ class Interpolator:
         #: threshold it used.
         self.last_evaluated = self.support_fraction
         self.last_threshold: float | None = None
-        self._build_cache()
+        self._grid = GridEvaluator(network, self.coords, self.chunk, MAX_CACHE_BYTES)
+        self._compact = torch.empty((self.coords.shape[0], network.config.out_channels),
+                                    dtype=torch.float32, device=self.device)
 
     # ------------------------------------------------------------------ constructors
 
@@ -275,10 +278,10 @@ class Interpolator:
             return self._values_skip(z, out)
         compact = self._compact
         with torch.inference_mode():
-            weights = self._weights(z.to(self.device))
+            weights = self._grid.weights(z)
             for a in range(0, self.coords.shape[0], self.chunk):
                 b = min(a + self.chunk, self.coords.shape[0])
-                compact[a:b] = self._forward(a, b, weights)
+                compact[a:b] = self._grid.rows(slice(a, b), weights)
         flat = out.reshape(c, -1)
         vals = compact.cpu().numpy() if compact.device.type != "cpu" else compact.numpy()
         if self.index is None:
@@ -292,15 +295,15 @@ class Interpolator:
         """Coarse-to-fine decode of latent ``z`` ``[1, L]`` into ``out`` ``[C, N, N, N]``."""
         c, n = len(self.channels), self.n
         with torch.inference_mode():
-            weights = self._weights(z.to(self.device))
+            weights = self._grid.weights(z)
 
             def at(idx: np.ndarray) -> np.ndarray:
                 rows = torch.from_numpy((idx[:, 0] * n + idx[:, 1]) * n + idx[:, 2])
                 rows = rows.to(self.device)
                 res = torch.empty((len(rows), c), device=self.device)
                 for a in range(0, len(rows), self.chunk):
-                    res[a : a + self.chunk] = self._forward_rows(rows[a : a + self.chunk],
-                                                                 weights)
+                    res[a : a + self.chunk] = self._grid.rows(rows[a : a + self.chunk],
+                                                              weights)
                 return res.cpu().numpy()
 
             vals, stats = coarse_to_fine(at, (n, n, n), c, threshold=self.threshold,
@@ -335,72 +338,6 @@ class Interpolator:
             meta["scale"] = [float(v) for v in s]
         return Field(values, box.origin(self.n), box.spacing(self.n), self.channels, box=box,
                      meta=meta)
-
-    # ---------------------------------------------------------------- network core
-
-    def _build_cache(self) -> None:
-        net, cfg = self.network, self.network.config
-        p = self.coords.shape[0]
-        self._mehta = cfg.modulation == "mehta"
-        dev, w = self.device, cfg.width
-        self._compact = torch.empty((p, cfg.out_channels), dtype=torch.float32, device=dev)
-        self._bufs = [torch.empty((min(self.chunk, max(p, 1)), w), device=dev)
-                      for _ in range(2)]
-        self._first: torch.Tensor | None = None
-        if p * w * 4 <= MAX_CACHE_BYTES:
-            first = net.layers[0]
-            with torch.inference_mode():
-                pre = torch.addmm(cfg.w0_first * first.bias, self.coords,
-                                  (cfg.w0_first * first.weight).T)
-                self._first = pre.sin_() if self._mehta else pre
-
-    def _weights(self, z: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Per-layer ``(bias, weightᵀ)`` with the frame's modulations folded in."""
-        net = self.network
-        return [(bias[0], weight[0].T.contiguous())
-                for weight, bias in net.folded(net.modulations(z))]
-
-    def _forward(self, a: int, b: int, weights: list[tuple[torch.Tensor, torch.Tensor]]
-                 ) -> torch.Tensor:
-        p = b - a
-        bufs = [buf[:p] for buf in self._bufs]
-        if self._first is not None and self._mehta:
-            h = self._first[a:b]
-        elif self._first is not None:  # shift: cached pre-activation + the frame's shift
-            h = torch.add(self._first[a:b], weights[0][0] - self._first_bias, out=bufs[0])
-            h.sin_()
-        else:
-            bias, wt = weights[0]
-            h = torch.addmm(bias, self.coords[a:b], wt, out=bufs[0]).sin_()
-        k = 1
-        for bias, wt in weights[1:-1]:
-            h = torch.addmm(bias, h, wt, out=bufs[k % 2]).sin_()
-            k += 1
-        bias, wt = weights[-1]
-        return self.network.activate(torch.addmm(bias, h, wt))
-
-    def _forward_rows(self, rows: torch.Tensor,
-                      weights: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-        """`_forward` at the voxels ``rows`` (flat indices into the grid) of a full grid."""
-        bufs = [buf[: len(rows)] for buf in self._bufs]
-        if self._first is not None and self._mehta:
-            h = self._first[rows]
-        elif self._first is not None:
-            h = torch.add(self._first[rows], weights[0][0] - self._first_bias).sin_()
-        else:
-            bias, wt = weights[0]
-            h = torch.addmm(bias, self.coords[rows], wt, out=bufs[0]).sin_()
-        k = 1
-        for bias, wt in weights[1:-1]:
-            h = torch.addmm(bias, h, wt, out=bufs[k % 2]).sin_()
-            k += 1
-        bias, wt = weights[-1]
-        return self.network.activate(torch.addmm(bias, h, wt))
-
-    @property
-    def _first_bias(self) -> torch.Tensor:
-        cfg = self.network.config
-        return cfg.w0_first * self.network.layers[0].bias
 
 
 def interpolate_model(

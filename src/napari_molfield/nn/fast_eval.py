@@ -18,6 +18,80 @@ from .siren import ModulatedSiren
 EVAL_CHUNK = 65536
 
 
+def folded_layers(network: ModulatedSiren, z: torch.Tensor
+                  ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per-layer ``(bias, weightᵀ)`` of one latent ``z`` ``[1, L]``, modulations folded in."""
+    return [(bias[0].contiguous(), weight[0].T.contiguous())
+            for weight, bias in network.folded(network.modulations(z))]
+
+
+def run_layers(network: ModulatedSiren, layers: list[tuple[torch.Tensor, torch.Tensor]],
+               h: torch.Tensor, bufs: list[torch.Tensor], start: int = 0) -> torch.Tensor:
+    """Apply sine layers ``layers[start:-1]`` to ``h`` (into the two reused ``bufs``), then
+    the output layer and its activation: ``[P, C]``."""
+    for k, (bias, wt) in enumerate(layers[start:-1], start=start):
+        h = torch.addmm(bias, h, wt, out=bufs[k % 2]).sin_()
+    bias, wt = layers[-1]
+    return network.activate(torch.addmm(bias, h, wt))
+
+
+class GridEvaluator:
+    """One fixed set of unit-frame points decoded for many latents (interpolation frames).
+
+    The first sine layer does not depend on the latent with ``"mehta"`` modulation, so its
+    activations are computed once and reused (with ``"shift"`` its latent-free
+    pre-activation is cached and each latent adds its shift); above ``max_cache_bytes``
+    nothing is cached.
+
+    Parameters
+    ----------
+    network
+        The modulated SIREN.
+    coords
+        ``[P, 3]`` unit-frame points (float32, on the network's device).
+    chunk
+        Points per call.
+    max_cache_bytes
+        Largest first-layer cache kept.
+    """
+
+    def __init__(self, network: ModulatedSiren, coords: torch.Tensor, chunk: int = EVAL_CHUNK,
+                 max_cache_bytes: int = 512 * 2**20) -> None:
+        cfg = network.config
+        self.network, self.coords, self.chunk = network, coords, max(1, int(chunk))
+        self.device = coords.device
+        self.mehta = cfg.modulation == "mehta"
+        p = coords.shape[0]
+        self._bufs = [torch.empty((min(self.chunk, max(p, 1)), cfg.width), device=self.device)
+                      for _ in range(2)]
+        first = network.sine_layers[0]
+        self._first_bias = cfg.w0_first * first.bias
+        self._first: torch.Tensor | None = None
+        if p * cfg.width * 4 <= max_cache_bytes:
+            with torch.inference_mode():
+                pre = torch.addmm(self._first_bias, coords, (cfg.w0_first * first.weight).T)
+                self._first = pre.sin_() if self.mehta else pre
+
+    def weights(self, z: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The folded layers of latent ``z`` ``[1, L]`` (call once per frame)."""
+        return folded_layers(self.network, z.to(self.device))
+
+    def rows(self, sel: slice | torch.Tensor,
+             layers: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """Values ``[P', C]`` at the points ``sel`` (a slice or flat indices, ≤ ``chunk``)."""
+        first = self._first
+        n = (sel.stop - sel.start) if isinstance(sel, slice) else len(sel)
+        bufs = [b[:n] for b in self._bufs]
+        if first is not None and self.mehta:
+            h = first[sel]
+        elif first is not None:  # shift: cached pre-activation + this latent's shift
+            h = torch.add(first[sel], layers[0][0] - self._first_bias, out=bufs[0]).sin_()
+        else:
+            bias, wt = layers[0]
+            h = torch.addmm(bias, self.coords[sel], wt, out=bufs[0]).sin_()
+        return run_layers(self.network, layers, h, bufs, start=1)
+
+
 class FoldedEvaluator:
     """Evaluate ``network`` for one latent at unit-frame points, chunk by chunk.
 
@@ -42,9 +116,7 @@ class FoldedEvaluator:
         z = torch.as_tensor(np.asarray(latent, dtype=np.float32) if not torch.is_tensor(latent)
                             else latent.detach()).float().reshape(1, -1).to(self.device)
         with torch.inference_mode():
-            mods = network.modulations(z)
-            self.layers = [(bias[0].contiguous(), weight[0].T.contiguous())
-                           for weight, bias in network.folded(mods)]
+            self.layers = folded_layers(network, z)
         self.out_channels = network.config.out_channels
         self._bufs: list[torch.Tensor] = []
 
@@ -61,10 +133,7 @@ class FoldedEvaluator:
             for a in range(0, coords.shape[0], self.chunk):
                 h = coords[a : a + self.chunk]
                 bufs = self._buffers(h.shape[0])
-                for k, (bias, wt) in enumerate(self.layers[:-1]):
-                    h = torch.addmm(bias, h, wt, out=bufs[k % 2]).sin_()
-                bias, wt = self.layers[-1]
-                out[a : a + h.shape[0]] = self.network.activate(torch.addmm(bias, h, wt))
+                out[a : a + h.shape[0]] = run_layers(self.network, self.layers, h, bufs)
         return out
 
     def __call__(self, coords: np.ndarray) -> np.ndarray:
@@ -73,4 +142,4 @@ class FoldedEvaluator:
         return self.run(u).cpu().numpy()
 
 
-__all__ = ["EVAL_CHUNK", "FoldedEvaluator"]
+__all__ = ["EVAL_CHUNK", "FoldedEvaluator", "GridEvaluator", "folded_layers", "run_layers"]
