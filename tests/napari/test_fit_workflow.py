@@ -40,19 +40,31 @@ def _fit_widget(viewer, steps, time_budget=0.0):
     return w
 
 
+def _role(viewer, role):
+    return [ly for ly in viewer.layers if ly.metadata.get("molfield", {}).get("role") == role]
+
+
 def test_fit_reaches_psnr_and_adds_layers(viewer, qtbot, caffeine):
     w = _fit_widget(viewer, steps=400)
+    w.channels.value = "C,N,O,S"  # caffeine has no sulfur: no preview layer for it
     w.start()
     assert w.start() is None and "running" in w.status.value  # a second fit is refused
-    qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
+    previews = []
+    qtbot.waitUntil(lambda: (previews.append(len(_role(viewer, "preview"))) or w.idle),
+                    timeout=300_000)
     assert w.model_name in MODELS
     model = MODELS.get(w.model_name)
     assert model.history[-1]["psnr"] > 25.0
-    preview = [
-        ly for ly in viewer.layers if ly.metadata.get("molfield", {}).get("role") == "preview"
-    ]
+    preview = _role(viewer, "preview")
     assert {ly.metadata["molfield"]["channel"] for ly in preview} == {"C", "N", "O"}
+    assert max(previews) == 3  # replaced in place, never piled up
+    # contrast from the analytic peak (1 on the normalised scale), in Å
+    assert all(tuple(ly.contrast_limits) == pytest.approx((0.0, 0.7)) for ly in preview)
+    assert all(str(u) == "angstrom" for ly in preview for u in ly.units)
     assert len(w.plot.losses) > 10
+    assert w.status.value.startswith("Done") and "zero field" in w.status.value
+    assert "occupied channels" in w.status.value and w.report is not None
+    assert w.report.psnr > w.report.zero
     shot = viewer.screenshot(canvas_only=False)
     assert_not_blank(shot)
     save_shot(shot, "fit_widget.png")
@@ -63,21 +75,39 @@ def test_cancel_mid_fit_leaves_a_model_that_decodes(viewer, qtbot, caffeine):
 
     w = _fit_widget(viewer, steps=100_000)
     w.start()
-    qtbot.waitUntil(lambda: len(w.plot.steps) >= 20, timeout=60_000)
+    qtbot.waitUntil(lambda: len(w.plot.steps) >= 20, timeout=180_000)
     w.toggle_pause()
-    assert w.pause_button.text == "Resume"
+    assert w.pause_button.text == "Resume" and w.status.value == "Paused."
+    qtbot.wait(1500)  # messages sent before the pause arrive
+    paused_at = w.step
+    qtbot.wait(1500)
+    assert w.step == paused_at
     w.toggle_pause()
     w.cancel()
-    qtbot.waitUntil(lambda: w.runner.idle, timeout=60_000)
+    qtbot.waitUntil(lambda: w.idle, timeout=180_000)
+    assert w.status.value.startswith("Cancelled at step"), w.status.value
+    assert "Done" not in w.status.value and "zero field" in w.status.value
+    assert f"{w.report.psnr:.1f} dB" in w.status.value
+    assert w.report.psnr > w.report.zero  # the last evaluation, not step 0's
     model = MODELS.get(w.model_name)
     field = decode(model, 0, 12)
     assert np.isfinite(field.values).all() and field.values.shape == (3, 12, 12, 12)
 
 
+def test_fit_error_clears_the_fitting_status(viewer, qtbot, caffeine):
+    w = _fit_widget(viewer, steps=50)
+    w.channels.value = "C,Xx"
+    w.start()
+    qtbot.waitUntil(lambda: w.idle, timeout=180_000)
+    assert w.status.value.startswith("Failed") and "Xx" in w.status.value
+    assert "…" not in w.status.value and w.start_button.enabled
+    assert w.model_name is None and len(MODELS) == 0
+
+
 def test_decode_at_twice_the_resolution_lines_up(viewer, qtbot, caffeine, tmp_path):
     fw = _fit_widget(viewer, steps=150)
     fw.start()
-    qtbot.waitUntil(lambda: fw.runner.idle, timeout=120_000)
+    qtbot.waitUntil(lambda: fw.idle, timeout=300_000)
     sampled = next(ly for ly in caffeine if ly.name.endswith(" C"))
     n = sampled.data.shape[0]
 
@@ -89,8 +119,8 @@ def test_decode_at_twice_the_resolution_lines_up(viewer, qtbot, caffeine, tmp_pa
     dw.iso.value = True
     dw.iso_level.value = 0.2
     dw.decode()
-    qtbot.waitUntil(lambda: dw.runner.idle, timeout=120_000)
-    assert "PSNR" in dw.status.value, dw.status.value
+    qtbot.waitUntil(lambda: dw.runner.idle, timeout=300_000)
+    assert "PSNR" in dw.status.value and "zero field" in dw.status.value, dw.status.value
     decoded = next(
         ly for ly in viewer.layers
         if ly.metadata.get("molfield", {}).get("role") == "decoded"
@@ -100,35 +130,42 @@ def test_decode_at_twice_the_resolution_lines_up(viewer, qtbot, caffeine, tmp_pa
     np.testing.assert_allclose(voxel_extent(decoded), voxel_extent(sampled), atol=1e-6)
     roles = {ly.metadata.get("molfield", {}).get("role") for ly in viewer.layers}
     assert {"error", "surface"} <= roles
+    n_layers = len(viewer.layers)
     # a second decode updates the same layers in place
     dw.resolution.value = n
     dw.decode()
-    qtbot.waitUntil(lambda: dw.runner.idle, timeout=120_000)
+    qtbot.waitUntil(lambda: dw.runner.idle, timeout=300_000)
     assert decoded in viewer.layers and decoded.data.shape == (n,) * 3
+    assert len(viewer.layers) == n_layers
+    assert all(str(u) == "angstrom" for ly in viewer.layers for u in ly.units)
     np.testing.assert_allclose(voxel_extent(decoded), voxel_extent(sampled), atol=1e-6)
     save_shot(viewer.screenshot(canvas_only=False), "decode_widget.png")
 
     # save and load through the Models widget: bit-identical decode
     mw = ModelsWidget(viewer)
     viewer.window.add_dock_widget(mw, name="Models")
-    path = mw.save(fw.model_name, tmp_path / "caffeine.safetensors")
+    mw.save(fw.model_name, tmp_path / "caffeine.safetensors")
+    qtbot.waitUntil(lambda: mw.runner.idle, timeout=180_000)
+    path = mw.last
     assert path is not None and path.exists()
-    loaded = mw.load(path)
+    from napari_molfield.autodecoder.checkpoint import load_model
     from napari_molfield.autodecoder.decode import decode
 
     a = decode(MODELS.get(fw.model_name), 0, 10).values
-    b = decode(MODELS.get(loaded), 0, 10).values
+    b = decode(load_model(path), 0, 10).values
     np.testing.assert_array_equal(a, b)
-    assert len(mw.list.choices) == 2
+    assert mw.load(path) is None and mw.last == fw.model_name  # that file's model: reused
+    assert len(mw.list.choices) == 1
     save_shot(viewer.screenshot(canvas_only=False), "models_widget.png")
 
 
-def test_bad_checkpoint_shows_error_and_viewer_survives(viewer, tmp_path, data_dir):
+def test_bad_checkpoint_shows_error_and_viewer_survives(viewer, qtbot, tmp_path, data_dir):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"this is not a checkpoint" * 10)
     mw = ModelsWidget(viewer)
-    assert mw.load(bad) is None
-    assert "bad.safetensors" in mw.status.value
+    mw.load(bad)
+    qtbot.waitUntil(lambda: mw.runner.idle, timeout=180_000)
+    assert mw.last is None and "bad.safetensors" in mw.status.value
     assert len(MODELS) == 0
     from napari_molfield.errors import MolfieldError
 
@@ -138,7 +175,7 @@ def test_bad_checkpoint_shows_error_and_viewer_survives(viewer, tmp_path, data_d
     assert len(viewer.layers) > 0
 
 
-def test_dropping_a_checkpoint_loads_it(viewer, tmp_path):
+def test_dropping_a_checkpoint_loads_it(viewer, qtbot, tmp_path):
     from napari_molfield.autodecoder.fit import fit_model
     from napari_molfield.chem.smiles import from_smiles
 
@@ -150,3 +187,11 @@ def test_dropping_a_checkpoint_loads_it(viewer, tmp_path):
     layers = viewer.open(path, plugin=PLUGIN)
     assert {ly.metadata["molfield"]["channel"] for ly in layers} == {"C", "O"}
     assert "ethanol" in MODELS.names()
+    assert viewer.dims.ndisplay == 3
+    assert all(str(u) == "angstrom" for ly in layers for u in ly.units)
+    # the decode arrives from a worker, into the same layers
+    qtbot.waitUntil(lambda: all(ly.data.max() > 0 for ly in layers), timeout=180_000)
+    names = [ly.name for ly in viewer.layers]
+    again = viewer.open(path, plugin=PLUGIN)  # the same file again: same model, same layers
+    assert again == [] and [ly.name for ly in viewer.layers] == names
+    assert MODELS.names() == ["ethanol"]

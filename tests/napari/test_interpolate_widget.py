@@ -24,8 +24,9 @@ def test_slider_updates_sample_layers_in_place_and_exports(viewer, qtbot, tmp_pa
     from napari_molfield.movie import count_frames
 
     viewer.open_sample("napari-molfield", "nmr_interpolation")
-    viewer.dims.ndisplay = 3
+    assert viewer.dims.ndisplay == 3  # a volume: the default movie is 3D, not a slice
     before = _interp_layers(viewer)
+    assert all(str(u) == "angstrom" for ly in before for u in ly.units)
     assert [ly.metadata["molfield"]["channel"] for ly in before] == ["H", "C", "N", "O"]
     assert len(MODELS) == 1 and MODELS.get(MODELS.names()[0]).n_items == 10
     first = [ly.data.copy() for ly in before]
@@ -51,8 +52,12 @@ def test_slider_updates_sample_layers_in_place_and_exports(viewer, qtbot, tmp_pa
 
     w.resolution.value = 24
     w.frames.value = 4
-    out = w.export(tmp_path / "movie.mp4")
-    assert out is not None and count_frames(out) == 4
+    assert w.export(tmp_path / "movie.mp4") is not None
+    qtbot.waitUntil(lambda: w.exporter.idle, timeout=120_000)
+    out = w.exported
+    assert out is not None and count_frames(out) == 4, w.status.value
+    assert w.status.value == "4 frames → movie.mp4"
+    _settle(w, qtbot)
     assert [id(ly) for ly in _interp_layers(viewer)] == [id(ly) for ly in before]
     assert_not_blank(viewer.screenshot(canvas_only=True))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["movie.mp4"]

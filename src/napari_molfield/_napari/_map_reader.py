@@ -72,6 +72,7 @@ def map_layer(field: Field, channel: int = 0, name: str | None = None) -> LayerD
         "iso_threshold": iso,
         "contrast_limits": (level, top) if level < top else (top - 1.0, top),
         "blending": "translucent",
+        "units": ("angstrom",) * 3,  # as every molecule layer: mixed units make napari warn
         "metadata": {
             "molfield": {
                 "role": "map",
@@ -82,9 +83,6 @@ def map_layer(field: Field, channel: int = 0, name: str | None = None) -> LayerD
                 "voxel_size": [float(h) for h in field.voxel_size],
                 "origin": [float(o) for o in field.origin],
                 "header": field.meta.get("header"),
-                # napari ≥ 0.6 takes units=; set on every layer at once (mixed units make
-                # napari ignore them and warn), so the molecule layers must move with it
-                "units": "angstrom",
             }
         },
     }

@@ -9,7 +9,14 @@ import os
 from collections.abc import Callable, Sequence
 
 from ..chem.readers import can_read, read_molecules
-from .layers import MAX_ENSEMBLE_VOXELS, FieldParams, LayerData, molecule_layers
+from .layers import (
+    LIGAND_CHANNEL,
+    MAX_ENSEMBLE_VOXELS,
+    FieldParams,
+    LayerData,
+    is_complex,
+    molecule_layers,
+)
 
 PathLike = str | os.PathLike
 
@@ -25,6 +32,9 @@ def get_reader(path: PathLike | Sequence[PathLike]) -> Callable[..., list[LayerD
 def read_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
     """Read every molecule of every path into field and atom layers.
 
+    A protein–ligand complex gets a ``ligand:all`` channel too, so its ligand stands out;
+    that layer's metadata lists the ligand's residue names (``ligand_residues``).
+
     Raises
     ------
     MolfieldError
@@ -34,14 +44,20 @@ def read_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
     layers: list[LayerData] = []
     for p in paths:
         for mol in read_molecules(p):
-            layers.extend(molecule_layers(mol, reader_params(mol.n_conformers)))
+            params = reader_params(mol.n_conformers, ligand=is_complex(mol))
+            layers.extend(molecule_layers(mol, params))
     _view_in_3d()
     return layers
 
 
-def reader_params(n_conformers: int, resolution: int = 64) -> FieldParams:
-    """Default sampling for files opened in the viewer; fewer voxels for long ensembles."""
+def reader_params(n_conformers: int, resolution: int = 64, ligand: bool = False) -> FieldParams:
+    """Default sampling for files opened in the viewer; fewer voxels for long ensembles.
+
+    ``ligand`` adds the `LIGAND_CHANNEL` (for complexes).
+    """
     params = FieldParams(resolution=resolution)
+    if ligand:
+        params.channels = f"{params.channels},{LIGAND_CHANNEL}"
     n_channels = len(params.spec())
     while n_conformers * n_channels * params.resolution**3 > MAX_ENSEMBLE_VOXELS:
         params.resolution -= 8
@@ -50,7 +66,14 @@ def reader_params(n_conformers: int, resolution: int = 64) -> FieldParams:
 
 
 def _view_in_3d() -> None:
-    """Switch the current viewer (if any) to 3D: fields are volumes."""
+    """Switch the current viewer (if any) to 3D: fields are volumes.
+
+    Without napari's Qt side loaded there is no viewer, and asking for one would load Qt.
+    """
+    import sys
+
+    if "napari._qt" not in sys.modules:
+        return
     try:
         import napari
 

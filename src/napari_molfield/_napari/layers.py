@@ -3,6 +3,11 @@
 Every layer made here carries ``metadata["molfield"]`` with a ``group`` id shared by the
 layers of one molecule, its ``role`` (``"field"`` or ``"atoms"``) and, for atoms, the
 `Molecule` itself, so widgets can find and resample a molecule's layers in place.
+
+Display rules: every layer is in Å (``units``), a channel's contrast runs to
+`DISPLAY_SATURATION` × its *analytic* peak (`channel_peaks`, 1 on the normalised scale of
+decoded fields), so an empty or nearly empty channel stays dark instead of being
+stretched to its own noise, and channels with no atoms get no layer at all.
 """
 
 from __future__ import annotations
@@ -25,6 +30,21 @@ LayerData = tuple[Any, dict[str, Any], str]
 MAX_VISIBLE_ATOMS = 1000
 #: Field voxels above which the reader samples fewer voxels for long ensembles.
 MAX_ENSEMBLE_VOXELS = 40_000_000
+#: Units of the three spatial axes of every layer the plugin makes.
+ANGSTROM = ("angstrom",) * 3
+#: Channel added to a complex so its ligand stands out (the 1IEP demo's ``ligand:all``).
+LIGAND_CHANNEL = "ligand:all"
+
+
+def layer_units(ndim: int) -> tuple[str, ...]:
+    """Å on the three spatial axes; a leading conformer axis counts in steps (pixels)."""
+    return ("pixel",) * (ndim - 3) + ANGSTROM
+
+
+def is_complex(molecule: Molecule) -> bool:
+    """Whether ``molecule`` has a ligand and other atoms (a protein–ligand complex)."""
+    lig = molecule.ligand_mask
+    return bool(lig.any() and not lig.all())
 
 
 @dataclass
@@ -54,6 +74,20 @@ def channel_colormap(name: str):
         name=f"molfield {name}",
         display_name=f"molfield {name}",
     )
+
+
+def analytic_peaks(molecule: Molecule, spec: ChannelSpec, beta: float | None) -> np.ndarray:
+    """Per-channel analytic peak of Eq. 1 (max over conformers; 0 for empty channels)."""
+    from ..fields.sample import DEFAULT_BETA, channel_peaks
+
+    beta = DEFAULT_BETA if beta is None else beta
+    peaks = np.zeros(len(spec))
+    for k in range(molecule.n_conformers):
+        table = spec.assign(molecule, k)
+        used = np.zeros(len(spec), bool)
+        used[np.unique(table.used().channel)] = True
+        peaks = np.maximum(peaks, np.where(used, channel_peaks(table, beta), 0.0))
+    return peaks
 
 
 def sample_molecule(molecule: Molecule, params: FieldParams) -> tuple[list[Field], Molecule]:
@@ -97,11 +131,15 @@ def field_layers(
     group: str | None = None,
     name: str | None = None,
     role: str = "field",
+    peaks: Any = None,
 ) -> list[LayerData]:
     """Layer data for fields (one per conformer, on one grid) and their molecule.
 
     ``role`` tags the image layers (``"field"`` for sampled, ``"decoded"``, ``"error"``
     …) so widgets can tell them apart; the atoms layer is added when ``molecule`` is given.
+    ``peaks`` (``[C]``) sets each channel's contrast to `DISPLAY_SATURATION` × its peak;
+    with ``drop_empty`` a channel whose peak is 0 gets no layer. By default the peaks are
+    the analytic ones of ``molecule`` (sampled fields), else each channel's maximum.
     """
     group = group or uuid.uuid4().hex
     f0 = fields[0]
@@ -119,12 +157,24 @@ def field_layers(
         "source": f0.meta.get("source") or (molecule.source if molecule else None),
         "resolution": f0.resolution[0],
     }
+    if peaks is None and molecule is not None and role == "field":
+        try:
+            peaks = analytic_peaks(molecule, params.spec(), f0.meta.get("beta"))
+        except Exception:  # a spec the molecule no longer matches: fall back to the data
+            peaks = None
+    if peaks is None:
+        peaks = [float(values[c].max()) for c in range(len(f0.channels))]
+    units = layer_units(values.ndim - 1)
+    ligand_residues = list(molecule.ligand_residues) if molecule is not None else []
     layers: list[LayerData] = []
     for c, ch in enumerate(f0.channels):
         data = values[c]
-        peak = float(data.max())
-        if params.drop_empty and peak <= 0:
+        peak = float(peaks[c])
+        if params.drop_empty and not peak > 0:
             continue
+        info = {**common, "role": role, "channel": ch}
+        if ch.startswith("ligand:") and ligand_residues:
+            info["ligand_residues"] = ligand_residues
         layers.append(
             (
                 data,
@@ -136,8 +186,9 @@ def field_layers(
                     "blending": "additive",
                     "rendering": "attenuated_mip",
                     "attenuation": 0.3,
-                    "contrast_limits": (0.0, DISPLAY_SATURATION * peak),
-                    "metadata": {"molfield": {**common, "role": role, "channel": ch}},
+                    "contrast_limits": (0.0, DISPLAY_SATURATION * peak if peak > 0 else 1.0),
+                    "units": units,
+                    "metadata": {"molfield": info},
                 },
                 "image",
             )
@@ -177,10 +228,29 @@ def atoms_layer(molecule: Molecule, group: str, name: str | None = None) -> Laye
             "visible": a <= MAX_VISIBLE_ATOMS,
             "features": features,
             "out_of_slice_display": False,
-            "metadata": {"molfield": {"group": group, "role": "atoms", "molecule": molecule}},
+            "units": layer_units(coords.shape[1]),
+            "metadata": {"molfield": {"group": group, "role": "atoms", "molecule": molecule,
+                                      "ligand_residues": list(molecule.ligand_residues)}},
         },
         "points",
     )
+
+
+def decoded_peaks(model: Any, item: int) -> np.ndarray:
+    """1 (the analytic peak on the normalised scale) for channels with atoms in ``item``,
+    0 for empty channels (their layers are left out: they would show only noise)."""
+    peaks = np.zeros(len(model.channels))
+    peaks[np.unique(model.table(item).used().channel)] = 1.0
+    return peaks
+
+
+def decoded_layers(
+    field: Field, model: Any, item: int, group: str, name: str, role: str = "decoded"
+) -> list[LayerData]:
+    """Image layer data of a decoded (normalised) field: occupied channels only."""
+    params = FieldParams(resolution=field.resolution[0], channels=",".join(model.channels))
+    return field_layers([field], None, params, group, name=name, role=role,
+                        peaks=decoded_peaks(model, item))
 
 
 #: Role of the layers of an interpolation frame.
@@ -198,7 +268,7 @@ def interpolation_layers(field: Field, model_name: str) -> list[LayerData]:
                          drop_empty=False)
     layers = field_layers([field], None, params, interpolation_group(model_name),
                           name=f"{model_name} interpolation", role=INTERPOLATED_ROLE)
-    for _, kwargs, _ in layers:
+    for _, kwargs, _ in layers:  # normalised values: the analytic peak is 1
         kwargs["contrast_limits"] = (0.0, DISPLAY_SATURATION)
         kwargs["metadata"]["molfield"]["t"] = field.meta.get("t")
     return layers

@@ -29,6 +29,7 @@ class ModelEntry:
     name: str
     model: FittedModel
     path: Path | None = None
+    stamp: float | None = None  # the file's mtime when it was loaded or saved
 
     def describe(self) -> str:
         """One line for lists: name, items, channels, saved path."""
@@ -67,29 +68,60 @@ class ModelStore:
         return self.entry(name).model
 
     def add(self, model: Any, name: str, path: Path | None = None) -> str:
-        """Add ``model`` under ``name`` (made unique with a suffix); returns the name used."""
+        """Add ``model`` under ``name`` (made unique with a suffix); returns the name used.
+
+        With ``path`` (the checkpoint it was read from), a model already loaded from that
+        same file is replaced in place instead: one model per checkpoint file.
+        """
+        if path is not None:
+            path = Path(path).resolve()
+            old = self.find(path, any_version=True)
+            if old is not None:
+                entry = self._entries[old]
+                entry.model, entry.stamp = model, _mtime(path)
+                self.changed.emit()
+                return old
         base, k = name, 2
         while name in self._entries:
             name = f"{base} ({k})"
             k += 1
-        self._entries[name] = ModelEntry(name, model, path)
+        self._entries[name] = ModelEntry(name, model, path, _mtime(path) if path else None)
         self.changed.emit()
         return name
+
+    def find(self, path: str | Path, any_version: bool = False) -> str | None:
+        """The name of the model read from (or saved to) ``path`` — only while the file is
+        unchanged since, unless ``any_version``."""
+        path = Path(path).resolve()
+        for name, entry in self._entries.items():
+            if entry.path is not None and entry.path == path and (
+                any_version or entry.stamp == _mtime(path)
+            ):
+                return name
+        return None
 
     def save(self, name: str, path: str | Path) -> Path:
         """Write the model's checkpoint (atomic) and remember the path."""
         from ..autodecoder.checkpoint import save_model
 
         entry = self.entry(name)
-        entry.path = Path(save_model(entry.model, path))
+        out = Path(save_model(entry.model, path)).resolve()
+        for other in self._entries.values():  # that file now holds this model only
+            if other is not entry and other.path == out:
+                other.path = other.stamp = None
+        entry.path, entry.stamp = out, _mtime(out)
         self.changed.emit()
         return entry.path
 
     def load(self, path: str | Path) -> str:
-        """Load a checkpoint into the session; returns its name."""
+        """Load a checkpoint into the session; returns its name. A file loaded before (and
+        unchanged since) is not read again: its model is reused."""
         from ..autodecoder.checkpoint import load_model
 
         path = Path(path)
+        known = self.find(path)
+        if known is not None:
+            return known
         model = load_model(path)
         return self.add(model, path.stem, path=path)
 
@@ -97,6 +129,13 @@ class ModelStore:
         """Forget a model."""
         self._entries.pop(name, None)
         self.changed.emit()
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 #: The store shared by every widget (and the checkpoint reader) of this session.

@@ -2,7 +2,10 @@
 
 ``JobRunner.start`` cancels (quits) the running job, numbers the new one and drops the
 results of any job that is no longer the latest, so a slow, stale result can never
-overwrite a newer one. Errors reach the user as napari notifications.
+overwrite a newer one. ``quit()`` cannot stop a plain function, so ``JobRunner.submit``
+never runs two jobs at once: a request made while one runs waits (replacing any older
+waiting request) and starts when the running job ends. Errors reach the user as napari
+notifications.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class JobRunner:
         self.worker: FunctionWorker | GeneratorWorker | None = None
         self._job = 0
         self._finished = 0
+        self._pending: tuple[Callable[..., Any], tuple, dict] | None = None
 
     @property
     def idle(self) -> bool:
@@ -41,6 +45,21 @@ class JobRunner:
     def running(self) -> bool:
         """Whether the latest job was started and has not finished yet."""
         return not self.idle
+
+    @property
+    def pending(self) -> bool:
+        """Whether a submitted job waits for the running one to end."""
+        return self._pending is not None
+
+    def submit(
+        self, func: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> FunctionWorker | GeneratorWorker | None:
+        """`start` when idle; else remember this request (dropping an older waiting one)
+        and start it when the running job ends. Returns the worker, or None when queued."""
+        if self.running:
+            self._pending = (func, args, kwargs)
+            return None
+        return self.start(func, *args, **kwargs)
 
     def cancel(self) -> None:
         """Ask the running job to stop (generator jobs stop at their next yield)."""
@@ -85,6 +104,10 @@ class JobRunner:
 
         def mark_finished() -> None:
             self._finished = max(self._finished, job)
+            if self.idle and self._pending is not None:
+                func_, args_, kwargs_ = self._pending
+                self._pending = None
+                self.start(func_, *args_, **kwargs_)
 
         worker.finished.connect(mark_finished)
         self.worker = worker

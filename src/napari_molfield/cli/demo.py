@@ -37,6 +37,7 @@ def _run_demo(args: argparse.Namespace, headless: bool) -> int:
 
     from .._napari._sample_data import kinase_complex, kinase_params
     from .._napari.layers import molecule_layers
+    from .._napari.widgets.common import enable_scale_bar
     from .._napari.widgets.decode import DecodeWidget
     from .._napari.widgets.fields import FieldsWidget
     from .._napari.widgets.fit import FitWidget
@@ -55,6 +56,7 @@ def _run_demo(args: argparse.Namespace, headless: bool) -> int:
     for data, kwargs, kind in layers:
         getattr(viewer, f"add_{kind}")(data, **kwargs)
     viewer.dims.ndisplay = 3
+    enable_scale_bar(viewer)  # every layer is in Å
     viewer.camera.angles = (15, 35, 120)
     fields_dock = viewer.window.add_dock_widget(FieldsWidget(viewer), name="Fields",
                                                 area="right")

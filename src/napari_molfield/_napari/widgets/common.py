@@ -1,4 +1,5 @@
-"""Helpers the widgets share: finding a molecule's layers and replacing them in place."""
+"""Helpers the widgets share: finding a molecule's layers, replacing them in place, the
+scale bar."""
 
 from __future__ import annotations
 
@@ -8,6 +9,28 @@ if TYPE_CHECKING:
     from napari.layers import Layer
 
     import napari
+
+
+class ScrollingDock:
+    """Mixin for magicgui Containers built with ``scrollable=True``, so napari's dock
+    scrolls: napari docks ``native``, which magicgui makes the inner widget; here it is
+    the scroll area around it. A dock can then be shorter than its content, and several
+    docks fit on a 1080-pixel screen. `inner` is the widget with the form's layout."""
+
+    @property
+    def native(self) -> Any:
+        """The scroll area (the widget napari docks)."""
+        backend = self._widget  # type: ignore[attr-defined]
+        return getattr(backend, "_scroll", None) or backend._mgui_get_native_widget()
+
+    @property
+    def inner(self) -> Any:
+        """The widget inside the scroll area (its layout holds the form)."""
+        return self._widget._mgui_get_native_widget()  # type: ignore[attr-defined]
+
+    def pack_top(self) -> None:
+        """Keep the form at its natural height at the top of a taller dock."""
+        self.inner.layout().addStretch(1)
 
 
 def molfield_info(layer: Layer) -> dict[str, Any]:
@@ -70,6 +93,23 @@ def replace_group_layers(
     return kept
 
 
+def update_group_layers(
+    viewer: napari.viewer.Viewer, group: str, new: list[tuple[Any, dict, str]]
+) -> int:
+    """Swap new data into the group's layers of the same names; adds and removes nothing.
+
+    Returns how many layers were updated.
+    """
+    old = {layer.name: layer for layer in group_layers(viewer, group)}
+    done = 0
+    for data, kwargs, kind in new:
+        layer = old.get(kwargs["name"])
+        if layer is not None and layer._type_string == kind:
+            _update_layer(layer, data, kwargs, kind)
+            done += 1
+    return done
+
+
 def _make_layer(data: Any, kwargs: dict, kind: str) -> Layer:
     from napari.layers import Layer
 
@@ -77,19 +117,38 @@ def _make_layer(data: Any, kwargs: dict, kind: str) -> Layer:
 
 
 def _update_layer(layer: Layer, data: Any, kwargs: dict, kind: str) -> None:
-    """Swap data and frame of an existing layer without recreating it."""
+    """Swap data and frame of an existing layer without recreating it.
+
+    Only what changed is set (each setter redraws the layer, which costs on software
+    OpenGL); the frame is set before the data so the new data is drawn once, in place.
+    """
+    import numpy as np
+
     layer.metadata = kwargs.get("metadata", {})
+    for key in ("scale", "translate"):
+        if key in kwargs and not np.allclose(getattr(layer, key), kwargs[key]):
+            setattr(layer, key, kwargs[key])
     if kind == "points":
         layer.data = data
         layer.features = kwargs["features"]
         layer.face_color = kwargs["face_color"]
-    else:
-        layer.data = data
-        if "contrast_limits" in kwargs:
-            layer.contrast_limits_range = kwargs["contrast_limits"]
-            layer.contrast_limits = kwargs["contrast_limits"]
-    layer.scale = kwargs["scale"] if "scale" in kwargs else layer.scale
-    layer.translate = kwargs["translate"] if "translate" in kwargs else layer.translate
+        return
+    limits = kwargs.get("contrast_limits")
+    if limits is not None and tuple(layer.contrast_limits) != tuple(limits):
+        layer.contrast_limits_range = limits
+        layer.contrast_limits = limits
+    layer.data = data
+    if "visible" in kwargs:
+        layer.visible = kwargs["visible"]
+
+
+def enable_scale_bar(viewer: napari.viewer.Viewer) -> None:
+    """Show the viewer's scale bar (lengths in Å: every plugin layer has Å units)."""
+    overlays = getattr(getattr(viewer, "canvas", None), "overlays", None)
+    bar = getattr(overlays, "scale_bar", None) if overlays is not None else None
+    if bar is None:  # napari < 0.9
+        bar = viewer.scale_bar
+    bar.visible = True
 
 
 def wrapping_label(label: Any, lines: int = 2) -> Any:

@@ -1,4 +1,10 @@
-"""The Decode widget: a fitted model's field at any resolution, against the analytic truth."""
+"""The Decode widget: a fitted model's field at any resolution, against the analytic truth.
+
+Decoding, the truth, the error, the isosurface and the layer data are all computed in a
+worker; the Qt thread only swaps the new arrays into the result's layers (one bounded
+set per model item, replaced in place). One decode runs at a time: clicks while it runs
+leave only the newest request waiting.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +25,11 @@ from magicgui.widgets import (
 )
 
 from ...errors import MolfieldError
-from ..layers import FieldParams, field_layers
+from ..layers import FieldParams, LayerData, decoded_layers, field_layers
+from ..quality import PsnrReport, psnr_report
 from ..session import MODELS
 from ..workers import JobRunner
-from .common import replace_group_layers, wrapping_label
+from .common import ScrollingDock, enable_scale_bar, replace_group_layers, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -37,9 +44,10 @@ class DecodeResult:
 
     decoded: Any
     truth: Any | None
-    psnr: float | None
+    psnr: PsnrReport | None
     seconds: float
     surface: tuple[np.ndarray, np.ndarray] | None
+    layers: list[LayerData] | None = None
 
 
 def parse_sub_box(text: str, n: int) -> list[tuple[int, int]] | None:
@@ -59,10 +67,14 @@ def parse_sub_box(text: str, n: int) -> list[tuple[int, int]] | None:
 
 
 def run_decode(model: Any, item: int, resolution: int, sub_box: Any, with_truth: bool,
-               iso_level: float | None) -> DecodeResult:
-    """Decode (and optionally sample the truth and an isosurface); runs in a worker."""
+               iso_level: float | None, error: bool = False,
+               group: str | None = None) -> DecodeResult:
+    """Decode (and optionally sample the truth and an isosurface); runs in a worker.
+
+    With ``group`` the napari layer data are built here too (`result_layers`).
+    """
     from ...autodecoder.decode import decode, truth_field
-    from ...fields.metrics import psnr
+    from ..layers import decoded_peaks
 
     t0 = time.perf_counter()
     decoded = decode(model, item, resolution, sub_box=sub_box)
@@ -70,7 +82,7 @@ def run_decode(model: Any, item: int, resolution: int, sub_box: Any, with_truth:
     truth = value = None
     if with_truth:
         truth = truth_field(model, item, resolution, sub_box=sub_box)
-        value = psnr(decoded.values, truth.values)
+        value = psnr_report(decoded.values, truth.values, decoded_peaks(model, item) > 0)
     surface = None
     if iso_level is not None:
         from skimage.measure import marching_cubes
@@ -79,10 +91,42 @@ def run_decode(model: Any, item: int, resolution: int, sub_box: Any, with_truth:
         if total.min() < iso_level < total.max():
             verts, faces, _, _ = marching_cubes(total, iso_level)
             surface = (verts * decoded.spacing + decoded.origin, faces)
-    return DecodeResult(decoded, truth, value, seconds, surface)
+    result = DecodeResult(decoded, truth, value, seconds, surface)
+    if group is not None:
+        result.layers = result_layers(result, model, item, group, error)
+    return result
 
 
-class DecodeWidget(Container):
+def result_layers(r: DecodeResult, model: Any, item: int, group: str,
+                  error: bool) -> list[LayerData]:
+    """Layer data of a decode: occupied channels, the error (max over channels) and the
+    isosurface, all in Å (Qt-free; the worker builds them)."""
+    label = f"{model.items[item]['name']} decoded"
+    layers = decoded_layers(r.decoded, model, item, group, label)
+    if error and r.truth is not None:
+        err = r.decoded.__class__(
+            np.abs(r.decoded.values - r.truth.values).max(axis=0, keepdims=True),
+            r.decoded.origin, r.decoded.spacing, ("error",), r.decoded.box,
+        )
+        err_params = FieldParams(resolution=r.decoded.resolution[0], channels="error",
+                                 drop_empty=False)
+        (err_layer,) = field_layers([err], None, err_params, group, name=label, role="error",
+                                    peaks=[max(float(err.values.max()), 1e-6)])
+        err_layer[1]["colormap"] = "inferno"  # black = no error: invisible when additive
+        layers.append(err_layer)
+    if r.surface is not None:
+        verts, faces = r.surface
+        layers.append((
+            (verts, faces),
+            {"name": f"{label} isosurface", "opacity": 0.6, "colormap": "cyan",
+             "units": ("angstrom",) * 3,
+             "metadata": {"molfield": {"group": group, "role": "surface"}}},
+            "surface",
+        ))
+    return layers
+
+
+class DecodeWidget(ScrollingDock, Container):
     """Decode a model item at any resolution; PSNR, error layer and isosurface on demand."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
@@ -103,7 +147,8 @@ class DecodeWidget(Container):
         super().__init__(widgets=[
             self.model, self.item, self.resolution, self.memory, self.sub_box, self.truth,
             self.error, self.iso, self.iso_level, self.run, self.status,
-        ])
+        ], scrollable=True)
+        self.pack_top()
         self.runner = JobRunner()
         self.last: DecodeResult | None = None
         self.run.changed.connect(self.decode)
@@ -115,6 +160,7 @@ class DecodeWidget(Container):
         self.model.changed.connect(self._update_memory)
         MODELS.changed.connect(self._models_changed)
         self.native.destroyed.connect(lambda *_: MODELS.changed.disconnect(self._models_changed))
+        enable_scale_bar(viewer)
         self._models_changed()
 
     def _models_changed(self) -> None:
@@ -150,7 +196,7 @@ class DecodeWidget(Container):
         self.memory.value = f"≈ {b / 1024**2:,.0f} MiB{warn}"
 
     def decode(self) -> Any:
-        """Decode in a worker; a newer request replaces an older one still running."""
+        """Decode in a worker; while one runs, the newest request waits for it to end."""
         if self.model.value is None:
             self.status.value = "No model yet: fit one or load a checkpoint (Models)."
             return None
@@ -167,43 +213,28 @@ class DecodeWidget(Container):
             self.status.value = str(exc)
             return None
         model = MODELS.get(name)
-        self.status.value = f"Decoding {n}³ …"
+        queued = self.runner.running
+        self.status.value = (f"Decoding {n}³ after the running decode …" if queued
+                             else f"Decoding {n}³ …")
         need_truth = bool(self.truth.value or self.error.value)
         level = float(self.iso_level.value) if self.iso.value else None
-        return self.runner.start(
-            run_decode, model, item, n, sub, need_truth, level,
-            on_return=lambda r: self._show(name, item, r),
+        group = f"decode:{name}:{item}"
+        return self.runner.submit(
+            run_decode, model, item, n, sub, need_truth, level, bool(self.error.value), group,
+            on_return=lambda r: self._show(name, group, r),
+            on_error=self._failed,
             progress={"desc": "Decoding"},
         )
 
-    def _show(self, name: str, item: int, r: DecodeResult) -> None:
+    def _failed(self, exc: BaseException) -> None:
+        self.status.value = f"Failed: {exc}"
+
+    def _show(self, name: str, group: str, r: DecodeResult) -> None:
         self.last = r
-        if name not in MODELS:  # forgotten while decoding
+        if name not in MODELS or r.layers is None:  # forgotten while decoding
             return
-        model = MODELS.get(name)
-        label = f"{model.items[item]['name']} decoded"
-        group = f"decode:{name}:{item}"
-        params = FieldParams(resolution=r.decoded.resolution[0], channels=",".join(model.channels))
-        layers = field_layers([r.decoded], None, params, group, name=label, role="decoded")
-        if self.error.value and r.truth is not None:
-            err = r.decoded.__class__(
-                np.abs(r.decoded.values - r.truth.values).max(axis=0, keepdims=True),
-                r.decoded.origin, r.decoded.spacing, ("error",), r.decoded.box,
-            )
-            err_params = FieldParams(resolution=params.resolution, channels="error",
-                                     drop_empty=False)
-            (err_layer,) = field_layers([err], None, err_params, group, name=label, role="error")
-            err_layer[1]["colormap"] = "inferno"  # black = no error: invisible when additive
-            layers.append(err_layer)
-        if r.surface is not None:
-            verts, faces = r.surface
-            layers.append((
-                (verts, faces),
-                {"name": f"{label} isosurface", "opacity": 0.6, "colormap": "cyan",
-                 "metadata": {"molfield": {"group": group, "role": "surface"}}},
-                "surface",
-            ))
-        replace_group_layers(self.viewer, group, layers,
+        replace_group_layers(self.viewer, group, r.layers,
                              roles=("decoded", "error", "surface"))
-        psnr = f", PSNR {r.psnr:.2f} dB vs truth" if r.psnr is not None else ""
-        self.status.value = f"{r.decoded.resolution[0]}³ in {r.seconds:.2f} s{psnr}"
+        psnr = f", {r.psnr.text()} vs truth" if r.psnr is not None else ""
+        waiting = " (next decode waiting)" if self.runner.pending else ""
+        self.status.value = f"{r.decoded.resolution[0]}³ in {r.seconds:.2f} s{psnr}{waiting}"

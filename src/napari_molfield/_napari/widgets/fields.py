@@ -1,4 +1,9 @@
-"""The Fields widget: resample the selected molecule with other channels, β, resolution."""
+"""The Fields widget: resample the selected molecule with other channels, β, resolution,
+or another ligand (one of the hetero residues of its file).
+
+Sampling and the layer data are computed in a worker; the Qt thread only swaps the new
+arrays into the molecule's layers.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,12 @@ from magicgui.widgets import (
     SpinBox,
 )
 
-from ..layers import FieldParams, field_layers, sample_molecule
+from ..layers import FieldParams, LayerData, field_layers, sample_molecule
+from ..ligands import AS_READ, ligand_choices, resplit
 from ..workers import JobRunner
 from .common import (
+    ScrollingDock,
+    enable_scale_bar,
     group_layers,
     molecule_choices,
     molecule_groups,
@@ -29,7 +37,7 @@ if TYPE_CHECKING:
     import napari
 
 
-class FieldsWidget(Container):
+class FieldsWidget(ScrollingDock, Container):
     """Channels, β, resolution, padding, ligand/protein split and hydrogens for one molecule."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
@@ -38,6 +46,9 @@ class FieldsWidget(Container):
 
         self.viewer = viewer
         self.molecule = ComboBox(label="molecule", choices=self._molecule_choices)
+        self.ligand = ComboBox(label="ligand", choices=self._ligand_choices)
+        self.ligand.tooltip = ("The hetero residue that forms the ligand of a complex "
+                               "(the ligand: channels and the split use it)")
         self.channels = LineEdit(label="channels", value=",".join(DEFAULT_CHANNELS))
         self.channels.tooltip = (
             "Comma-separated: elements (C), groups (C+N), other, all, "
@@ -52,23 +63,35 @@ class FieldsWidget(Container):
         self.status = wrapping_label(Label(value=""))
         super().__init__(
             widgets=[
-                self.molecule, self.channels, self.beta, self.resolution, self.padding,
-                self.split, self.hydrogens, self.run, self.status,
-            ]
+                self.molecule, self.ligand, self.channels, self.beta, self.resolution,
+                self.padding, self.split, self.hydrogens, self.run, self.status,
+            ], scrollable=True,
         )
+        self.pack_top()
         self.runner = JobRunner()
         self.run.changed.connect(self.resample)
         self.molecule.changed.connect(self._show_params)
+        self.molecule.changed.connect(lambda _=None: self.ligand.reset_choices())
         viewer.layers.events.inserted.connect(self._refresh)
         viewer.layers.events.removed.connect(self._refresh)
+        enable_scale_bar(viewer)
         self._refresh()
         self._show_params()
 
     def _molecule_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
         return molecule_choices(self.viewer)
 
+    def current_molecule(self) -> Any:
+        """The `Molecule` chosen in the combo box (None when there is none)."""
+        atoms = molecule_groups(self.viewer).get(self.molecule.value)
+        return atoms.metadata["molfield"]["molecule"] if atoms is not None else None
+
+    def _ligand_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
+        return ligand_choices(self.current_molecule())
+
     def _refresh(self, _event: Any = None) -> None:
         self.molecule.reset_choices()
+        self.ligand.reset_choices()
         sel = self.viewer.layers.selection.active
         info = getattr(sel, "metadata", {}).get("molfield") if sel is not None else None
         if info and info["group"] in [g for _, g in self._molecule_choices()]:
@@ -112,20 +135,32 @@ class FieldsWidget(Container):
             return None
         molecule = atoms.metadata["molfield"]["molecule"]
         params = self.params()
+        ligand = self.ligand.value or AS_READ
         self.status.value = f"Sampling {params.resolution}³ …"
 
-        def done(result: tuple) -> None:
-            fields, mol = result
-            replace_group_layers(self.viewer, group, field_layers(fields, mol, params, group))
-            self.status.value = (
-                f"{len(fields[0].channels)} channels at {params.resolution}³, "
-                f"h = {fields[0].spacing:.2f} Å"
-            )
+        def done(result: tuple[list[LayerData], str]) -> None:
+            layers, text = result
+            replace_group_layers(self.viewer, group, layers)
+            self.status.value = text
+            self.ligand.reset_choices()
 
         def failed(exc: BaseException) -> None:
             self.status.value = f"Failed: {exc}"
 
-        return self.runner.start(
-            sample_molecule, molecule, params, on_return=done, on_error=failed,
+        return self.runner.submit(
+            sample_layers, molecule, params, group, ligand, on_return=done, on_error=failed,
             progress={"desc": "Sampling field"},
         )
+
+
+def sample_layers(molecule: Any, params: FieldParams, group: str,
+                  ligand: str = AS_READ) -> tuple[list[LayerData], str]:
+    """Re-split (when a ligand is chosen), sample and build the layer data (a worker)."""
+    if ligand != AS_READ:
+        molecule = resplit(molecule, ligand)
+    fields, mol = sample_molecule(molecule, params)
+    layers = field_layers(fields, mol, params, group)
+    lig = f", ligand {', '.join(mol.ligand_residues)}" if mol.ligand_residues else ""
+    text = (f"{len(layers) - 1} channels with atoms at {params.resolution}³, "
+            f"h = {fields[0].spacing:.2f} Å{lig}")
+    return layers, text

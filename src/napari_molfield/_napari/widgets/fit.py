@@ -1,14 +1,19 @@
 """The Fit widget: fit a modulated SIREN to molecules in the viewer, live.
 
-The fit runs as a napari ``thread_worker`` generator: the viewer stays responsive, a
-curve shows loss and PSNR, a preview layer shows the current decoded field every few
-seconds, and Pause/Resume and Cancel leave a model that decodes and saves.
+The fit runs in a separate process (`fit_process.FitProcess`), so neither its GIL nor
+its cores' work freezes the viewer. A 100 ms timer collects what the child sends: the
+curve gets every step's loss and each PSNR evaluation, a low-resolution preview replaces
+the same layers every few seconds, and the status line says where the fit is. Pause,
+Resume and Cancel act between two steps; a cancelled fit keeps its model (evaluated and
+handed back by the child) and says so, with the PSNR of that last evaluation next to the
+zero-field baseline and the occupied-channel PSNR.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Generator, Iterator
+import tempfile
+import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from magicgui.widgets import (
@@ -22,12 +27,17 @@ from magicgui.widgets import (
     Select,
     SpinBox,
 )
-from napari.utils.notifications import show_info
+from napari.utils.notifications import show_error, show_info
 
+from ..fit_process import FitProcess, FitRequest
 from ..layers import FieldParams, field_layers
+from ..ligands import ligand_choices
+from ..quality import PsnrReport
 from ..session import MODELS
 from ..workers import JobRunner
 from .common import (
+    ScrollingDock,
+    enable_scale_bar,
     group_layers,
     molecule_choices,
     molecule_groups,
@@ -39,42 +49,25 @@ from .plot import CurvePlot
 if TYPE_CHECKING:
     import napari
 
-
-def fit_with_previews(
-    run: Iterator, preview_every: float, preview_resolution: int
-) -> Generator[dict[str, Any], None, Any]:
-    """Wrap a `fit` generator: yield ``{"progress", "preview"}`` records (no Qt).
-
-    A low-resolution decode of item 0 is attached every ``preview_every`` seconds (and
-    to the last record), computed in the worker thread between two optimiser steps.
-    """
-    from ...autodecoder.decode import decode
-
-    last_preview = time.perf_counter()
-    progress = None
-    for progress in run:
-        record: dict[str, Any] = {"progress": progress, "preview": None}
-        now = time.perf_counter()
-        if now - last_preview >= preview_every:
-            record["preview"] = decode(progress.model, 0, preview_resolution)
-            last_preview = now
-        yield record
-    if progress is not None:
-        yield {"progress": progress, "preview": decode(progress.model, 0, preview_resolution)}
-    return progress.model if progress is not None else None
+#: Milliseconds between two looks at the fit process's messages.
+POLL_MS = 100
+#: Resolution of the live previews (small: they are redrawn while the fit runs).
+PREVIEW_RESOLUTION = 24
 
 
-class FitWidget(Container):
+class FitWidget(ScrollingDock, Container):
     """Fit an auto-decoder to the chosen molecules (every conformer is an item)."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
-        import torch
+        from qtpy.QtCore import QTimer
 
         from ...autodecoder.config import PRESETS
 
         self.viewer = viewer
         self.molecules = Select(label="molecules", choices=self._molecule_choices)
         self.molecules.native.setMaximumHeight(80)
+        self.ligand = ComboBox(label="ligand", choices=self._ligand_choices)
+        self.ligand.tooltip = "The hetero residue(s) that form the ligand of a complex"
         self.channels = LineEdit(label="channels", value="H,C,N,O,F,P,S,Cl,other")
         self.split = CheckBox(label="split ligand / protein", value=False)
         self.hydrogens = CheckBox(label="add hydrogens", value=False)
@@ -83,8 +76,9 @@ class FitWidget(Container):
         self.steps = SpinBox(label="steps (0 = preset)", value=0, min=0, max=1_000_000, step=100)
         self.time_budget = FloatSpinBox(label="time budget (s)", value=60.0, min=0.0,
                                         max=36_000.0, step=10.0)
-        devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-        self.device = ComboBox(label="device", choices=devices, value="auto")
+        # no torch here: a CUDA device that is missing is reported when the fit starts
+        self.device = ComboBox(label="device", choices=["auto", "cpu", "cuda"], value="auto")
+        self.previews = CheckBox(label="live preview", value=True)
         self.preview_every = FloatSpinBox(label="preview every (s)", value=3.0, min=0.5,
                                           max=120.0, step=0.5)
         self.start_button = PushButton(text="Fit")
@@ -92,29 +86,51 @@ class FitWidget(Container):
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         buttons = Container(widgets=[self.start_button, self.pause_button,
                                      self.cancel_button], layout="horizontal", labels=False)
-        self.status = wrapping_label(Label(value=""))
+        self.status = wrapping_label(Label(value=""), lines=5)
         self.plot = CurvePlot(viewer)
         super().__init__(widgets=[
-            self.molecules, self.channels, self.split, self.hydrogens, self.preset,
-            self.resolution, self.steps, self.time_budget, self.device, self.preview_every,
-            buttons, self.status,
-        ])
-        self.native.layout().addWidget(self.plot.canvas)
-        self.runner = JobRunner()
+            self.molecules, self.ligand, self.channels, self.split, self.hydrogens,
+            self.preset, self.resolution, self.steps, self.time_budget, self.device,
+            self.previews, self.preview_every, buttons, self.status,
+        ], scrollable=True)
+        self.inner.layout().addWidget(self.plot.canvas)
+        self.pack_top()
+        self.loader = JobRunner()
         self.model = None
         self.model_name: str | None = None
+        self.report: PsnrReport | None = None
+        self.last_psnr: float | None = None
+        self.zero: float | None = None
+        self.step = 0
         self._group: str | None = None
-        self._paused = False
+        self._last: dict[str, Any] | None = None
+        self.timer = QTimer(self.native)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
         self.start_button.changed.connect(self.start)
         self.pause_button.changed.connect(self.toggle_pause)
         self.cancel_button.changed.connect(self.cancel)
+        self.molecules.changed.connect(lambda _=None: self.ligand.reset_choices())
         viewer.layers.events.inserted.connect(self._refresh)
         viewer.layers.events.removed.connect(self._refresh)
+        # a closure, not a method: the widget's Python side may be gone when Qt destroys it
+        self._proc_ref: list[FitProcess | None] = [None]
+        self.native.destroyed.connect(_shutdown(self.timer, self._proc_ref))
+        enable_scale_bar(viewer)
         self._refresh()
 
     # -- choices ---------------------------------------------------------------------
     def _molecule_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
         return molecule_choices(self.viewer)
+
+    def _first_molecule(self) -> Any:
+        groups = list(self.molecules.value or [])
+        atoms = molecule_groups(self.viewer)
+        return atoms[groups[0]].metadata["molfield"]["molecule"] if groups and (
+            groups[0] in atoms) else None
+
+    def _ligand_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
+        return ligand_choices(self._first_molecule())
 
     def _refresh(self, _event: Any = None) -> None:
         self.molecules.reset_choices()
@@ -125,11 +141,23 @@ class FitWidget(Container):
                 params = fields[0].metadata["molfield"]["params"]
                 self.channels.value = params.channels
                 self.split.value = params.split
+        self.ligand.reset_choices()
+
+    # -- state -----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """Whether a fit (or the loading of its model) is in progress."""
+        return self.process is not None or self.loader.running
+
+    @property
+    def idle(self) -> bool:
+        """Whether no fit is in progress (its model, if any, is in the session)."""
+        return not self.running
 
     # -- running ---------------------------------------------------------------------
-    def start(self) -> Any:
-        """Start a fit in a worker (refused with a message while one runs)."""
-        if self.runner.running:
+    def start(self) -> FitProcess | None:
+        """Start a fit in a child process (refused with a message while one runs)."""
+        if self.running:
             self.status.value = "A fit is running: cancel it before starting another."
             show_info(self.status.value)
             return None
@@ -137,8 +165,6 @@ class FitWidget(Container):
         if not groups:
             self.status.value = "Open a molecule first (File ▸ Open or Open Sample)."
             return None
-        from ...autodecoder.fit import fit
-
         atoms = molecule_groups(self.viewer)
         mols = [atoms[g].metadata["molfield"]["molecule"] for g in groups if g in atoms]
         if not mols:
@@ -154,71 +180,155 @@ class FitWidget(Container):
             time_budget=float(self.time_budget.value) or None,
             device=self.device.value,
         )
-        every = float(self.preview_every.value)
-
-        def job() -> Generator[dict[str, Any], None, Any]:
-            # settings are checked (and hydrogens added) inside the worker, off the Qt thread
-            return (yield from fit_with_previews(fit(mols, **settings), every, 24))
-
+        every = float(self.preview_every.value) if self.previews.value else float("inf")
+        ckpt = Path(tempfile.gettempdir()) / f"molfield-fit-{uuid.uuid4().hex}.safetensors"
+        request = FitRequest(mols, settings, str(ckpt), every, PREVIEW_RESOLUTION,
+                             ligand=self.ligand.value or "")
         self._group = groups[0]
-        self.model = None
+        self.model = self.report = self.last_psnr = self.zero = None
         self.model_name = None
+        self.step = 0
         self.plot.clear()
-        self._paused = False
         self.pause_button.text = "Pause"
         self._set_running(True)
-        self.status.value = f"Fitting {sum(m.n_conformers for m in mols)} item(s) …"
-        return self.runner.start(
-            job, on_yield=self._on_record, on_finish=self._on_finish,
-            progress={"desc": "Fitting neural field"},
-        )
+        n = sum(m.n_conformers for m in mols)
+        self.status.value = f"Starting a fit of {n} item(s) …"
+        self.process = FitProcess(request).start()
+        self.timer.start()
+        return self.process
 
     def toggle_pause(self) -> None:
         """Pause or resume the running fit (between two steps)."""
-        worker = self.runner.worker
-        if worker is None or not self.runner.running:
+        if self.process is None:
             return
-        worker.toggle_pause()
-        self._paused = not self._paused
-        self.pause_button.text = "Resume" if self._paused else "Pause"
-        self.status.value = "Paused." if self._paused else "Fitting …"
+        paused = not self.process.paused
+        self.process.set_paused(paused)
+        self.pause_button.text = "Resume" if paused else "Pause"
+        self.status.value = "Paused." if paused else "Fitting …"
 
     def cancel(self) -> None:
         """Stop the fit after the current step; the model so far is kept."""
-        if self.runner.running:
-            if self._paused:
-                self.toggle_pause()
-            self.runner.cancel()
-            self.status.value = "Cancelling …"
+        if self.process is not None:
+            self.process.cancel()
+            self.pause_button.text = "Pause"
+            self.status.value = "Cancelling (the model so far is kept) …"
 
     def _set_running(self, running: bool) -> None:
         self.start_button.enabled = not running
         self.pause_button.enabled = running
         self.cancel_button.enabled = running
 
-    def _on_record(self, record: dict[str, Any]) -> None:
-        p = record["progress"]
-        self.model = p.model
-        self.plot.add(p.step, p.loss, p.psnr if p.evaluated else None)
-        psnr = f", PSNR {p.psnr:.1f} dB" if p.psnr is not None else ""
-        self.status.value = f"step {p.step}/{p.steps}, loss {p.loss:.2e}{psnr}, {p.elapsed:.0f} s"
-        if record["preview"] is not None:
-            self._show_preview(record["preview"])
+    @property
+    def process(self) -> FitProcess | None:
+        """The running fit's process (None between fits)."""
+        return self._proc_ref[0]
 
-    def _show_preview(self, field: Any) -> None:
+    @process.setter
+    def process(self, value: FitProcess | None) -> None:
+        self._proc_ref[0] = value
+
+    # -- messages from the child -----------------------------------------------------
+    def poll(self) -> None:
+        """Handle what the fit process sent since the last tick (Qt thread, cheap)."""
+        if self.process is None:
+            self.timer.stop()
+            return
+        msgs = self.process.poll()
+        progress = [m for m in msgs if m["kind"] == "progress"]
+        for m in progress:
+            for step, loss in m["losses"]:
+                self.plot.add(step, loss, None, draw=False)
+            for step, value in m["evals"]:
+                self.plot.add(step, float("nan"), value, draw=False)
+                self.last_psnr = value
+        for m in msgs:
+            if m["kind"] == "baseline":
+                self.zero = m["zero"]
+        if progress:
+            self.plot.redraw()
+            self._show_progress(progress[-1])
+        previews = [m for m in msgs if m["kind"] == "preview"]
+        if previews and self.previews.value:
+            self._show_preview(previews[-1])
+        for m in msgs:
+            if m["kind"] == "done":
+                self._on_done(m)
+            elif m["kind"] == "error":
+                self._on_error(m["message"])
+
+    def _show_progress(self, m: dict[str, Any]) -> None:
+        self.step = m["step"]
+        if self.process is not None and (self.process.paused or self.process._stop.is_set()):
+            return  # keep "Paused." / "Cancelling …"
+        psnr = ""
+        if self.last_psnr is not None:
+            zero = f" (zero field {self.zero:.1f} dB)" if self.zero is not None else ""
+            psnr = f", PSNR {self.last_psnr:.1f} dB{zero}"
+        loss = f", loss {m['loss']:.2e}" if m["loss"] == m["loss"] else ""
+        self.status.value = f"step {m['step']}/{m['steps']}{loss}{psnr}, {m['elapsed']:.0f} s"
+
+    def _show_preview(self, m: dict[str, Any]) -> None:
+        from ...fields.field import Field
+
+        field = Field(m["values"], m["origin"], m["spacing"], m["channels"])
         group = f"fit-preview:{self._group}"
-        params = FieldParams(resolution=field.resolution[0], channels=",".join(field.channels))
-        layers = field_layers([field], None, params, group, name="fit preview", role="preview")
+        params = FieldParams(resolution=field.resolution[0], channels=",".join(m["channels"]))
+        layers = field_layers([field], None, params, group, name="fit preview", role="preview",
+                              peaks=m["peaks"])
         replace_group_layers(self.viewer, group, layers, roles=("preview",))
 
-    def _on_finish(self) -> None:
-        self._set_running(False)
+    def _on_done(self, m: dict[str, Any]) -> None:
+        from ...autodecoder.checkpoint import load_model
+
         self.plot.flush()
-        if self.model is None:
-            return
+        self.report = PsnrReport(**{k: m["report"][k] for k in ("psnr", "zero", "occupied")})
+        self._last = m
+        self.timer.stop()
+        self.status.value = ("Cancelled: loading the model so far …" if m["cancelled"]
+                             else "Done: loading the model …")
+        # torch and the checkpoint load in a thread; the child is released afterwards
+        self.loader.start(load_model, m["path"], on_return=self._on_model,
+                          on_error=lambda exc: self._on_error(str(exc)),
+                          on_finish=self._release)
+
+    def _release(self) -> None:
+        if self.process is not None:
+            self.process.close(timeout=2.0)
+            self.process = None
+        self._set_running(False)
+
+    def _on_model(self, model: Any) -> None:
+        m = self._last or {}
+        self.model = model
         atoms = molecule_groups(self.viewer).get(self._group)
         base = atoms.metadata["molfield"]["molecule"].name if atoms is not None else "model"
-        self.model_name = MODELS.add(self.model, f"{base} fit")
-        last = self.model.history[-1] if self.model.history else None
-        psnr = f"{last['psnr']:.1f} dB" if last and last.get("psnr") is not None else "n/a"
-        self.status.value = f"Done: model {self.model_name!r}, PSNR {psnr} at train resolution."
+        self.model_name = MODELS.add(model, f"{base} fit")
+        assert self.report is not None
+        what = (f"Cancelled at step {m.get('step')}" if m.get("cancelled")
+                else f"Done: {m.get('step')} steps")
+        items = m["report"].get("items", 1)
+        on = "item 0" if items == 1 else f"mean of {items} items"
+        self.status.value = (f"{what} in {m.get('elapsed', 0):.0f} s, model "
+                             f"{self.model_name!r}: {self.report.text()} at the train "
+                             f"resolution ({on}).")
+
+    def _on_error(self, message: str) -> None:
+        self.timer.stop()
+        self.status.value = f"Failed: {message}"
+        show_error(message)
+        self._release()
+
+
+def _shutdown(timer: Any, proc_ref: list[FitProcess | None]) -> Any:
+    """A slot that stops the poll timer and the fit process of a destroyed widget."""
+
+    def slot(*_: Any) -> None:
+        try:
+            timer.stop()
+        except RuntimeError:  # already deleted with the widget
+            pass
+        if proc_ref[0] is not None:
+            proc_ref[0].close(timeout=2.0)
+            proc_ref[0] = None
+
+    return slot

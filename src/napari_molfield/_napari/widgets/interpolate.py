@@ -1,7 +1,8 @@
 """The Interpolate widget: slide (or play) through a latent path and export it as a movie.
 
 Each slider move decodes one frame in a worker and updates the same image layers in
-place. Only one decode runs at a time; while it runs, newer requests replace each other
+place; a movie export decodes and encodes in workers too (only the screenshots are taken
+on the Qt thread). Only one decode runs at a time; while it runs, newer requests replace each other
 and only the latest is decoded next, so dragging stays fluid and nothing stale is shown.
 """
 
@@ -24,8 +25,8 @@ from magicgui.widgets import (
 from ...errors import MolfieldError
 from ..layers import INTERPOLATED_ROLE, interpolation_group, interpolation_layers
 from ..session import MODELS
-from ..workers import JobRunner, notify_error
-from .common import replace_group_layers, wrapping_label
+from ..workers import JobRunner
+from .common import ScrollingDock, enable_scale_bar, replace_group_layers, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -41,7 +42,7 @@ def parse_items(text: str) -> list[int]:
         raise MolfieldError(f"Via items {text!r}: write item numbers like 1, 2, 5.") from None
 
 
-class InterpolateWidget(Container):
+class InterpolateWidget(ScrollingDock, Container):
     """Interpolate between items of a session model: slider, play, GIF/MP4 export."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
@@ -66,12 +67,15 @@ class InterpolateWidget(Container):
             self.model, self.start, self.end, self.via, self.mode, self.resolution, self.t,
             self.frames, self.fps, self.play_button, self.path, self.export_button,
             self.status,
-        ])
+        ], scrollable=True)
+        self.pack_top()
         from qtpy.QtCore import QTimer
 
         self.timer = QTimer(self.native)
         self.timer.timeout.connect(self._tick)
         self.runner = JobRunner()
+        self.exporter = JobRunner()
+        self.exported: Path | None = None
         self.frame_ms: float | None = None
         self._interp: Interpolator | None = None
         self._interp_key: tuple | None = None
@@ -86,6 +90,7 @@ class InterpolateWidget(Container):
         self.fps.changed.connect(lambda _=None: self.timer.setInterval(self._interval()))
         MODELS.changed.connect(self._models_changed)
         self.native.destroyed.connect(lambda *_: self._disconnect())
+        enable_scale_bar(viewer)
         self._models_changed()
 
     # ------------------------------------------------------------------ choices
@@ -211,48 +216,72 @@ class InterpolateWidget(Container):
 
     # ------------------------------------------------------------------ export
 
-    def export(self, path: str | Path | None = None) -> Path | None:
+    def export(self, path: str | Path | None = None) -> Any:
         """Render every frame in the 3D view as the camera shows it and write GIF/MP4.
 
-        Frames are decoded and shown synchronously (a progress bar counts them); the file
-        appears only when complete (written to a temporary name, then renamed).
+        Frames are decoded in a worker; the Qt thread only swaps each into the layers and
+        takes the screenshot; the movie is encoded in a worker too. The file appears only
+        when complete (`write_movie` writes atomically); :attr:`exported` is its path.
+        Returns the frames' worker (None when the settings are wrong).
         """
-        from napari.utils import progress
-
-        from ...interpolate import Interpolator
-        from ...latent_paths import frame_times
-        from ...movie import write_movie
-
         path = Path(path if path is not None else self.path.value)
         was_playing = self.timer.isActive()
         if was_playing:
             self.toggle_play()
         try:
-            self.interpolator()  # validate settings
-            model = MODELS.get(self.model.value)
-            # its own buffers: a decode still running in the worker cannot interfere
-            interp = Interpolator.from_model(model, self.keys(), int(self.resolution.value),
-                                             mode=self.mode.value)
+            model, keys, _key = self._settings()
         except MolfieldError as exc:
             self.status.value = str(exc)
             return None
         name = self.model.value
+        n, fps = int(self.frames.value), float(self.fps.value)
+        resolution, mode = int(self.resolution.value), self.mode.value
         self._exporting = True
-        shots = []
-        try:
-            for t in progress(frame_times(int(self.frames.value)), desc="Exporting movie"):
-                self.update_layers(interp.field(float(t)), name)
-                shots.append(self.viewer.screenshot(canvas_only=True, flash=False))
-            out = write_movie(shots, path, fps=float(self.fps.value))
-        except Exception as exc:  # shown to the user; nothing half-written stays
-            notify_error(exc)
+        self.exported = None
+        shots: list[Any] = []
+        self.status.value = f"Exporting {n} frames …"
+
+        def on_frame(field: Field) -> None:
+            self.update_layers(field, name)
+            shots.append(self.viewer.screenshot(canvas_only=True, flash=False))
+            self.status.value = f"Exporting: frame {len(shots)}/{n} …"
+
+        def failed(exc: BaseException) -> None:
             self.status.value = f"Export failed: {exc}"
-            return None
-        finally:
             self._exporting = False
+            self.request()
+
+        def written(out: Path) -> None:
+            self.exported = out
+            self._exporting = False
+            self.status.value = f"{len(shots)} frames → {out.name}"
             self.request()  # back to the t the slider shows
-        self.status.value = f"{len(shots)} frames → {out.name}"
-        return out
+
+        def encode() -> None:
+            if not self._exporting:
+                return  # a frame failed: already reported
+            from ...movie import write_movie
+
+            self.exporter.start(write_movie, list(shots), path, fps=fps, on_return=written,
+                                on_error=failed)
+
+        return self.exporter.start(_export_frames, model, keys, resolution, mode, n,
+                                   on_yield=on_frame, on_finish=encode, on_error=failed,
+                                   progress={"desc": "Exporting movie", "total": n})
+
+
+def _export_frames(model: Any, keys: list[int], resolution: int, mode: str,
+                   n: int) -> Any:
+    """Decode the movie's frames (a worker generator; each frame a copy of its own)."""
+    from ...interpolate import Interpolator
+    from ...latent_paths import frame_times
+
+    # its own buffers: a slider decode still running cannot interfere
+    interp = Interpolator.from_model(model, keys, resolution, mode=mode)
+    for t in frame_times(n):
+        field = interp.field(float(t))
+        yield field.__class__(field.values.copy(), field.origin, field.spacing,
+                              field.channels, box=field.box, meta=dict(field.meta))
 
 
 def _build(model: Any, keys: list[int], key: tuple) -> Interpolator:

@@ -1,4 +1,8 @@
-"""The Models widget: this session's models, with save and load."""
+"""The Models widget: this session's models, with save and load.
+
+Checkpoints are read and written in a worker (torch and file I/O stay off the Qt
+thread); a file loaded before, and unchanged since, gives back the same model.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from magicgui.widgets import Container, Label, PushButton, Select
 
-from ...errors import MolfieldError
 from ..session import MODELS
-from ..workers import notify_error
-from .common import wrapping_label
+from ..workers import JobRunner
+from .common import ScrollingDock, wrapping_label
 
 if TYPE_CHECKING:
     import napari
 
 
-class ModelsWidget(Container):
+class ModelsWidget(ScrollingDock, Container):
     """List, save, load and forget the models of this session."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
@@ -29,7 +32,10 @@ class ModelsWidget(Container):
         buttons = Container(widgets=[self.save_button, self.load_button, self.remove_button],
                             layout="horizontal", labels=False)
         self.status = wrapping_label(Label(value=""))
-        super().__init__(widgets=[self.list, buttons, self.status])
+        super().__init__(widgets=[self.list, buttons, self.status], scrollable=True)
+        self.pack_top()
+        self.runner = JobRunner()
+        self.last: str | Path | None = None
         self.save_button.changed.connect(self._save_dialog)
         self.load_button.changed.connect(self._load_dialog)
         self.remove_button.changed.connect(self._remove)
@@ -49,27 +55,40 @@ class ModelsWidget(Container):
             return self.list.value[0]
         return MODELS.names()[-1] if len(MODELS) else None
 
-    def save(self, name: str, path: str | Path) -> Path | None:
-        """Save model ``name`` to ``path``; errors become a notification and a status line."""
-        try:
-            out = MODELS.save(name, path)
-        except (MolfieldError, OSError) as exc:
-            self.status.value = str(exc)
-            notify_error(exc)
-            return None
-        self.status.value = f"Saved {name!r} → {out}"
-        return out
+    def save(self, name: str, path: str | Path) -> Any:
+        """Save model ``name`` to ``path`` in a worker (returns it); the saved path ends up
+        in :attr:`last`, errors become a notification and a status line."""
+        self.status.value = f"Saving {name!r} …"
+        self.last = None
 
-    def load(self, path: str | Path) -> str | None:
-        """Load a checkpoint; a bad file becomes a notification, nothing else changes."""
-        try:
-            name = MODELS.load(path)
-        except (MolfieldError, OSError) as exc:
-            self.status.value = str(exc)
-            notify_error(exc)
+        def done(out: Path) -> None:
+            self.last = out
+            self.status.value = f"Saved {name!r} → {out}"
+
+        return self.runner.submit(MODELS.save, name, path, on_return=done,
+                                  on_error=self._failed)
+
+    def load(self, path: str | Path) -> Any:
+        """Load a checkpoint in a worker (returns it); the model's name ends up in
+        :attr:`last`. A bad file becomes a notification, nothing else changes."""
+        self.last = None
+        known = MODELS.find(path)
+        if known is not None:
+            self.last = known
+            self.status.value = f"{known!r} is already loaded from that file."
             return None
-        self.status.value = f"Loaded {name!r} ({MODELS.get(name).n_items} items)"
-        return name
+        self.status.value = f"Loading {Path(path).name} …"
+
+        def done(model: Any) -> None:
+            name = MODELS.add(model, Path(path).stem, path=Path(path))
+            self.last = name
+            self.status.value = f"Loaded {name!r} ({model.n_items} items)"
+
+        return self.runner.submit(_read_checkpoint, path, on_return=done,
+                                  on_error=self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status.value = str(exc)
 
     def _save_dialog(self) -> None:
         from qtpy.QtWidgets import QFileDialog
@@ -96,3 +115,9 @@ class ModelsWidget(Container):
     def _remove(self) -> None:
         for name in list(self.list.value):
             MODELS.remove(name)
+
+
+def _read_checkpoint(path: str | Path) -> Any:
+    from ...autodecoder.checkpoint import load_model
+
+    return load_model(path)

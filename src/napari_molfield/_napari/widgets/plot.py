@@ -50,14 +50,20 @@ class CurvePlot:
         self.psnrs: list[float] = []
         self._draw(force=True)
 
-    def add(self, step: int, loss: float, psnr: float | None) -> None:
-        """Append one step (``psnr`` only when it was measured)."""
+    def add(self, step: int, loss: float, psnr: float | None, draw: bool = True) -> None:
+        """Append one step (``psnr`` only when it was measured); ``draw=False`` leaves the
+        redraw to a later `redraw` (for batches of steps)."""
         if loss == loss:  # skip NaN (the untrained step 0)
             self.steps.append(step)
             self.losses.append(loss)
         if psnr is not None:
             self.psnr_steps.append(step)
             self.psnrs.append(psnr)
+        if draw:
+            self._draw()
+
+    def redraw(self) -> None:
+        """Draw if the last draw is older than ``min_interval``."""
         self._draw()
 
     def _draw(self, force: bool = False) -> None:

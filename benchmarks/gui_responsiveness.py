@@ -1,0 +1,160 @@
+"""How smooth the napari session is while it fits, decodes and resamples.
+
+Run under a display, e.g. ``xvfb-run -a .venv/bin/python benchmarks/gui_responsiveness.py``
+(software OpenGL: Mesa llvmpipe). On the bundled 1IEP complex (chain A + imatinib, the
+``kinase_inhibitor`` sample, its default layers visible) it prints:
+
+1. fit speed: steps per second of a plain `fit` generator loop for ``--seconds`` (what
+   ``molfield fit`` runs) and of the Fit widget's fit for as long, previews on — and their
+   ratio (goal ≥ 0.70);
+2. the longest event-loop freeze during the widget's fit, from a 50 ms QTimer heartbeat
+   (goal ≤ 1 s);
+3. the longest freeze while a 128³ decode runs and its layers are applied, and while the
+   Fields widget resamples at 128³ (goal ≤ 2 s each).
+
+Both fits run in this process's session one after the other, on the same machine, so the
+ratio is fair; a busy machine makes both slower and the ratio noisier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+
+class Heartbeat:
+    """A 50 ms QTimer; the longest gap between two ticks is the longest freeze."""
+
+    def __init__(self, interval_ms: int = 50) -> None:
+        from qtpy.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.reset()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.last)
+        self.last = now
+
+    def reset(self) -> None:
+        self.last = time.perf_counter()
+        self.longest = 0.0
+
+    def start(self) -> None:
+        self.reset()
+        self.timer.start()
+
+
+def spin(condition, timeout: float) -> bool:
+    """Run the Qt event loop until ``condition()`` or ``timeout`` seconds."""
+    from qtpy.QtCore import QEventLoop
+    from qtpy.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if condition():
+            return True
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.005)
+    return condition()
+
+
+CHANNELS = "C,N,O,S,other"
+
+
+def cli_rate(mol, seconds: float, resolution: int, preset: str) -> tuple[int, float]:
+    """Steps and seconds of a plain `fit` loop with a time budget (the CLI's loop)."""
+    from napari_molfield.autodecoder.fit import fit
+
+    last = None
+    for progress in fit(mol, channels=CHANNELS, resolution=resolution, preset=preset,
+                        steps=10**9, time_budget=seconds):
+        last = progress
+    assert last is not None
+    return last.step, last.elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=30.0, help="fit time of each run")
+    ap.add_argument("--resolution", type=int, default=32, help="train resolution")
+    ap.add_argument("--preset", default="cpu")
+    ap.add_argument("--apply", type=int, default=128, help="decode/resample resolution")
+    args = ap.parse_args()
+
+    import napari
+    from napari_molfield._napari._sample_data import kinase_complex, kinase_inhibitor
+    from napari_molfield._napari.widgets.decode import DecodeWidget
+    from napari_molfield._napari.widgets.fields import FieldsWidget
+    from napari_molfield._napari.widgets.fit import FitWidget
+
+    mol = kinase_complex()
+    print(f"{mol.name}: {mol.n_atoms} atoms; fits of {args.seconds:.0f} s at "
+          f"{args.resolution}³, preset {args.preset}")
+
+    steps, elapsed = cli_rate(mol, args.seconds, args.resolution, args.preset)
+    cli = steps / elapsed
+    print(f"plain fit loop (CLI):   {steps:6d} steps in {elapsed:5.1f} s = {cli:6.1f} steps/s")
+
+    viewer = napari.Viewer(show=True)
+    viewer.window._qt_window.resize(1400, 900)
+    for data, kwargs, kind in kinase_inhibitor():
+        getattr(viewer, f"add_{kind}")(data, **kwargs)
+    viewer.dims.ndisplay = 3
+    fit_w = FitWidget(viewer)
+    viewer.window.add_dock_widget(fit_w, name="Fit")
+    fit_w.time_budget.value = args.seconds
+    fit_w.resolution.value = args.resolution
+    fit_w.preset.value = args.preset
+    fit_w.steps.value = 0
+    fit_w.channels.value = CHANNELS
+    spin(lambda: False, 1.0)
+    beat = Heartbeat()
+    beat.start()
+    t0 = time.perf_counter()
+    fit_w.start()
+    spin(lambda: fit_w.idle, args.seconds + 300)
+    wall = time.perf_counter() - t0
+    fit_freeze = beat.longest
+    last = fit_w._last or {}
+    widget = last.get("step", 0) / max(last.get("elapsed", 1e-9), 1e-9)
+    print(f"Fit widget (previews):  {last.get('step', 0):6d} steps in "
+          f"{last.get('elapsed', 0):5.1f} s = {widget:6.1f} steps/s "
+          f"({wall:.1f} s wall with process start and model load)")
+    print(f"  ratio widget / CLI: {widget / cli:.2f} (goal ≥ 0.70)")
+    print(f"  longest freeze during the fit: {fit_freeze:.2f} s (goal ≤ 1 s)")
+    print(f"  status: {fit_w.status.value}")
+
+    dec = DecodeWidget(viewer)
+    viewer.window.add_dock_widget(dec, name="Decode", tabify=True)
+    dec.model.value = fit_w.model_name
+    dec.resolution.value = args.apply
+    spin(lambda: False, 0.5)
+    beat.reset()
+    t0 = time.perf_counter()
+    dec.decode()
+    spin(lambda: dec.runner.idle, 600)
+    spin(lambda: False, 1.0)  # the redraw after the swap counts too
+    print(f"decode {args.apply}³ and apply: {time.perf_counter() - t0 - 1:.1f} s, longest "
+          f"freeze {beat.longest:.2f} s (goal ≤ 2 s) — {dec.status.value}")
+
+    fields = FieldsWidget(viewer)
+    viewer.window.add_dock_widget(fields, name="Fields", tabify=True)
+    fields.resolution.value = args.apply
+    spin(lambda: False, 0.5)
+    beat.reset()
+    t0 = time.perf_counter()
+    fields.resample()
+    spin(lambda: fields.runner.idle, 600)
+    spin(lambda: False, 1.0)
+    print(f"resample {args.apply}³ and apply: {time.perf_counter() - t0 - 1:.1f} s, longest "
+          f"freeze {beat.longest:.2f} s (goal ≤ 2 s) — {fields.status.value}")
+    beat.timer.stop()
+    viewer.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""Fits in a separate process, so the viewer keeps its GIL and its frame rate.
+
+The Fit widget starts :class:`FitProcess` (multiprocessing, *spawn* context: no Qt, no
+fork of a GUI). The child runs the plain `fit` generator and sends small messages on a
+queue:
+
+- ``{"kind": "progress", …}`` at most every `SEND_EVERY` seconds, with every loss since
+  the last message (so the curve gets every step) and each PSNR evaluation;
+- ``{"kind": "preview", …}`` a low-resolution decode of item 0 every ``preview_every``
+  seconds (values, origin, spacing, channels, occupied-channel peaks);
+- ``{"kind": "done", …}`` once, on finish *or cancel*: the model is evaluated against the
+  analytic truth (`quality.model_report`) and written as a checkpoint, which the widget
+  loads — a cancelled fit keeps the last good model;
+- ``{"kind": "error", "message": …}`` instead, when the fit fails.
+
+Nothing here imports Qt or napari; the child imports torch, the parent does not.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue as queue_mod
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Seconds between two progress messages.
+SEND_EVERY = 0.2
+#: Items whose PSNR the final report averages.
+REPORT_ITEMS = 4
+
+
+@dataclass
+class FitRequest:
+    """Everything the child needs (picklable)."""
+
+    molecules: list[Any]
+    settings: dict[str, Any]
+    checkpoint: str
+    preview_every: float = 3.0
+    preview_resolution: int = 24
+    ligand: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _preview(model: Any, resolution: int) -> dict[str, Any]:
+    from ..autodecoder.decode import decode
+    from .layers import decoded_peaks
+
+    f = decode(model, 0, resolution)
+    return {"kind": "preview", "values": f.values, "origin": f.origin, "spacing": f.spacing,
+            "channels": tuple(f.channels), "peaks": decoded_peaks(model, 0)}
+
+
+def _report(model: Any, resolution: int) -> dict[str, Any]:
+    import numpy as np
+
+    from .quality import model_report
+
+    reports = [model_report(model, i, resolution)
+               for i in range(min(model.n_items, REPORT_ITEMS))]
+    occ = [r.occupied for r in reports if r.occupied is not None]
+    return {"psnr": float(np.mean([r.psnr for r in reports])),
+            "zero": float(np.mean([r.zero for r in reports])),
+            "occupied": float(np.mean(occ)) if occ else None,
+            "items": len(reports)}
+
+
+def _zero_baseline(model: Any, resolution: int) -> float:
+    """PSNR of predicting zeros on the train grid of the items the fit evaluates."""
+    import numpy as np
+
+    from ..autodecoder.decode import truth_field
+
+    n = min(model.n_items, int(model.fit_config.get("eval_items", 1) or 1))
+    sq = [np.square(truth_field(model, i, resolution).values, dtype=np.float64).mean()
+          for i in range(n)]
+    mse = float(np.mean(sq))
+    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+
+
+def leave_a_core_for_the_viewer() -> int:
+    """Let this process use every allowed core but one (the viewer's), where there are
+    several; returns the cores left to it. `fit` sizes its torch threads from this
+    affinity: two threads spin-waiting on two cores that the viewer also needs make a
+    fit many times slower than one thread on a core of its own."""
+    import os
+
+    get = getattr(os, "sched_getaffinity", None)
+    if get is None:
+        return os.cpu_count() or 1
+    cores = sorted(get(0))
+    if len(cores) > 1:
+        cores = cores[:-1]
+        os.sched_setaffinity(0, cores)
+    return len(cores)
+
+
+def run_child(request: FitRequest, out: Any, stop: Any, pause: Any) -> None:
+    """The child process: fit, stream progress and previews, save the model at the end."""
+    try:
+        leave_a_core_for_the_viewer()
+        _fit_and_report(request, out, stop, pause)
+    except BaseException as exc:  # everything reaches the widget as one sentence
+        from ..errors import MolfieldError
+
+        msg = str(exc) if isinstance(exc, MolfieldError) else f"{type(exc).__name__}: {exc}"
+        out.put({"kind": "error", "message": msg})
+
+
+def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> None:
+    from ..autodecoder.checkpoint import save_model
+    from ..autodecoder.fit import fit
+    from .ligands import resplit
+
+    mols = request.molecules
+    if request.ligand:
+        mols = [resplit(m, request.ligand) for m in mols]
+    run = fit(mols, **request.settings)
+    losses: list[tuple[int, float]] = []
+    evals: list[tuple[int, float]] = []
+    last_send = last_preview = time.perf_counter()
+    progress = None
+    cancelled = False
+    try:
+        for progress in run:
+            if progress.step > 0:
+                losses.append((progress.step, float(progress.loss)))
+            if progress.evaluated and progress.psnr is not None:
+                evals.append((progress.step, float(progress.psnr)))
+            now = time.perf_counter()
+            if progress.step == 0:
+                out.put({"kind": "baseline", "zero": _zero_baseline(
+                    progress.model, int(request.settings.get("resolution", 32)))})
+            if now - last_send >= SEND_EVERY or progress.step == 0:
+                out.put({"kind": "progress", "step": progress.step, "steps": progress.steps,
+                         "loss": float(progress.loss), "psnr": progress.psnr,
+                         "elapsed": progress.elapsed, "losses": losses, "evals": evals})
+                losses, evals, last_send = [], [], now
+            if now - last_preview >= request.preview_every:
+                out.put(_preview(progress.model, request.preview_resolution))
+                last_preview = time.perf_counter()
+            while pause.is_set() and not stop.is_set():
+                time.sleep(0.05)
+            if stop.is_set():
+                cancelled = True
+                break
+    finally:
+        run.close()
+    if progress is None:
+        raise RuntimeError("the fit yielded nothing")
+    model = progress.model
+    out.put({"kind": "progress", "step": progress.step, "steps": progress.steps,
+             "loss": float(progress.loss), "psnr": progress.psnr,
+             "elapsed": progress.elapsed, "losses": losses, "evals": evals})
+    out.put(_preview(model, request.preview_resolution))
+    report = _report(model, int(request.settings.get("resolution", 32)))
+    path = save_model(model, request.checkpoint)
+    out.put({"kind": "done", "cancelled": cancelled, "step": progress.step,
+             "elapsed": progress.elapsed, "report": report, "path": str(path),
+             "ligand": [tuple(m.ligand_residues) for m in mols]})
+
+
+class FitProcess:
+    """A fit running in a child process; :meth:`poll` collects what it sent (Qt-free)."""
+
+    def __init__(self, request: FitRequest) -> None:
+        ctx = mp.get_context("spawn")
+        self.request = request
+        self.queue = ctx.Queue()
+        self._stop = ctx.Event()
+        self._pause = ctx.Event()
+        self.process = ctx.Process(target=run_child, args=(request, self.queue, self._stop,
+                                                           self._pause), daemon=True,
+                                   name="molfield-fit")
+        self.finished = False
+        self.started = time.perf_counter()
+
+    def start(self) -> FitProcess:
+        """Start the child."""
+        self.process.start()
+        return self
+
+    @property
+    def paused(self) -> bool:
+        """Whether the child was asked to pause."""
+        return self._pause.is_set()
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause (between two steps) or resume."""
+        if paused:
+            self._pause.set()
+        else:
+            self._pause.clear()
+
+    def cancel(self) -> None:
+        """Stop after the current step; the child still evaluates and saves the model."""
+        self._pause.clear()
+        self._stop.set()
+
+    def poll(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Messages sent since the last call (non-blocking); an ``error`` message when the
+        child died without a word."""
+        msgs: list[dict[str, Any]] = []
+        while len(msgs) < limit:
+            try:
+                msgs.append(self.queue.get_nowait())
+            except queue_mod.Empty:
+                break
+        if any(m["kind"] in ("done", "error") for m in msgs):
+            self.finished = True
+        elif not msgs and not self.finished and not self.process.is_alive() and (
+            self.process.exitcode is not None
+        ):
+            try:  # the last message may still be in the pipe
+                msgs.append(self.queue.get(timeout=0.5))
+                self.finished = msgs[-1]["kind"] in ("done", "error")
+            except queue_mod.Empty:
+                self.finished = True
+                msgs.append({"kind": "error", "message":
+                             f"The fit process ended unexpectedly (exit code "
+                             f"{self.process.exitcode})."})
+        return msgs
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the child (if still running) and release the queue."""
+        if self.process.is_alive():
+            self.cancel()
+            self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout)
+        self.queue.close()
+        Path(self.request.checkpoint).unlink(missing_ok=True)
