@@ -1,5 +1,8 @@
 """napari reader for model checkpoints (``*.safetensors``): load into the session, show item 0.
 
+Auto-decoders and deformable ensemble models are both read (the checkpoint's header
+says which); a deformable model shows its first conformer.
+
 Imports torch only when a checkpoint is actually read. One model per checkpoint file: a
 file read again (and unchanged) reuses the session's model, and its layers, when they are
 still in the viewer, are refreshed in place instead of being added again. With a viewer
@@ -40,7 +43,7 @@ def read_model(path: str | os.PathLike | list) -> list[LayerData]:
     """Load the checkpoint into the session's models and show its first item decoded."""
     from ..fields.field import Field
     from ._reader import _view_in_3d
-    from .session import MODELS
+    from .session import MODELS, decode_model, model_box
 
     if isinstance(path, list):
         path = path[0]
@@ -50,10 +53,9 @@ def read_model(path: str | os.PathLike | list) -> list[LayerData]:
     viewer = _current_viewer()
     _view_in_3d()
     if viewer is None:  # a script: decode now
-        from ..autodecoder.decode import decode
-
-        return decoded_layers(decode(model, 0, PREVIEW_RESOLUTION), model, 0, group, label)
-    box, n = model.box(0), PREVIEW_RESOLUTION
+        return decoded_layers(decode_model(model, 0, PREVIEW_RESOLUTION), model, 0, group,
+                              label)
+    box, n = model_box(model, 0), PREVIEW_RESOLUTION
     empty = Field(np.zeros((len(model.channels), n, n, n), np.float32), box.origin(n),
                   box.spacing(n), model.channels, box=box)
     layers = decoded_layers(empty, model, 0, group, label)
@@ -82,11 +84,12 @@ def _decode_later(viewer: Any, model: Any, group: str, label: str) -> None:
     from napari.qt.threading import create_worker
     from qtpy.QtCore import QTimer
 
-    from ..autodecoder.decode import decode
+    from .session import decode_model
     from .widgets.common import update_group_layers
 
     def work() -> list[LayerData]:
-        return decoded_layers(decode(model, 0, PREVIEW_RESOLUTION), model, 0, group, label)
+        return decoded_layers(decode_model(model, 0, PREVIEW_RESOLUTION), model, 0, group,
+                              label)
 
     worker = create_worker(work, _ignore_errors=True)
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..deform.choice import MODEL_KINDS, wants_deform
 from ..errors import MolfieldError
 from .common import progress_bar, show_step
 
-#: ``--model`` choices of ``molfield fit``.
-MODEL_KINDS = ("auto", "siren", "deform")
+__all__ = ["MODEL_KINDS", "add_model_arg", "cmd_decode_deform", "cmd_fit_deform",
+           "wants_deform"]
+
 #: Steps of a fit that only a time budget ends.
 UNLIMITED_STEPS = 10**9
 
@@ -23,33 +25,6 @@ def add_model_arg(p: argparse.ArgumentParser) -> None:
                    "field for conformers of the same atoms (interpolation moves density); "
                    "auto: deform when every input holds the same atoms and there are ≥ 2 "
                    "conformers, else siren")
-
-
-def wants_deform(kind: str, inputs: list[Any]) -> bool:
-    """Whether ``kind`` (``--model``) and the inputs call for a deformable fit.
-
-    Raises
-    ------
-    MolfieldError
-        For ``deform`` with density maps, different atoms or a single conformer.
-    """
-    from ..chem.molecule import Molecule
-    from ..deform.ensemble import atoms_differ, is_ensemble
-
-    if kind == "siren":
-        return False
-    mols = [m for m in inputs if isinstance(m, Molecule)]
-    if kind == "auto":
-        return len(mols) == len(inputs) and is_ensemble(mols)
-    if len(mols) != len(inputs):
-        raise MolfieldError("--model deform fits molecules, not density maps.")
-    why = atoms_differ(mols)
-    if why is not None:
-        raise MolfieldError(why)
-    if sum(m.n_conformers for m in mols) < 2:
-        raise MolfieldError("--model deform needs at least two conformers (files of the same "
-                            "atoms, or a multi-model file).")
-    return True
 
 
 def cmd_fit_deform(args: argparse.Namespace, mols: list[Any]) -> int:

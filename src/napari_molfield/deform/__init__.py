@@ -6,6 +6,7 @@ Nerfies/D-NeRF). Interpolating ``z`` moves density (and atoms) instead of cross-
 =================  ===========================================================
 module             role
 =================  ===========================================================
+``choice``         `wants_deform`: which model kind a fit of some inputs wants
 ``config``         `DeformConfig`, `DeformFitConfig` and the named presets
 ``ensemble``       molecules with the same atoms → one ensemble; template atoms
 ``model``          `DeformNet` (``T`` and ``D``) and `DeformModel`
@@ -18,3 +19,7 @@ module             role
 ``pdb``            multi-model PDB output of atom frames
 =================  ===========================================================
 """
+
+from .choice import MODEL_KINDS, wants_deform
+
+__all__ = ["MODEL_KINDS", "wants_deform"]

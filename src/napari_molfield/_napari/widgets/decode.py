@@ -4,6 +4,10 @@ Decoding, the truth, the error, the isosurface and the layer data are all comput
 worker; the Qt thread only swaps the new arrays into the result's layers (one bounded
 set per model item, replaced in place). One decode runs at a time: clicks while it runs
 leave only the newest request waiting.
+
+"Atoms" recovers the item's atoms from the field (refined on the network itself for an
+auto-decoder) in a worker and shows them as one points layer coloured by element,
+replaced by the next recovery; "Save atoms" writes them as SDF/PDB/MOL/XYZ (in a worker).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from magicgui.widgets import (
     CheckBox,
     ComboBox,
     Container,
+    FileEdit,
     FloatSpinBox,
     Label,
     LineEdit,
@@ -25,9 +30,9 @@ from magicgui.widgets import (
 )
 
 from ...errors import MolfieldError
-from ..layers import FieldParams, LayerData, decoded_layers, field_layers
+from ..layers import FieldParams, LayerData, atoms_layer, decoded_layers, field_layers
 from ..quality import PsnrReport, psnr_report
-from ..session import MODELS
+from ..session import MODELS, decode_model, is_deformable, truth_of
 from ..workers import JobRunner
 from .common import ScrollingDock, enable_scale_bar, replace_group_layers, wrapping_label
 
@@ -36,6 +41,10 @@ if TYPE_CHECKING:
 
 #: Decodes above this many bytes of output are refused by the widget.
 MAX_DECODE_BYTES = 4 * 1024**3
+#: Grid on which atoms are first located (refinement then works on the network itself).
+ATOMS_RESOLUTION = 48
+#: Role tag of the recovered atoms' layer group.
+RECOVERED_GROUP = "recovered"
 
 
 @dataclass
@@ -73,15 +82,14 @@ def run_decode(model: Any, item: int, resolution: int, sub_box: Any, with_truth:
 
     With ``group`` the napari layer data are built here too (`result_layers`).
     """
-    from ...autodecoder.decode import decode, truth_field
     from ..layers import decoded_peaks
 
     t0 = time.perf_counter()
-    decoded = decode(model, item, resolution, sub_box=sub_box)
+    decoded = decode_model(model, item, resolution, sub_box=sub_box)
     seconds = time.perf_counter() - t0
     truth = value = None
     if with_truth:
-        truth = truth_field(model, item, resolution, sub_box=sub_box)
+        truth = truth_of(model, item, resolution, sub_box=sub_box)
         value = psnr_report(decoded.values, truth.values, decoded_peaks(model, item) > 0)
     surface = None
     if iso_level is not None:
@@ -126,6 +134,38 @@ def result_layers(r: DecodeResult, model: Any, item: int, group: str,
     return layers
 
 
+def recover_atoms(model: Any, item: int, resolution: int, group: str,
+                  label: str) -> tuple[Any, LayerData]:
+    """Atoms of ``item`` and their points layer (Å, coloured by element); runs in a worker.
+
+    An auto-decoder's atoms are refined on the network (`atoms_from_model`); a
+    deformable model's conformer is decoded and read back with `atoms_from_field`.
+    """
+    if is_deformable(model):
+        from ...atoms import atoms_from_field
+
+        result = atoms_from_field(decode_model(model, item, resolution))
+    else:
+        from ...atoms.models import atoms_from_model
+
+        result = atoms_from_model(model, item, resolution)
+    return result, recovered_layer(result, group, label)
+
+
+def recovered_layer(result: Any, group: str, label: str) -> LayerData:
+    """The points layer data of recovered atoms (a ``"recovered"`` flag in its metadata)."""
+    layer = atoms_layer(result.to_molecule(label), group, label)
+    layer[1]["metadata"]["molfield"]["recovered"] = result.summary()
+    return layer
+
+
+def save_atoms(result: Any, path: str | Any) -> Any:
+    """`write_atoms` (a worker's job; the suffix picks SDF, PDB, MOL or XYZ)."""
+    from ...atoms import write_atoms
+
+    return write_atoms(result, path)
+
+
 class DecodeWidget(ScrollingDock, Container):
     """Decode a model item at any resolution; PSNR, error layer and isosurface on demand."""
 
@@ -143,15 +183,27 @@ class DecodeWidget(ScrollingDock, Container):
         self.iso_level = FloatSpinBox(label="iso level", value=0.3, min=0.001, max=10.0,
                                       step=0.05)
         self.run = PushButton(text="Decode")
+        self.atoms_button = PushButton(text="Atoms")
+        self.atoms_button.tooltip = ("Recover the item's atoms from its field (points "
+                                     "coloured by element; bonds for the saved file)")
+        self.atoms_path = FileEdit(label="atoms file", mode="w",
+                                   filter="*.sdf *.pdb *.mol *.xyz", value="atoms.sdf")
+        self.save_atoms_button = PushButton(text="Save atoms…")
         self.status = wrapping_label(Label(value=""))
         super().__init__(widgets=[
             self.model, self.item, self.resolution, self.memory, self.sub_box, self.truth,
-            self.error, self.iso, self.iso_level, self.run, self.status,
+            self.error, self.iso, self.iso_level, self.run, self.atoms_button,
+            self.atoms_path, self.save_atoms_button, self.status,
         ], scrollable=True)
         self.pack_top()
         self.runner = JobRunner()
+        self.atoms_runner = JobRunner()
         self.last: DecodeResult | None = None
+        self.recovered: Any = None
+        self.saved: Any = None
         self.run.changed.connect(self.decode)
+        self.atoms_button.changed.connect(lambda _=None: self.recover())
+        self.save_atoms_button.changed.connect(lambda _=None: self.save_atoms())
         self.model.changed.connect(lambda _=None: self.item.reset_choices())
         self.resolution.changed.connect(self._update_memory)
         self.sub_box.changed.connect(self._update_memory)
@@ -228,6 +280,51 @@ class DecodeWidget(ScrollingDock, Container):
 
     def _failed(self, exc: BaseException) -> None:
         self.status.value = f"Failed: {exc}"
+
+    # ------------------------------------------------------------------ atoms
+
+    def recover(self) -> Any:
+        """Recover the chosen item's atoms in a worker; they replace the last ones shown
+        for that item. Returns the worker (None when queued or nothing to do)."""
+        if self.model.value is None or self.model.value not in MODELS:
+            self.status.value = "No model yet: fit one or load a checkpoint (Models)."
+            return None
+        name, item = self.model.value, int(self.item.value or 0)
+        model = MODELS.get(name)
+        n = min(int(self.resolution.value), ATOMS_RESOLUTION)
+        group = f"{RECOVERED_GROUP}:{name}:{item}"
+        label = f"{model.items[item]['name']} recovered"
+        self.status.value = f"Recovering the atoms of {model.items[item]['name']} …"
+        return self.atoms_runner.submit(
+            recover_atoms, model, item, n, group, label,
+            on_return=lambda r: self._show_atoms(name, group, r),
+            on_error=self._failed, progress={"desc": "Recovering atoms"},
+        )
+
+    def _show_atoms(self, name: str, group: str, r: tuple[Any, LayerData]) -> None:
+        result, layer = r
+        self.recovered = result
+        if name not in MODELS:  # forgotten meanwhile
+            return
+        replace_group_layers(self.viewer, group, [layer], roles=("atoms",))
+        self.status.value = f"{result.summary()} ({result.seconds:.1f} s)"
+
+    def save_atoms(self, path: Any = None) -> Any:
+        """Write the last recovered atoms (SDF/PDB/MOL/XYZ by suffix) in a worker; the
+        file written ends up in :attr:`saved`. Returns the worker."""
+        if self.recovered is None:
+            self.status.value = "No atoms yet: press Atoms first."
+            return None
+        path = path if path is not None else self.atoms_path.value
+        self.saved = None
+        summary = self.recovered.summary()
+
+        def done(out: Any) -> None:
+            self.saved = out
+            self.status.value = f"{summary} → {out}"
+
+        return self.atoms_runner.submit(save_atoms, self.recovered, path, on_return=done,
+                                        on_error=self._failed)
 
     def _show(self, name: str, group: str, r: DecodeResult) -> None:
         self.last = r

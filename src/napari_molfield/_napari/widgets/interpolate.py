@@ -4,6 +4,10 @@ Each slider move decodes one frame in a worker and updates the same image layers
 place; a movie export decodes and encodes in workers too (only the screenshots are taken
 on the Qt thread). Only one decode runs at a time; while it runs, newer requests replace each other
 and only the latest is decoded next, so dragging stays fluid and nothing stale is shown.
+
+A deformable model's frames come with their atoms: one points layer follows the slider
+(moved in place), "Export atoms" writes a multi-model PDB. For an auto-decoder, "Atoms"
+recovers the frame's atoms on the network; "Save atoms" writes them. All in workers.
 """
 
 from __future__ import annotations
@@ -24,15 +28,31 @@ from magicgui.widgets import (
 
 from ...errors import MolfieldError
 from ..layers import INTERPOLATED_ROLE, interpolation_group, interpolation_layers
-from ..session import MODELS
+from ..session import MODELS, is_deformable
 from ..workers import JobRunner
-from .common import ScrollingDock, enable_scale_bar, replace_group_layers, wrapping_label
+from .common import (
+    ScrollingDock,
+    enable_scale_bar,
+    group_layers,
+    replace_group_layers,
+    wrapping_label,
+)
+from .decode import save_atoms
+from .interpolate_jobs import (
+    build_interpolator,
+    decode_frame,
+    export_frames,
+    frame_atoms_layer,
+    recover_frame,
+    write_frames,
+)
 
 if TYPE_CHECKING:
     import napari
 
     from ...fields.field import Field
     from ...interpolate import Interpolator
+
 
 def parse_items(text: str) -> list[int]:
     """``"1, 2, 5"`` → ``[1, 2, 5]`` (empty → ``[]``)."""
@@ -62,11 +82,17 @@ class InterpolateWidget(ScrollingDock, Container):
         self.path = FileEdit(label="movie", mode="w", filter="*.gif *.mp4",
                              value="interpolation.gif")
         self.export_button = PushButton(text="Export movie")
+        self.atoms_button = PushButton(text="Atoms")
+        self.atoms_path = FileEdit(label="atoms file", mode="w",
+                                   filter="*.pdb *.sdf *.mol *.xyz", value="atoms.pdb")
+        self.save_atoms_button = PushButton(text="Save atoms…")
+        self.export_atoms_button = PushButton(text="Export atoms (multi-model PDB)")
         self.status = wrapping_label(Label(value=""))
         super().__init__(widgets=[
             self.model, self.start, self.end, self.via, self.mode, self.resolution, self.t,
             self.frames, self.fps, self.play_button, self.path, self.export_button,
-            self.status,
+            self.atoms_button, self.atoms_path, self.save_atoms_button,
+            self.export_atoms_button, self.status,
         ], scrollable=True)
         self.pack_top()
         from qtpy.QtCore import QTimer
@@ -75,7 +101,10 @@ class InterpolateWidget(ScrollingDock, Container):
         self.timer.timeout.connect(self._tick)
         self.runner = JobRunner()
         self.exporter = JobRunner()
+        self.atoms_runner = JobRunner()
         self.exported: Path | None = None
+        self.recovered: Any = None  # the last recovered atoms
+        self.saved: Path | None = None  # the last atoms file written
         self.frame_ms: float | None = None
         self._interp: Interpolator | None = None
         self._interp_key: tuple | None = None
@@ -84,6 +113,9 @@ class InterpolateWidget(ScrollingDock, Container):
         self.t.changed.connect(self.request)
         self.play_button.changed.connect(self.toggle_play)
         self.export_button.changed.connect(lambda _=None: self.export())
+        self.atoms_button.changed.connect(lambda _=None: self.recover())
+        self.save_atoms_button.changed.connect(lambda _=None: self.save_atoms())
+        self.export_atoms_button.changed.connect(lambda _=None: self.export_atoms())
         self.model.changed.connect(self._model_changed)
         for w in (self.start, self.end, self.via, self.mode, self.resolution):
             w.changed.connect(lambda _=None: self.request())
@@ -113,7 +145,11 @@ class InterpolateWidget(ScrollingDock, Container):
         self.end.reset_choices()
         if self.model.value is None or self.model.value not in MODELS:
             return
-        k = MODELS.get(self.model.value).n_items
+        model = MODELS.get(self.model.value)
+        k = model.n_items
+        deformable = is_deformable(model)
+        self.export_atoms_button.enabled = deformable
+        self.atoms_button.enabled = not deformable
         with self.t.changed.blocked():
             self.start.value = 0
             self.end.value = k - 1
@@ -145,7 +181,7 @@ class InterpolateWidget(ScrollingDock, Container):
         """The current settings' `Interpolator` (rebuilt only when they change)."""
         model, keys, key = self._settings()
         if key != self._interp_key or self._interp is None:
-            self._interp = _build(model, keys, key)
+            self._interp = build_interpolator(model, keys, key)
             self._interp_key = key
         return self._interp
 
@@ -166,7 +202,7 @@ class InterpolateWidget(ScrollingDock, Container):
         name = self.model.value
         cached = self._interp if key == self._interp_key else None
         # the Interpolator (grid, first layer, atom support) is built in the worker too
-        self.runner.start(_decode_frame, cached, model, keys, key, t,
+        self.runner.start(decode_frame, cached, model, keys, key, t,
                           on_return=lambda r: self._show(name, r),
                           on_finish=self._next)
 
@@ -177,21 +213,115 @@ class InterpolateWidget(ScrollingDock, Container):
             # after this callback the runner marks the job finished; then go on
             QTimer.singleShot(0, self.request)
 
-    def _show(self, model_name: str, result: tuple[Interpolator, tuple, Field, float]) -> None:
+    def _show(self, model_name: str, result: tuple) -> None:
         if self._exporting:
             return
-        interp, key, field, seconds = result
+        interp, key, field, seconds, atoms = result
         self._interp, self._interp_key = interp, key
         self.frame_ms = 1000 * seconds
-        self.update_layers(field, model_name)
+        self.update_layers(field, model_name, atoms)
         self.status.value = (f"t = {field.meta['t']:.2f}: {field.meta['name']} — "
                              f"{self.frame_ms:.0f} ms/frame")
 
-    def update_layers(self, field: Field, model_name: str) -> list:
-        """Show ``field`` in the model's interpolation layers (updated in place)."""
+    def update_layers(self, field: Field, model_name: str, atoms: Any = None) -> list:
+        """Show ``field`` in the model's interpolation layers (updated in place), and the
+        frame's ``atoms`` ``[A, 3]`` (deformable models) in its atoms layer."""
         layers = interpolation_layers(field, model_name)
-        return replace_group_layers(self.viewer, interpolation_group(model_name), layers,
-                                    roles=(INTERPOLATED_ROLE,))
+        out = replace_group_layers(self.viewer, interpolation_group(model_name), layers,
+                                   roles=(INTERPOLATED_ROLE,))
+        if atoms is not None:
+            out.append(self.update_atoms(atoms, model_name))
+        return out
+
+    def atoms_layer(self, model_name: str) -> Any:
+        """The points layer that follows the slider (None before the first frame)."""
+        found = group_layers(self.viewer, interpolation_group(model_name), role="atoms")
+        return found[0] if found else None
+
+    def update_atoms(self, coords: Any, model_name: str) -> Any:
+        """Move the frame's atoms layer to ``coords`` (Å) in place; made on first use."""
+        layer = self.atoms_layer(model_name)
+        if layer is not None and layer.data.shape == coords.shape:
+            layer.data = coords
+            return layer
+        from napari.layers import Layer
+
+        if layer is not None:
+            self.viewer.layers.remove(layer)
+        data, kwargs, kind = frame_atoms_layer(MODELS.get(model_name), coords,
+                                               interpolation_group(model_name),
+                                               f"{model_name} interpolation")
+        return self.viewer.add_layer(Layer.create(data, kwargs, kind))
+
+    # ------------------------------------------------------------------ atoms
+
+    def recover(self) -> Any:
+        """Recover the atoms of the frame at ``t`` on the network (auto-decoders) in a
+        worker: one points layer, replaced by the next recovery. Returns the worker."""
+        try:
+            model, keys, key = self._settings()
+        except MolfieldError as exc:
+            self.status.value = str(exc)
+            return None
+        name = self.model.value
+        if is_deformable(model):
+            self.status.value = "A deformable model's atoms follow the slider already."
+            return None
+        t = float(self.t.value)
+        cached, group = (self._interp if key == self._interp_key else None,
+                         f"recovered:{interpolation_group(name)}")
+        self.status.value = f"Recovering the atoms at t = {t:.2f} …"
+
+        def shown(r: tuple[Any, Any]) -> None:
+            self.recovered, layer = r
+            if name in MODELS:
+                replace_group_layers(self.viewer, group, [layer], roles=("atoms",))
+            self.status.value = f"t = {t:.2f}: {self.recovered.summary()}"
+
+        return self.atoms_runner.submit(recover_frame, cached, model, keys, key, t, group,
+                                        f"{name} interpolation recovered", on_return=shown,
+                                        on_error=self._failed)
+
+    def save_atoms(self, path: str | Path | None = None) -> Any:
+        """Write the last recovered atoms (suffix: SDF/PDB/MOL/XYZ) in a worker."""
+        if self.recovered is None:
+            self.status.value = "No atoms yet: press Atoms first."
+            return None
+        self.saved = None
+
+        def done(out: Path) -> None:
+            self.saved, self.status.value = out, f"Atoms → {out}"
+
+        return self.atoms_runner.submit(
+            save_atoms, self.recovered, path if path is not None else self.atoms_path.value,
+            on_return=done, on_error=self._failed)
+
+    def export_atoms(self, path: str | Path | None = None) -> Any:
+        """A deformable model's atoms at ``frames`` even steps of ``t`` as a multi-model
+        PDB (in a worker); the file ends up in :attr:`saved`. Returns the worker."""
+        try:
+            model, keys, key = self._settings()
+        except MolfieldError as exc:
+            self.status.value = str(exc)
+            return None
+        path = Path(path if path is not None else self.atoms_path.value)
+        if not is_deformable(model) or path.suffix.lower() != ".pdb":
+            self.status.value = ("Atom frames of a deformable model are written as a .pdb "
+                                 "file (an auto-decoder: use Atoms, then Save atoms).")
+            return None
+        n = int(self.frames.value)
+        cached = self._interp if key == self._interp_key else None
+        self.saved = None
+        self.status.value = f"Writing the atoms of {n} frames …"
+
+        def done(out: Path) -> None:
+            self.saved, self.status.value = out, f"{n} atom frames → {out}"
+
+        return self.atoms_runner.submit(write_frames, cached, model, keys, key, path, n,
+                                        on_return=done, on_error=self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status.value = f"Failed: {exc}"
 
     # ------------------------------------------------------------------ playing
 
@@ -241,8 +371,8 @@ class InterpolateWidget(ScrollingDock, Container):
         shots: list[Any] = []
         self.status.value = f"Exporting {n} frames …"
 
-        def on_frame(field: Field) -> None:
-            self.update_layers(field, name)
+        def on_frame(frame: tuple[Field, Any]) -> None:
+            self.update_layers(frame[0], name, frame[1])
             shots.append(self.viewer.screenshot(canvas_only=True, flash=False))
             self.status.value = f"Exporting: frame {len(shots)}/{n} …"
 
@@ -265,40 +395,6 @@ class InterpolateWidget(ScrollingDock, Container):
             self.exporter.start(write_movie, list(shots), path, fps=fps, on_return=written,
                                 on_error=failed)
 
-        return self.exporter.start(_export_frames, model, keys, resolution, mode, n,
+        return self.exporter.start(export_frames, model, keys, resolution, mode, n,
                                    on_yield=on_frame, on_finish=encode, on_error=failed,
                                    progress={"desc": "Exporting movie", "total": n})
-
-
-def _export_frames(model: Any, keys: list[int], resolution: int, mode: str,
-                   n: int) -> Any:
-    """Decode the movie's frames (a worker generator; each frame a copy of its own)."""
-    from ...interpolate import Interpolator
-    from ...latent_paths import frame_times
-
-    # its own buffers: a slider decode still running cannot interfere
-    interp = Interpolator.from_model(model, keys, resolution, mode=mode)
-    for t in frame_times(n):
-        field = interp.field(float(t))
-        yield field.__class__(field.values.copy(), field.origin, field.spacing,
-                              field.channels, box=field.box, meta=dict(field.meta))
-
-
-def _build(model: Any, keys: list[int], key: tuple) -> Interpolator:
-    from ...interpolate import Interpolator
-
-    _name, _id, _keys, mode, resolution = key
-    return Interpolator.from_model(model, keys, resolution, mode=mode)
-
-
-def _decode_frame(
-    interp: Interpolator | None, model: Any, keys: list[int], key: tuple, t: float
-) -> tuple[Interpolator, tuple, Field, float]:
-    """Build the Interpolator if the settings changed, then decode frame ``t`` (worker)."""
-    import time
-
-    if interp is None:
-        interp = _build(model, keys, key)
-    t0 = time.perf_counter()
-    field = interp.field(t)
-    return interp, key, field, time.perf_counter() - t0

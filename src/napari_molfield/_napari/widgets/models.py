@@ -1,4 +1,5 @@
-"""The Models widget: this session's models, with save and load.
+"""The Models widget: this session's models (auto-decoders and deformable ensemble
+models), with save and load.
 
 Checkpoints are read and written in a worker (torch and file I/O stay off the Qt
 thread); a file loaded before, and unchanged since, gives back the same model.
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from magicgui.widgets import Container, Label, PushButton, Select
 
-from ..session import MODELS
+from ..session import DEFORMABLE_KIND, MODELS, load_checkpoint, model_kind
 from ..workers import JobRunner
 from .common import ScrollingDock, wrapping_label
 
@@ -82,9 +83,11 @@ class ModelsWidget(ScrollingDock, Container):
         def done(model: Any) -> None:
             name = MODELS.add(model, Path(path).stem, path=Path(path))
             self.last = name
-            self.status.value = f"Loaded {name!r} ({model.n_items} items)"
+            what = ("deformable, " if model_kind(model) == DEFORMABLE_KIND else "")
+            unit = "conformers" if what else "items"
+            self.status.value = f"Loaded {name!r} ({what}{model.n_items} {unit})"
 
-        return self.runner.submit(_read_checkpoint, path, on_return=done,
+        return self.runner.submit(load_checkpoint, path, on_return=done,
                                   on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
@@ -115,9 +118,3 @@ class ModelsWidget(ScrollingDock, Container):
     def _remove(self) -> None:
         for name in list(self.list.value):
             MODELS.remove(name)
-
-
-def _read_checkpoint(path: str | Path) -> Any:
-    from ...autodecoder.checkpoint import load_model
-
-    return load_model(path)

@@ -1,0 +1,99 @@
+"""Jobs of the Interpolate widget, run in its workers (Qt-free): building the path's
+interpolator, decoding a frame (with a deformable model's atoms), the movie's frames,
+recovering a frame's atoms and writing atom frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..layers import LayerData, atoms_layer
+from ..session import is_deformable
+from .decode import recovered_layer
+
+if TYPE_CHECKING:
+    from ...fields.field import Field
+
+#: Grid on which the atoms of a frame are first located (refined on the network).
+ATOMS_RESOLUTION = 48
+
+
+def export_frames(model: Any, keys: list[int], resolution: int, mode: str,
+                   n: int) -> Any:
+    """Decode the movie's frames (a worker generator; each frame a copy of its own, with
+    its atoms for a deformable model)."""
+    from ...latent_paths import frame_times
+
+    # its own buffers: a slider decode still running cannot interfere
+    interp = make_interpolator(model, keys, resolution, mode)
+    moves = is_deformable(model)
+    for t in frame_times(n):
+        field = interp.field(float(t))
+        atoms = interp.atoms(float(t)) if moves else None
+        yield (field.__class__(field.values.copy(), field.origin, field.spacing,
+                               field.channels, box=field.box, meta=dict(field.meta)), atoms)
+
+
+def make_interpolator(model: Any, keys: list[int], resolution: int, mode: str) -> Any:
+    """An `Interpolator` (auto-decoder) or a `DeformInterpolator` (deformable model)."""
+    if is_deformable(model):
+        from ...deform.interpolate import DeformInterpolator
+
+        return DeformInterpolator(model, keys, resolution, mode=mode)
+    from ...interpolate import Interpolator
+
+    return Interpolator.from_model(model, keys, resolution, mode=mode)
+
+
+def build_interpolator(model: Any, keys: list[int], key: tuple) -> Any:
+    _name, _id, _keys, mode, resolution = key
+    return make_interpolator(model, keys, resolution, mode)
+
+
+def decode_frame(
+    interp: Any, model: Any, keys: list[int], key: tuple, t: float
+) -> tuple[Any, tuple, Field, float, Any]:
+    """Build the interpolator if the settings changed, then decode frame ``t`` and, for a
+    deformable model, its atoms (worker)."""
+    import time
+
+    if interp is None:
+        interp = build_interpolator(model, keys, key)
+    t0 = time.perf_counter()
+    field = interp.field(t)
+    atoms = interp.atoms(t) if is_deformable(model) else None
+    return interp, key, field, time.perf_counter() - t0, atoms
+
+
+def recover_frame(interp: Any, model: Any, keys: list[int], key: tuple, t: float,
+                   group: str, label: str) -> tuple[Any, Any]:
+    """Atoms of an auto-decoder's frame ``t`` refined on the network at its latent, in the
+    frame of the nearest key item (worker)."""
+    from ...atoms.models import atoms_from_model
+
+    if interp is None:
+        interp = build_interpolator(model, keys, key)
+    nearest = keys[round(min(max(t, 0.0), 1.0) * (len(keys) - 1))]
+    n = min(int(key[-1]), ATOMS_RESOLUTION)
+    result = atoms_from_model(model, nearest, n, latent=interp.latent(t))
+    return result, recovered_layer(result, group, label)
+
+
+def write_frames(interp: Any, model: Any, keys: list[int], key: tuple, path: Path,
+                  n: int) -> Path:
+    """A deformable model's atoms at ``n`` even frames as a multi-model PDB (worker)."""
+    if interp is None:
+        interp = build_interpolator(model, keys, key)
+    return interp.write_atoms(path, n)
+
+
+def frame_atoms_layer(model: Any, coords: Any, group: str, name: str) -> LayerData:
+    """The points layer data of a deformable model's atoms at one frame (``coords`` Å)."""
+    from ...chem.molecule import Molecule
+
+    mol = model.molecule()
+    frame = Molecule(mol.elements, coords[None], name=mol.name, atom_names=mol.atom_names,
+                     residue_names=mol.residue_names, residue_numbers=mol.residue_numbers,
+                     chains=mol.chains, hetero=mol.hetero, ligand_mask=mol.ligand_mask,
+                     source=mol.source)
+    return atoms_layer(frame, group, name)
