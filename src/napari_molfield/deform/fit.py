@@ -192,7 +192,7 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
                 {"params": [latents], "lr": fcfg.lr_latent}])
     base_lrs = [g["lr"] for g in opt.param_groups]
     eval_ids = list(range(min(k, fcfg.eval_items)))
-    _warmup(net, latents, atoms, fcfg, gen)  # part of the set-up, like the pools
+    _warmup(net, latents, atoms, fcfg, gen, t0)  # part of the set-up, like the pools
     snap, good_step = snapshot(net, latents), 0
     last_psnr = evaluate(net, latents, pools, eval_ids)
     model.history.append({"step": 0, "loss": None, "psnr": last_psnr,
@@ -263,11 +263,20 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
     return model
 
 
+#: Share of a time budget the warm-up may take (the rest trains the whole model).
+WARMUP_SHARE = 0.25
+
+
 def _warmup(net: DeformNet, latents: torch.Tensor, atoms: AtomTargets, fcfg: DeformFitConfig,
-            gen: torch.Generator) -> None:
-    """Fit ``D`` and the latents to the atom correspondences (and regularisers) alone."""
+            gen: torch.Generator, t0: float) -> None:
+    """Fit ``D`` and the latents to the atom correspondences (and regularisers) alone.
+
+    With a time budget, the warm-up ends early once it has used `WARMUP_SHARE` of it.
+    """
     if fcfg.warmup <= 0:
         return
+    deadline = (None if fcfg.time_budget is None
+                else t0 + WARMUP_SHARE * fcfg.time_budget)
     params = list(net.warp.parameters())
     opt = adam([{"params": params, "lr": fcfg.lr_warp},
                 {"params": [latents], "lr": fcfg.lr_latent}])
@@ -276,6 +285,8 @@ def _warmup(net: DeformNet, latents: torch.Tensor, atoms: AtomTargets, fcfg: Def
     n_atoms = 4 * fcfg.atom_points
     step_unit = fcfg.smooth_step / atoms.half
     for _ in range(fcfg.warmup):
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
         loss = atom_loss(net, atoms, ids, latents, n_atoms, gen)
         if fcfg.path_weight > 0:
             loss = loss + (fcfg.path_weight / max(fcfg.atom_weight, 1e-12)) * path_loss(
