@@ -37,7 +37,7 @@ def test_tiny_training_improves_held_out_psnr(small_dataset, tmp_path):
     assert {"MolLogP", "TPSA", "split"} <= set(props)
     assert sorted(set(props["split"].tolist())) == [0.0, 1.0, 2.0]
     np.testing.assert_allclose(encode_molecules(model, small_dataset.molecules[:2]), lat[:2],
-                               atol=1e-5)
+                               rtol=2e-3, atol=2e-3)  # stored in half precision
     assert model.meta["evaluation"]["test"]["n"] == 2
 
 

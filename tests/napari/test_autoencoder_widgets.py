@@ -150,7 +150,7 @@ def test_encode_a_molecule_from_the_viewer(viewer, qtbot, ae, data_dir, errors):
 
 @pytest.mark.parametrize(("smiles", "words"), [
     ("C1CC((", "SMILES"),
-    ("C" * 40, "box"),
+    ("c1ccc(-c2ccc(-c3ccc(-c4ccc(-c5ccc(-c6ccccc6)cc5)cc4)cc3)cc2)cc1", "box"),  # 26 Å, rigid
 ])
 def test_bad_input_shows_an_error_and_leaves_layers(viewer, qtbot, ae, errors, smiles, words):
     w = encode_widget(viewer, ae)
@@ -233,7 +233,10 @@ def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
     assert ((atoms[0].data > lo) & (atoms[0].data < hi)).all()
     # select() directly: the previous molecule's layers are replaced, not piled up
     xy = m.data.embedding.xy
-    j = int(np.argmin(np.hypot(*(xy - np.median(xy, axis=0)).T)))  # a typical molecule
+    # a typical molecule (near the median) that no other point hides
+    near = np.argsort(np.hypot(*(xy - np.median(xy, axis=0)).T))[:50]
+    gap = [np.sort(np.hypot(*(xy - xy[k]).T))[1] for k in near]
+    j = int(near[int(np.argmax(gap))])
     assert j != i
     m.select(j)
     qtbot.waitUntil(lambda: m.decoder.idle, timeout=60_000)
@@ -282,3 +285,130 @@ def test_widgets_open_from_the_plugins_menu(viewer, qtbot):
         _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, title)
         assert isinstance(widget, cls)
     qtbot.waitUntil(lambda: widget.runner.idle, timeout=120_000)  # the shipped map, if any
+
+
+def test_map_navigation_helpers():
+    from napari_molfield._napari.latent_space import (
+        graph_path,
+        latents_at,
+        representatives,
+        straight_line,
+    )
+
+    rng = np.random.default_rng(0)
+    # molecules along a half circle: between its ends the graph path follows the arc
+    angle = np.linspace(0, np.pi, 60)
+    z = np.zeros((60, 6))
+    z[:, 0], z[:, 1] = 5 * np.cos(angle), 5 * np.sin(angle)
+    order = rng.permutation(60)
+    z = z[order]
+    start, end = int(np.flatnonzero(order == 0)[0]), int(np.flatnonzero(order == 59)[0])
+    path = graph_path(z, start, end, k=4)
+    steps = np.diff(order[path])
+    assert (steps > 0).all() and steps.max() <= 4  # forward along the arc, small steps
+    walked = np.linalg.norm(np.diff(z[path], axis=0), axis=1).sum()
+    assert 14.5 < walked < 5 * np.pi + 1e-6  # the arc (15.7), not the chord (10)
+    line = straight_line(z[start], z[end], 5)
+    np.testing.assert_allclose(line[[0, -1]], z[[start, end]], atol=1e-6)
+    assert np.abs(line[:, 1]).max() < 1e-6  # the straight line cuts across
+    blobs = np.vstack([rng.normal(0, 0.3, (30, 6)), rng.normal(0, 0.3, (30, 6)) + 8])
+    reps = representatives(blobs, 2, seed=0)
+    assert len(set(reps)) == 2 and (reps[0] < 30) != (reps[1] < 30)  # one per blob
+    xy = z[:, :2] * [1.0, -1.0]  # a map of the latents
+    np.testing.assert_allclose(latents_at(xy[[5]], xy, z)[0], z[5], atol=1e-5)
+    mid = latents_at([[0.0, -5.2]], xy, z)[0]  # near the top of the arc
+    assert abs(mid[0]) < 0.5 and 4.5 < mid[1] < 5.1
+
+
+def test_latent_map_umap_library_paths_and_representatives(viewer, qtbot, ae, errors,
+                                                           tmp_path):
+    pytest.importorskip("umap")
+    from napari_molfield._napari.widgets.latent_map import PATH_GROUP
+    from napari_molfield.movie import count_frames
+
+    model, path, _ = ae
+    AUTOENCODER.set_model(model, Path(path).name, path)
+    m = LatentMapWidget(viewer)
+    viewer.window.add_dock_widget(m, name="Latent map")
+    qtbot.waitUntil(lambda: m.runner.idle and m.data is not None, timeout=120_000)
+    m.method.value = "UMAP"
+    qtbot.waitUntil(lambda: m.runner.idle and m.data.embedding.method == "UMAP",
+                    timeout=300_000)
+    d = m.data
+    assert d.embedding.xy.shape == (len(d.names), 2) and "UMAP" in m.ax.get_title()
+    m.canvas.draw()
+
+    # the user's library, encoded onto the same map (one bad row is reported, not fatal)
+    lib = tmp_path / "mine.smi"
+    lib.write_text("CC(=O)Nc1ccc(O)cc1 paracetamol\nCCN(CC)CC(=O)Nc1c(C)cccc1C lidocaine\n"
+                   "C1CC(( broken\nOC(=O)c1ccccc1O salicylic_acid\n")
+    m.library.value = str(lib)
+    m.encode_library()
+    qtbot.waitUntil(lambda: m.library_runner.idle, timeout=120_000)
+    assert m.lib is not None and m.lib.names == ["paracetamol", "lidocaine", "salicylic_acid"]
+    assert "3 molecules" in m.status.value and "skipped" in m.status.value
+    crosses = next(a for a in m.overlays if getattr(a, "get_label", lambda: "")()
+                   .startswith("library"))
+    np.testing.assert_allclose(crosses.get_xydata(), d.embedding.project(m.lib.latents),
+                               rtol=1e-5, atol=1e-5)
+
+    # a path drawn with clicks on the map, decoded as frames and a GIF
+    picks = [int(np.argmin(d.embedding.xy[:, 0])), int(np.argmax(d.embedding.xy[:, 1])),
+             int(np.argmax(d.embedding.xy[:, 0]))]
+    m.drawing.value = True
+    m.canvas.draw()
+    for i in picks:
+        mouse(m.canvas, "button_press_event", m.ax.transData.transform(d.embedding.xy[i]),
+              button=1)
+    assert len(m.path_xy) == 3 and m.selected is None  # drawing does not decode points
+    np.testing.assert_allclose(m.path_xy, d.embedding.xy[picks], atol=1e-6)
+    m.n_frames.value, m.resolution.value = 6, 16
+    m.movie.value = str(tmp_path / "path.gif")
+    m.decode_drawn_path()
+    qtbot.waitUntil(lambda: m.path_runner.idle, timeout=120_000)
+    frames = [ly for ly in by_role(viewer, "decoded")
+              if ly.metadata["molfield"]["group"] == PATH_GROUP]
+    assert frames and all(ly.data.shape == (6, 16, 16, 16) for ly in frames)
+    assert count_frames(tmp_path / "path.gif") >= 2
+    first = m.last_path.values[0]  # the path starts on the first molecule clicked
+    from napari_molfield.autoencoder.encode import decode_latent
+
+    ref = decode_latent(model, d.latents[picks[0]], 16).values
+    np.testing.assert_allclose(first, ref, atol=2e-3)
+
+    # a path through the data between two clicked molecules, beside the straight line
+    m.drawing.value = False
+    a, b = picks[0], picks[2]
+    for i in (a, b):
+        mouse(m.canvas, "button_press_event", m.ax.transData.transform(d.embedding.xy[i]),
+              button=1)
+        qtbot.waitUntil(lambda: m.decoder.idle, timeout=60_000)
+    assert m.clicked == [a, b]
+    m.path_through_data()
+    assert m.graph[0] == a and m.graph[-1] == b and len(m.graph) >= 3
+    labels = [a.get_label() for a in m.overlays if hasattr(a, "get_xydata")]
+    assert "straight line" in labels and any(s.startswith("path through") for s in labels)
+    qtbot.waitUntil(lambda: m.path_runner.idle, timeout=120_000)
+    assert "through the data" in m.status.value, m.status.value
+
+    # k-means representatives, clicked through one by one
+    m.n_reps.value = 5
+    m.find_representatives()
+    assert len(set(m.reps)) == 5
+    m.next_representative()
+    assert m.selected == m.reps[0]
+    qtbot.waitUntil(lambda: m.decoder.idle, timeout=60_000)
+    m.next_representative()
+    assert m.selected == m.reps[1]
+    qtbot.waitUntil(lambda: m.decoder.idle, timeout=60_000)
+    for ly in viewer.layers:  # the screenshot shows the path's first frame
+        ly.visible = ly.metadata.get("molfield", {}).get("group") == PATH_GROUP
+    viewer.dims.ndisplay = 3
+    viewer.reset_view()
+    viewer.scene.camera.angles = (0.0, -35.0, 60.0)
+    m.canvas.draw()
+    qtbot.wait(200)
+    shot = viewer.screenshot(canvas_only=False)
+    assert_not_blank(shot)
+    save_shot(shot, "latent_map_navigation.png")
+    assert not errors, errors

@@ -42,7 +42,7 @@ def resolve_model(path: str | Path | None) -> tuple[AEModel, str]:
     MolfieldError
         For an unreadable checkpoint or a missing shipped model.
     """
-    from ...autoencoder.checkpoint import DEFAULT_MODEL, load_autoencoder, load_default_model
+    from ..autoencoder.checkpoint import DEFAULT_MODEL, load_autoencoder, load_default_model
 
     if path:
         p = Path(path)
@@ -83,11 +83,11 @@ def model_box_field(model: AEModel, molecule: Molecule, resolution: int
     MolfieldError
         When none of the molecule's atoms falls in any of the model's channels.
     """
-    from ...autoencoder.datasets import unassigned_elements
-    from ...autoencoder.inputs import field_inputs
-    from ...fields.channels import ChannelSpec
-    from ...fields.field import Field
-    from ...fields.sample import sample_table
+    from ..autoencoder.datasets import unassigned_elements
+    from ..autoencoder.inputs import field_inputs
+    from ..fields.channels import ChannelSpec
+    from ..fields.field import Field
+    from ..fields.sample import sample_table
 
     spec = ChannelSpec.parse(list(model.channels))
     notes = []
@@ -112,14 +112,21 @@ def model_box_field(model: AEModel, molecule: Molecule, resolution: int
 def run_encode(path: str | None, source: Molecule | str, resolution: int) -> EncodeResult:
     """Encode one molecule (or SMILES) and decode it; runs in a worker thread.
 
+    A model with a canonical frame encodes the molecule in that frame; the decoded field
+    is evaluated at the user's grid points mapped into it, so it overlays the input.
+    Notes about the molecule (elements without a channel …) end up in ``notes``.
+
     Raises
     ------
     MolfieldError
         For a bad SMILES, a molecule larger than the model's box, channels that do not
         fit, or an unreadable checkpoint.
     """
-    from ...autoencoder.encode import decode_latent, evaluate_molecules
-    from ...chem.smiles import from_smiles
+    import warnings
+
+    from ..autoencoder.encode import evaluate_molecules
+    from ..autoencoder.placement import decode_placed, placement
+    from ..chem.smiles import from_smiles
 
     t0 = time.perf_counter()
     model, label = resolve_model(path)
@@ -133,11 +140,14 @@ def run_encode(path: str | None, source: Molecule | str, resolution: int) -> Enc
     notes = []
     if source is not molecule and not isinstance(source, str):
         notes.append(f"conformer 1 of {source.n_conformers}")
-    ev = evaluate_molecules(model, [molecule])  # checks the size against the box first
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ev = evaluate_molecules(model, [molecule])  # checks the size against the box first
+    notes += [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     truth, scale, occupied, more = model_box_field(model, molecule, resolution)
-    notes += more
+    notes += [n for n in more if not any(n.split(" have ")[0] in m for m in notes)]
     latent = ev["latents"][0]
-    decoded = decode_latent(model, latent, resolution, centre=truth.box.centre, scale=scale)
+    decoded = decode_placed(model, latent, placement(model, molecule), resolution)
     keep = [c for c in range(len(model.channels))
             if occupied[c] or decoded.values[c].max() > HALLUCINATION_PEAK * scale[c]]
     decoded = subset_channels(decoded, keep)

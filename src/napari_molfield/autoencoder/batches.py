@@ -2,8 +2,10 @@
 
 Targets are precomputed once per molecule (grid at the training resolution, divided by
 the per-channel peaks of `channel_peaks`, plus near-atom points with exact targets from
-`sample_points`, via the auto-decoder's point pools); with ``rotate=True`` every step
-draws random rotations and computes the fields on the fly instead.
+`sample_points`, via the auto-decoder's point pools). Fields are computed on the fly
+instead (:func:`is_dynamic`) when every step draws something new: random rotations
+(``rotate``), 180° flips in the canonical frame (``flip_prob``), or one of several
+conformers per molecule. Models with a canonical frame see every molecule in it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..fields.pools import build_pools
 from ..fields.sample import sample_points
 from .config import TrainConfig
 from .distributed import DistInfo
+from .frames import proper_flips
 from .inputs import field_inputs, normalised_grids, random_rotations
 from .model import AEModel
 
@@ -41,7 +44,8 @@ class TrainData:
 def precompute(mols: list[Molecule], model: AEModel, pool_near: int, seed: int,
                device: torch.device, grids: bool = True) -> TrainData:
     """Targets of ``mols`` on ``device`` (only the occupancy table when ``grids`` is False)."""
-    inp = field_inputs(mols, model.channels, model.box_edge, model.beta)
+    inp = field_inputs(mols, model.channels, model.box_edge, model.beta,
+                       canonical=model.canonical)
     n = model.resolution
     if not grids:
         e = torch.zeros(0)
@@ -54,6 +58,12 @@ def precompute(mols: list[Molecule], model: AEModel, pool_near: int, seed: int,
     return TrainData(mols, pools.grid_y, pools.rand_x, pools.rand_y, occ, inp.occupied)
 
 
+def is_dynamic(config: TrainConfig, mols: list[Molecule]) -> bool:
+    """Whether batches are computed on the fly (augmentation or several conformers)."""
+    return bool(config.rotate or config.flip_prob > 0
+                or any(m.n_conformers > 1 for m in mols))
+
+
 class BatchSampler:
     """This rank's share of the global batch of a step: ``sampler(step) → (grids, x, y)``."""
 
@@ -64,6 +74,7 @@ class BatchSampler:
         self.config = config
         self.dist = dist
         self.device = device
+        self.dynamic = is_dynamic(config, data.molecules)
 
     def __call__(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """This rank's grids, points and targets of the global batch of ``step``."""
@@ -79,8 +90,8 @@ class BatchSampler:
         n_occ = round(n_grid * c.frac_occupied)
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         # indices for the whole global batch (identical on every rank), then my share
-        if c.rotate:
-            return self._rotated(items, lo, per, step)
+        if self.dynamic:
+            return self._dynamic(items, lo, per, step)
         n3 = d.grid_y.shape[1]
         uni = torch.randint(0, n3, (c.batch_items, n_grid - n_occ), generator=gen)
         occ_w = d.occupied_voxels[torch.as_tensor(items)].cpu() + 1e-6
@@ -99,12 +110,20 @@ class BatchSampler:
         grids = gy.transpose(1, 2).reshape(len(mine), -1, n, n, n)
         return grids.to(self.device), x.to(self.device), y.to(self.device)
 
-    def _rotated(self, items: np.ndarray, lo: int, per: int, step: int
-                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _dynamic(self, items: np.ndarray, lo: int, per: int, step: int
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         c, mdl = self.config, self.model
         mols = [self.data.molecules[i] for i in items[lo : lo + per]]
-        rot = random_rotations(len(items), np.random.default_rng([c.seed, step, 13]))
-        inp = field_inputs(mols, mdl.channels, mdl.box_edge, mdl.beta, rot[lo : lo + per])
+        r13 = np.random.default_rng([c.seed, step, 13])
+        rot = random_rotations(len(items), r13)[lo : lo + per] if c.rotate else None
+        conf = [int(r13.integers(self.data.molecules[i].n_conformers)) for i in items]
+        flips = None
+        if mdl.canonical and c.flip_prob > 0:
+            turn = np.where(r13.random(len(items)) < c.flip_prob,
+                            r13.integers(1, 4, len(items)), 0)
+            flips = proper_flips()[turn][lo : lo + per]
+        inp = field_inputs(mols, mdl.channels, mdl.box_edge, mdl.beta, rot,
+                           canonical=mdl.canonical, conformers=conf[lo : lo + per], flips=flips)
         grids = normalised_grids(inp, mdl.resolution, mdl.beta)
         n3 = mdl.resolution**3
         n_near = round(c.batch_points * c.frac_near)
@@ -140,4 +159,4 @@ class BatchSampler:
         return self._grid
 
 
-__all__ = ["OCCUPIED_THRESHOLD", "BatchSampler", "precompute"]
+__all__ = ["OCCUPIED_THRESHOLD", "BatchSampler", "is_dynamic", "precompute"]

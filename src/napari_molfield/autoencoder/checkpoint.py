@@ -26,7 +26,7 @@ DEFAULT_MODEL = "freesolv_ae.safetensors"
 KIND = "autoencoder"
 #: Header fields that are not part of ``AEModel.meta``.
 _HEADER = ("format", "version", "kind", "writer", "model", "encoder", "channels",
-           "resolution", "box_edge", "beta", "conformer_seed")
+           "resolution", "box_edge", "beta", "conformer_seed", "frame")
 
 
 def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: Any = None
@@ -35,8 +35,8 @@ def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: An
     net = model.net
     tensors = {f"encoder.{k}": v for k, v in net.encoder.state_dict().items()}
     tensors |= {f"siren.{k}": v for k, v in net.siren.state_dict().items()}
-    if model.dataset_latents is not None:
-        tensors["dataset.latents"] = torch.as_tensor(model.dataset_latents, dtype=torch.float32)
+    if model.dataset_latents is not None:  # for latent maps: half precision is plenty
+        tensors["dataset.latents"] = torch.as_tensor(model.dataset_latents, dtype=torch.float16)
     if optimizer is not None:
         tensors |= optimizer_tensors(optimizer)
     header = {
@@ -48,6 +48,7 @@ def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: An
         "box_edge": model.box_edge,
         "beta": model.beta,
         "conformer_seed": model.conformer_seed,
+        "frame": model.frame,
         **{k: v for k, v in model.meta.items() if k not in _HEADER},
     }
     return write_checkpoint(path, tensors, header, AUTOENCODER)
@@ -85,7 +86,8 @@ def load_autoencoder(
             float(header["box_edge"]), float(header["beta"]),
             int(header.get("conformer_seed", 0)),
             {k: v for k, v in header.items() if k not in _HEADER},
-            None if lat is None else lat.numpy(),
+            None if lat is None else lat.float().numpy(),
+            header.get("frame"),
         )
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -32,7 +32,12 @@ class TrainConfig(ConfigMixin):
     latent_l2
         Weight of ``mean(z²)`` in the loss (keeps the latent space compact).
     rotate
-        Random rotations of every molecule at every step (augmentation).
+        Random rotations of every molecule at every step (augmentation; before the
+        canonical frame for models that use one).
+    flip_prob
+        For models with a canonical frame: the chance that an item is turned by 180°
+        about one of the frame's axes (covers axis signs the skewness rule could get
+        wrong for near-symmetric molecules).
     pool_near
         Near-atom points per molecule in the precomputed pool.
     eval_every, eval_items
@@ -54,6 +59,7 @@ class TrainConfig(ConfigMixin):
     lr_final: float = 0.05
     latent_l2: float = 0.0
     rotate: bool = False
+    flip_prob: float = 0.0
     pool_near: int = 4096
     eval_every: int = 250
     eval_items: int = 32
@@ -65,8 +71,9 @@ class TrainConfig(ConfigMixin):
             raise MolfieldError("Give a number of steps or a time budget.")
         if self.batch_items < 1 or self.batch_points < 1:
             raise MolfieldError("Batch items and batch points must be positive.")
-        if not (0 <= self.frac_near <= 1 and 0 <= self.frac_occupied <= 1):
-            raise MolfieldError("Point fractions must lie in [0, 1].")
+        if not (0 <= self.frac_near <= 1 and 0 <= self.frac_occupied <= 1
+                and 0 <= self.flip_prob <= 1):
+            raise MolfieldError("Point fractions and the flip chance must lie in [0, 1].")
         if self.time_budget is not None and self.time_budget <= 0:
             raise MolfieldError("The time budget must be a positive number of seconds.")
 

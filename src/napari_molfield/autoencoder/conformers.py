@@ -30,13 +30,13 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "napari-molfield"
 
 
-def conformer_key(smiles: str, seed: int, optimize: bool = True) -> str:
+def conformer_key(smiles: str, seed: int, optimize: bool = True, n_conformers: int = 1) -> str:
     """SHA-256 key of a SMILES and the embedding settings."""
-    payload = json.dumps(
-        {"smiles": smiles, "seed": int(seed), "optimize": bool(optimize),
-         "recipe": CONFORMER_RECIPE},
-        sort_keys=True,
-    )
+    settings = {"smiles": smiles, "seed": int(seed), "optimize": bool(optimize),
+                "recipe": CONFORMER_RECIPE}
+    if int(n_conformers) != 1:  # one-conformer keys stay those of earlier caches
+        settings["n_conformers"] = int(n_conformers)
+    payload = json.dumps(settings, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -47,8 +47,11 @@ def cached_conformer(
     seed: int = 0,
     cache_dir: str | os.PathLike[str] | None = None,
     optimize: bool = True,
+    n_conformers: int = 1,
 ) -> Molecule:
-    """One 3D conformer of ``smiles``, embedded once and then read from the disk cache.
+    """3D conformer(s) of ``smiles``, embedded once and then read from the disk cache.
+
+    ``n_conformers`` conformers (ETKDGv3, seeded) are stacked as ``coords[K, A, 3]``.
 
     Raises
     ------
@@ -56,7 +59,7 @@ def cached_conformer(
         When RDKit cannot parse or embed the SMILES (the failure is cached too).
     """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    key = conformer_key(smiles, seed, optimize)
+    key = conformer_key(smiles, seed, optimize, n_conformers)
     base = root / "conformers" / key[:2] / key
     npz, bad = base.with_suffix(".npz"), base.with_suffix(".json")
     if npz.is_file():
@@ -79,7 +82,8 @@ def cached_conformer(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            mol = from_smiles(smiles, n_conformers=1, seed=seed, name=name, optimize=optimize)
+            mol = from_smiles(smiles, n_conformers=int(n_conformers), seed=seed, name=name,
+                              optimize=optimize)
     except MolfieldError as exc:
         _atomic_write(bad, json.dumps({"smiles": smiles, "error": str(exc)}).encode())
         raise

@@ -66,18 +66,17 @@ class Dataset:
         return [p for p in self.problems if p.skipped]
 
     def property_names(self) -> list[str]:
-        """Numeric properties every molecule has."""
-        if not self.molecules:
-            return []
-        keys = set(self.molecules[0].properties)
-        for m in self.molecules[1:]:
-            keys &= set(m.properties)
+        """Numeric properties any molecule has (a dataset made of several files may give
+        a property to only some of its molecules)."""
+        keys: set[str] = set()
+        for m in self.molecules:
+            keys |= set(m.properties)
         return sorted(keys)
 
     def properties(self) -> dict[str, np.ndarray]:
-        """``name → [M]`` float arrays of :meth:`property_names`."""
+        """``name → [M]`` float arrays of :meth:`property_names` (NaN where missing)."""
         return {
-            k: np.array([float(m.properties[k]) for m in self.molecules])
+            k: np.array([float(m.properties.get(k, np.nan)) for m in self.molecules])
             for k in self.property_names()
         }
 
@@ -107,6 +106,7 @@ def load_dataset(
     cache_dir: str | os.PathLike[str] | None = None,
     limit: int | None = None,
     progress: Any = None,
+    n_conformers: int = 1,
 ) -> Dataset:
     """Read a dataset file and give every usable row one 3D conformer.
 
@@ -127,6 +127,8 @@ def load_dataset(
         Use only the first ``limit`` usable rows.
     progress
         Optional callable ``progress(done, total)``.
+    n_conformers
+        Conformers embedded per SMILES (rows from SDF files keep their own one).
     """
     records, problems, n_rows = read_records(path)
     if limit is not None:
@@ -136,7 +138,7 @@ def load_dataset(
         if progress is not None:
             progress(i, len(records))
         mol, probs = prepare_molecule(rec, channels=channels, box_edge=box_edge, seed=seed,
-                                      cache_dir=cache_dir)
+                                      cache_dir=cache_dir, n_conformers=n_conformers)
         problems += probs
         if mol is not None:
             mols.append(mol)
@@ -160,8 +162,12 @@ def prepare_molecule(
     box_edge: float = 20.0,
     seed: int = 0,
     cache_dir: str | os.PathLike[str] | None = None,
+    n_conformers: int = 1,
 ) -> tuple[Molecule | None, list[RowProblem]]:
-    """3D molecule of one record and what went wrong (``None`` when it is skipped)."""
+    """3D molecule of one record and what went wrong (``None`` when it is skipped).
+
+    Every conformer must fit the box (``n_conformers`` are embedded from a SMILES).
+    """
     from ..fields.channels import ChannelSpec
 
     problems: list[RowProblem] = []
@@ -170,12 +176,12 @@ def prepare_molecule(
     else:
         try:
             mol = cached_conformer(rec.smiles or "", name=rec.name, seed=seed,
-                                   cache_dir=cache_dir)
+                                   cache_dir=cache_dir, n_conformers=n_conformers)
         except MolfieldError as exc:
             return None, [RowProblem(rec.row, rec.name, str(exc))]
     mol.name = rec.name
     mol.properties = dict(rec.properties)
-    extent = float(np.ptp(mol.coords[0], axis=0).max())
+    extent = float(np.ptp(mol.coords, axis=1).max())
     if extent + 2 * BOX_MARGIN > box_edge:
         return None, [RowProblem(
             rec.row, rec.name,

@@ -4,7 +4,7 @@ random rotations."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from ..chem.molecule import Molecule
 from ..fields.box import Box
 from ..fields.channels import ChannelSpec
 from ..fields.sample import channel_peaks, sample_table
+from .frames import Frame, atom_weights, canonical_frame
 
 
 @dataclass(eq=False)
@@ -29,12 +30,15 @@ class FieldInputs:
         ``[M, C]`` per-channel peaks (`channel_peaks`): targets are field / scale.
     occupied
         ``[M, C]`` whether any atom feeds the channel.
+    frames
+        Per-molecule `Frame` the tables were moved into (``None``: the input's own).
     """
 
     tables: list[Any]
     boxes: list[Any]
     scales: np.ndarray
     occupied: np.ndarray
+    frames: list[Frame | None] = field(default_factory=list)
 
 
 def field_inputs(
@@ -43,6 +47,10 @@ def field_inputs(
     box_edge: float,
     beta: float,
     rotations: np.ndarray | None = None,
+    *,
+    canonical: bool = False,
+    conformers: Sequence[int] | None = None,
+    flips: np.ndarray | None = None,
 ) -> FieldInputs:
     """Atom tables, boxes and normalisation of ``molecules`` (optionally rotated).
 
@@ -50,23 +58,46 @@ def field_inputs(
     ----------
     rotations
         ``[M, 3, 3]`` rotation matrices applied about each molecule's centre first.
+    canonical
+        Move each molecule into its canonical frame (`frames.canonical_frame`) first.
+    conformers
+        Conformer index per molecule (default: the first).
+    flips
+        ``[M, 3, 3]`` proper rotations applied in the canonical frame (augmentation).
     """
     spec = ChannelSpec.parse(channels)
-    tables, boxes, scales, occ = [], [], [], []
+    tables, boxes, scales, occ, frames = [], [], [], [], []
     for i, mol in enumerate(molecules):
-        table = spec.assign(mol, 0)
+        k = int(conformers[i]) if conformers is not None else 0
+        table = spec.assign(mol, k)
+        xyz = table.xyz
         if rotations is not None:
-            c = (table.xyz.min(axis=0) + table.xyz.max(axis=0)) / 2
-            xyz = (table.xyz - c) @ np.asarray(rotations[i]).T + c
+            c = (xyz.min(axis=0) + xyz.max(axis=0)) / 2
+            xyz = (xyz - c) @ np.asarray(rotations[i]).T + c
+        frame = None
+        if canonical:
+            frame = molecule_frame(mol, xyz)
+            if flips is not None:
+                frame = Frame(frame.centre, np.asarray(flips[i]) @ frame.axes)
+            xyz = frame.to_canonical(xyz)
+        if xyz is not table.xyz:
             table = type(table)(xyz, table.radius, table.channel, table.weight, table.channels)
         used = table.used()
         box = Box.around(used.xyz if len(used.radius) else table.xyz, 0.0, edge=box_edge)
         tables.append(table)
         boxes.append(box)
+        frames.append(frame)
         scales.append(channel_peaks(table, beta))
         occ.append(np.isin(np.arange(len(spec)), used.channel))
     return FieldInputs(tables, boxes, np.array(scales).reshape(-1, len(spec)),
-                       np.array(occ).reshape(-1, len(spec)))
+                       np.array(occ).reshape(-1, len(spec)), frames)
+
+
+def molecule_frame(mol: Molecule, xyz: np.ndarray) -> Frame:
+    """The canonical frame of ``mol``'s atoms at ``xyz`` (``[A, 3]``, table order), weighted
+    by atomic number when the table holds one entry per atom."""
+    w = atom_weights(mol.elements) if len(xyz) == len(mol.elements) else None
+    return canonical_frame(xyz, w)
 
 
 def normalised_grids(inputs: FieldInputs, resolution: int, beta: float) -> np.ndarray:
@@ -90,4 +121,5 @@ def random_rotations(n: int, rng: np.random.Generator) -> np.ndarray:
     ], axis=1)
 
 
-__all__ = ["FieldInputs", "field_inputs", "normalised_grids", "random_rotations"]
+__all__ = ["FieldInputs", "field_inputs", "molecule_frame", "normalised_grids",
+           "random_rotations"]

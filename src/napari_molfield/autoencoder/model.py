@@ -84,6 +84,10 @@ class AEModel:
         ``step``, ``elapsed``, ``evaluation``.
     dataset_latents
         ``[M, L]`` latents of the dataset molecules (same order as ``meta['dataset']``).
+    frame
+        ``None``: molecules are encoded as they lie in their file (centred only); else the
+        recipe of the canonical frame (`frames.FRAME_RECIPE`) every molecule is moved
+        into before encoding, so encodings do not depend on the input orientation.
     """
 
     net: AutoEncoder
@@ -94,6 +98,12 @@ class AEModel:
     conformer_seed: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
     dataset_latents: np.ndarray | None = None
+    frame: str | None = None
+
+    @property
+    def canonical(self) -> bool:
+        """Whether molecules are encoded in their canonical frame."""
+        return self.frame is not None
 
     @property
     def latent_dim(self) -> int:

@@ -24,12 +24,13 @@ from ..errors import MolfieldError
 from ..fields.channels import ChannelSpec
 from ..fields.sample import DEFAULT_BETA
 from ..nn.schedule import cosine_factor
-from .batches import BatchSampler, precompute
+from .batches import BatchSampler, is_dynamic, precompute
 from .checkpoint import load_autoencoder, load_optimizer_state, save_autoencoder
 from .config import TrainConfig, ae_configs
 from .datasets import Dataset, make_split
 from .distributed import DistInfo, init_distributed, load_ranked, rank_device
 from .encode import encode_molecules, evaluate_molecules
+from .frames import FRAME_RECIPE
 from .model import AEModel, AutoEncoder
 
 
@@ -74,7 +75,8 @@ class TrainRun:
                 f"over {dist.world} processes."
             )
         self.train_data = precompute(self.parts["train"], model, config.pool_near,
-                                      config.seed, self.device, grids=not config.rotate)
+                                      config.seed, self.device,
+                                      grids=not is_dynamic(config, self.parts["train"]))
         self.batches = BatchSampler(model, self.train_data, config, dist, self.device)
         net: torch.nn.Module = model.net
         if dist.world > 1:
@@ -222,6 +224,7 @@ def train(
     resume: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     conformer_seed: int = 0,
+    canonical: bool = False,
     **overrides: Any,
 ) -> TrainRun:
     """Set up an auto-encoder training; iterate the result to train.
@@ -250,6 +253,9 @@ def train(
         Conformer cache directory.
     conformer_seed
         Seed of the RDKit embedding.
+    canonical
+        Encode every molecule in its canonical frame (`frames`), so that encodings do
+        not depend on the input's orientation (a resumed model keeps its own choice).
     **overrides
         Fields of :class:`TrainConfig` (``steps``, ``time_budget``, ``seed``, ``device``…).
 
@@ -278,7 +284,8 @@ def train(
         enc = replace(enc, **(encoder_overrides or {}))
         dec = replace(dec, **(model_overrides or {}))
         model = AEModel(AutoEncoder(enc, dec), spec.names, resolution, float(box_edge),
-                        DEFAULT_BETA, conformer_seed)
+                        DEFAULT_BETA, conformer_seed,
+                        frame=FRAME_RECIPE if canonical else None)
     device = rank_device(config.device, dist)
     if device.type == "cpu" and dist.world > 1:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // dist.world))

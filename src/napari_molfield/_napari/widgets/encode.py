@@ -1,9 +1,13 @@
 """The Encode widget: a molecule through the field auto-encoder, input beside decoded.
 
 A molecule already in the viewer, or a SMILES typed in the widget, is encoded with the
-shipped FreeSolv model (or a loaded checkpoint); its input field (Eq. 1 on the model's
-own box, channels and β) and the decoded field are shown in the same Å frame, with the
-PSNR of encode → decode at the model's grid. The model in use and the last encoded
+shipped model (or a loaded checkpoint); its input field (Eq. 1 on the model's own box,
+channels and β) and the decoded field are shown in the same Å frame, with the PSNR of
+encode → decode at the model's grid. A model with a canonical frame encodes the molecule
+moved into that frame (so the file's orientation does not matter) and the decoded field
+is evaluated at the user's points mapped into it, so it lies on the atoms as they are.
+Notes about the molecule (elements without a channel of the model) appear in the status
+line. The model in use and the last encoded
 latent live in :data:`AUTOENCODER`, which the Latent map widget listens to.
 """
 
@@ -119,7 +123,9 @@ class EncodeWidget(Container):
             kwargs["metadata"]["molfield"]["encoder"] = r.model_label
         replace_group_layers(self.viewer, group, layers, roles=roles)
         extra = f" ({'; '.join(r.notes)})" if r.notes else ""
-        self.status.value = f"{name}: encoded with {r.model_label} in {r.seconds:.1f} s{extra}"
+        frame = " (canonical frame)" if r.model.canonical else ""
+        self.status.value = (f"{name}: encoded with {r.model_label}{frame} in "
+                             f"{r.seconds:.1f} s{extra}")
         self.psnr.value = (f"PSNR {r.psnr:.1f} dB all channels, {r.psnr_occupied:.1f} dB "
                            f"occupied ({r.model.resolution}³ grid)")
         AUTOENCODER.set_encoded(Encoded(name, mol.smiles, r.latent))

@@ -1,9 +1,18 @@
 """The Latent map widget: the training set's latents in 2D, coloured by a property.
 
-PCA (numpy SVD) always; UMAP when the ``umap`` package is importable. Hovering a point
-shows its name and SMILES; clicking it decodes that molecule into the viewer; the
-molecule last encoded with the Encode widget is marked with a star, projected with the
-same embedding.
+PCA (numpy SVD) always; UMAP (``umap-learn``, imported in the worker) when installed.
+Hovering a point shows its name and SMILES; clicking it decodes that molecule into the
+viewer; the molecule last encoded with the Encode widget is marked with a star, projected
+with the same embedding. To navigate the space:
+
+* **library**: a user's SDF / SMILES / CSV file is encoded onto the same map (crosses);
+* **draw a path**: with the box ticked, clicks on the map add points (each maps to a
+  latent: the distance-weighted mean of the nearest dataset latents); "Decode path"
+  decodes frames along it into the viewer (a time axis) and optionally a GIF/MP4;
+* **path through the data**: the shortest path on the k-nearest-neighbour graph of the
+  latents between the last two molecules clicked, drawn beside the straight line, and
+  decoded like a drawn path;
+* **representatives**: the molecules nearest the k-means centroids, to click through.
 """
 
 from __future__ import annotations
@@ -11,13 +20,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from magicgui.widgets import ComboBox, Container, Label, PushButton, SpinBox
+from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, Label, PushButton, SpinBox
 
 from ..encoding import hide_noise
 from ..latent_space import (
     LABELS,
     DecodedItem,
+    Library,
     MapData,
+    PathMovie,
     decode_item,
     load_map,
     property_order,
@@ -27,6 +38,7 @@ from ..layers import FieldParams, atoms_layer, field_layers
 from ..session import AUTOENCODER, Encoded
 from ..workers import JobRunner
 from .common import replace_group_layers, wrapping_label
+from .latent_navigation import PATH_GROUP, MapNavigation
 
 if TYPE_CHECKING:
     import napari
@@ -34,7 +46,8 @@ if TYPE_CHECKING:
 
 #: Group of the layers a click decodes (each click replaces the previous molecule).
 GROUP = "latent-map"
-class LatentMapWidget(Container):
+__all__ = ["GROUP", "PATH_GROUP", "LatentMapWidget"]
+class LatentMapWidget(MapNavigation, Container):
     """A 2D map of the dataset latents; hover for names, click to decode."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
@@ -51,6 +64,19 @@ class LatentMapWidget(Container):
         self.reload = PushButton(text="Load map")
         self.status = Label(value="")
         wrapping_label(self.status)
+        self.library = FileEdit(label="library", mode="r", value="",
+                                filter="Molecules (*.sdf *.sd *.smi *.smiles *.csv *.txt)")
+        self.encode_lib = PushButton(text="Encode library onto the map")
+        self.drawing = CheckBox(text="draw a path: click the map", value=False)
+        self.n_frames = SpinBox(label="path frames", value=24, min=2, max=480)
+        self.movie = FileEdit(label="movie (optional)", mode="w", value="",
+                              filter="Movies (*.gif *.mp4)")
+        self.decode_path_btn = PushButton(text="Decode path")
+        self.clear_path = PushButton(text="Clear path")
+        self.graph_btn = PushButton(text="Path through the data (last two clicked)")
+        self.n_reps = SpinBox(label="representatives", value=8, min=1, max=64)
+        self.reps_btn = PushButton(text="k-means representatives")
+        self.next_rep = PushButton(text="Next representative")
 
         theme = get_theme(viewer.theme)
         self.bg = theme.background.as_hex()
@@ -72,11 +98,30 @@ class LatentMapWidget(Container):
         )
         self.annotation.set_visible(False)
 
-        super().__init__(widgets=[self.method, self.colour, self.resolution, self.reload,
-                                  self.status])
+        super().__init__(widgets=[
+            self.method, self.colour, self.resolution, self.reload, self.status,
+            self.library, self.encode_lib, self.drawing, self.n_frames, self.movie,
+            self.decode_path_btn, self.clear_path, self.graph_btn, self.n_reps,
+            self.reps_btn, self.next_rep])
+        self.lib: Library | None = None
+        self.path_xy: list[tuple[float, float]] = []
+        self.graph: list[int] | None = None
+        self.reps: list[int] = []
+        self.rep_pos = -1
+        self.clicked: list[int] = []
+        self.last_path: PathMovie | None = None
+        self.overlays: list[Any] = []
         self.native.layout().addWidget(self.canvas)
         self.runner = JobRunner()
         self.decoder = JobRunner()
+        self.library_runner = JobRunner()
+        self.path_runner = JobRunner()
+        self.encode_lib.changed.connect(self.encode_library)
+        self.decode_path_btn.changed.connect(self.decode_drawn_path)
+        self.clear_path.changed.connect(self.clear_drawn_path)
+        self.graph_btn.changed.connect(self.path_through_data)
+        self.reps_btn.changed.connect(self.find_representatives)
+        self.next_rep.changed.connect(self.next_representative)
         self.selected: int | None = None
         self.reload.changed.connect(self.load)
         self.method.changed.connect(self.load)
@@ -116,6 +161,7 @@ class LatentMapWidget(Container):
     def _loaded(self, data: MapData) -> None:
         self.data = data
         self.selected = None
+        self.lib, self.path_xy, self.graph, self.reps, self.clicked = None, [], None, [], []
         names = property_order(data.properties)
         old = self.colour.value
         with self.colour.changed.blocked():
@@ -186,7 +232,7 @@ class LatentMapWidget(Container):
                                  "alpha": 0.9},
         )
         self.annotation.set_visible(False)
-        self.canvas.draw_idle()
+        self.draw_overlays()
 
     def _style_colorbar(self) -> None:
         cb = self.colorbar
@@ -267,7 +313,11 @@ class LatentMapWidget(Container):
         self.canvas.draw_idle()
 
     def _on_click(self, event: Any) -> None:
-        if event.button != 1:
+        if event.button != 1 or self.data is None:
+            return
+        if self.drawing.value:
+            if event.inaxes is self.ax and event.xdata is not None:
+                self.add_path_point(event.xdata, event.ydata)
             return
         i = self.point_at(event)
         if i is not None:
@@ -279,6 +329,7 @@ class LatentMapWidget(Container):
         if d is None:
             return None
         self.selected = int(index)
+        self.clicked = [*self.clicked[-1:], int(index)]
         x, y = d.embedding.xy[index]
         if self.selected_marker is not None:
             self.selected_marker.remove()
