@@ -270,7 +270,7 @@ def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
 
 
 def test_pca_projects_new_latents_like_the_dataset():
-    from napari_molfield._napari.widgets.latent_map import pca_embedding
+    from napari_molfield._napari.latent_space import pca_embedding
 
     rng = np.random.default_rng(0)
     z = rng.normal(size=(50, 8)) * np.array([5, 2, 1, 1, 1, 1, 1, 1])
