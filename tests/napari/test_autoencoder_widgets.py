@@ -412,3 +412,19 @@ def test_latent_map_umap_library_paths_and_representatives(viewer, qtbot, ae, er
     assert_not_blank(shot)
     save_shot(shot, "latent_map_navigation.png")
     assert not errors, errors
+
+
+def test_encode_atoms_action_gives_one_replaced_points_layer(viewer, qtbot, ae, errors):
+    w = encode_widget(viewer, ae)
+    assert w.recover() is None and "Encode" in w.status.value
+    w.smiles.value = PARACETAMOL
+    run_and_wait(qtbot, w)
+    w.recover()
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=180_000)
+    assert w.recovered is not None, w.status.value
+    rec = [ly for ly in viewer.layers if "recovered" in ly.metadata.get("molfield", {})]
+    assert len(rec) == 1 and rec[0].data.shape == (w.recovered.n_atoms, 3)
+    w.recover()
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=180_000)
+    rec = [ly for ly in viewer.layers if "recovered" in ly.metadata.get("molfield", {})]
+    assert len(rec) == 1  # replaced, not piled

@@ -272,3 +272,11 @@ def interpolation_layers(field: Field, model_name: str) -> list[LayerData]:
         kwargs["contrast_limits"] = (0.0, DISPLAY_SATURATION)
         kwargs["metadata"]["molfield"]["t"] = field.meta.get("t")
     return layers
+
+
+def recovered_layer(result: Any, group: str, label: str) -> LayerData:
+    """The points layer data of atoms recovered from a field (`atoms.RecoveredAtoms`),
+    drawn like a molecule's atoms, with the recovery's summary in its metadata."""
+    layer = atoms_layer(result.to_molecule(label), group, label)
+    layer[1]["metadata"]["molfield"]["recovered"] = result.summary()
+    return layer

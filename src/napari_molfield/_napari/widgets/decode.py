@@ -30,7 +30,7 @@ from magicgui.widgets import (
 )
 
 from ...errors import MolfieldError
-from ..layers import FieldParams, LayerData, atoms_layer, decoded_layers, field_layers
+from ..layers import FieldParams, LayerData, decoded_layers, field_layers, recovered_layer
 from ..quality import PsnrReport, psnr_report
 from ..session import MODELS, decode_model, is_deformable, truth_of
 from ..workers import JobRunner
@@ -150,13 +150,6 @@ def recover_atoms(model: Any, item: int, resolution: int, group: str,
 
         result = atoms_from_model(model, item, resolution)
     return result, recovered_layer(result, group, label)
-
-
-def recovered_layer(result: Any, group: str, label: str) -> LayerData:
-    """The points layer data of recovered atoms (a ``"recovered"`` flag in its metadata)."""
-    layer = atoms_layer(result.to_molecule(label), group, label)
-    layer[1]["metadata"]["molfield"]["recovered"] = result.summary()
-    return layer
 
 
 def save_atoms(result: Any, path: str | Any) -> Any:

@@ -21,7 +21,7 @@ from napari.utils.notifications import show_error
 
 from ...errors import MolfieldError
 from ..encoding import EncodeResult, hide_noise, run_encode
-from ..layers import FieldParams, atoms_layer, field_layers
+from ..layers import FieldParams, atoms_layer, field_layers, recovered_layer
 from ..session import AUTOENCODER, Encoded
 from ..workers import JobRunner
 from .common import molecule_choices, molecule_groups, replace_group_layers, wrapping_label
@@ -46,15 +46,19 @@ class EncodeWidget(Container):
                                    "shipped FreeSolv model")
         self.resolution = SpinBox(label="display resolution", value=32, min=8, max=256, step=8)
         self.run = PushButton(text="Encode")
+        self.atoms_button = PushButton(text="Atoms")
+        self.atoms_button.tooltip = "Recover atoms from the decoded field (points layer)"
         self.status = Label(value="")
         self.psnr = Label(value="")
         for w in (self.status, self.psnr):
             wrapping_label(w)
         super().__init__(widgets=[self.molecule, self.smiles, self.checkpoint, self.resolution,
-                                  self.run, self.status, self.psnr])
+                                  self.run, self.atoms_button, self.status, self.psnr])
         self.runner = JobRunner()
         self.last: EncodeResult | None = None
         self.run.changed.connect(self.encode)
+        self.atoms_button.changed.connect(lambda _=None: self.recover())
+        self.recovered: Any = None
         self.smiles.native.returnPressed.connect(self.encode)
         viewer.layers.events.inserted.connect(self._refresh)
         viewer.layers.events.removed.connect(self._refresh)
@@ -129,3 +133,31 @@ class EncodeWidget(Container):
         self.psnr.value = (f"PSNR {r.psnr:.1f} dB all channels, {r.psnr_occupied:.1f} dB "
                            f"occupied ({r.model.resolution}³ grid)")
         AUTOENCODER.set_encoded(Encoded(name, mol.smiles, r.latent))
+
+    def recover(self) -> Any:
+        """Atoms of the last decoded field (in a worker), as one points layer that the next
+        recovery replaces."""
+        if self.last is None:
+            self.status.value = "Encode a molecule first, then recover its atoms."
+            return None
+        r = self.last
+        name = r.molecule.name if r.molecule.name else (r.molecule.smiles or "molecule")
+        group, label = f"encode-atoms:{name}", f"{name} recovered"
+        self.status.value = "Recovering atoms …"
+
+        def done(out: tuple[Any, Any]) -> None:
+            self.recovered, layer = out
+            replace_group_layers(self.viewer, group, [layer], roles=("atoms",))
+            self.status.value = f"{self.recovered.summary()} ({self.recovered.seconds:.1f} s)"
+
+        return self.runner.start(recover_field_atoms, r.decoded, group, label, on_return=done,
+                                 on_error=lambda exc: self._fail(exc, notify=False),
+                                 progress={"desc": "Recovering atoms"})
+
+
+def recover_field_atoms(field: Any, group: str, label: str) -> tuple[Any, Any]:
+    """Atoms of a decoded field and their layer data (a worker's job)."""
+    from ...atoms import atoms_from_field
+
+    result = atoms_from_field(field)
+    return result, recovered_layer(result, group, label)
