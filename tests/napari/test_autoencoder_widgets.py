@@ -243,6 +243,12 @@ def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
     decoded = by_role(viewer, "decoded")
     assert {ly.metadata["molfield"]["index"] for ly in decoded} == {j}
     assert all(m.data.names[j] in ly.name for ly in decoded)
+    # atoms of the decoded molecule: one points layer, replaced by the next recovery
+    for _ in range(2):
+        m.recover()
+        qtbot.waitUntil(lambda: m.decoder.idle, timeout=120_000)
+    rec = [ly for ly in viewer.layers if "recovered" in ly.metadata.get("molfield", {})]
+    assert len(rec) == 1 and m.recovered is not None and m.recovered.n_atoms > 0, m.status.value
 
     # encoding a molecule marks it on the map, projected like the points
     w = encode_widget(viewer, ae)

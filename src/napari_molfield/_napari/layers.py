@@ -280,3 +280,11 @@ def recovered_layer(result: Any, group: str, label: str) -> LayerData:
     layer = atoms_layer(result.to_molecule(label), group, label)
     layer[1]["metadata"]["molfield"]["recovered"] = result.summary()
     return layer
+
+
+def recover_field_atoms(field: Any, group: str, label: str) -> tuple[Any, Any]:
+    """Atoms of a decoded field and their layer data (a worker's job)."""
+    from ..atoms import atoms_from_field
+
+    result = atoms_from_field(field)
+    return result, recovered_layer(result, group, label)

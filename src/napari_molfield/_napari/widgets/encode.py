@@ -21,7 +21,7 @@ from napari.utils.notifications import show_error
 
 from ...errors import MolfieldError
 from ..encoding import EncodeResult, hide_noise, run_encode
-from ..layers import FieldParams, atoms_layer, field_layers, recovered_layer
+from ..layers import FieldParams, atoms_layer, field_layers, recover_field_atoms
 from ..session import AUTOENCODER, Encoded
 from ..workers import JobRunner
 from .common import molecule_choices, molecule_groups, replace_group_layers, wrapping_label
@@ -153,11 +153,3 @@ class EncodeWidget(Container):
         return self.runner.start(recover_field_atoms, r.decoded, group, label, on_return=done,
                                  on_error=lambda exc: self._fail(exc, notify=False),
                                  progress={"desc": "Recovering atoms"})
-
-
-def recover_field_atoms(field: Any, group: str, label: str) -> tuple[Any, Any]:
-    """Atoms of a decoded field and their layer data (a worker's job)."""
-    from ...atoms import atoms_from_field
-
-    result = atoms_from_field(field)
-    return result, recovered_layer(result, group, label)

@@ -34,7 +34,7 @@ from ..latent_space import (
     property_order,
     umap_available,
 )
-from ..layers import FieldParams, atoms_layer, field_layers
+from ..layers import FieldParams, atoms_layer, field_layers, recover_field_atoms
 from ..session import AUTOENCODER, Encoded
 from ..workers import JobRunner
 from .common import replace_group_layers, wrapping_label
@@ -77,6 +77,7 @@ class LatentMapWidget(MapNavigation, Container):
         self.n_reps = SpinBox(label="representatives", value=8, min=1, max=64)
         self.reps_btn = PushButton(text="k-means representatives")
         self.next_rep = PushButton(text="Next representative")
+        self.atoms_btn = PushButton(text="Atoms of the decoded molecule")
 
         theme = get_theme(viewer.theme)
         self.bg = theme.background.as_hex()
@@ -102,7 +103,7 @@ class LatentMapWidget(MapNavigation, Container):
             self.method, self.colour, self.resolution, self.reload, self.status,
             self.library, self.encode_lib, self.drawing, self.n_frames, self.movie,
             self.decode_path_btn, self.clear_path, self.graph_btn, self.n_reps,
-            self.reps_btn, self.next_rep])
+            self.reps_btn, self.next_rep, self.atoms_btn])
         self.lib: Library | None = None
         self.path_xy: list[tuple[float, float]] = []
         self.graph: list[int] | None = None
@@ -122,6 +123,9 @@ class LatentMapWidget(MapNavigation, Container):
         self.graph_btn.changed.connect(self.path_through_data)
         self.reps_btn.changed.connect(self.find_representatives)
         self.next_rep.changed.connect(self.next_representative)
+        self.atoms_btn.changed.connect(lambda _=None: self.recover())
+        self.last_decoded: DecodedItem | None = None
+        self.recovered: Any = None
         self.selected: int | None = None
         self.reload.changed.connect(self.load)
         self.method.changed.connect(self.load)
@@ -349,6 +353,7 @@ class LatentMapWidget(MapNavigation, Container):
         d = self.data
         assert d is not None
         index, decoded = item.index, item.field
+        self.last_decoded = item
         name = d.names[index]
         params = FieldParams(resolution=decoded.resolution[0], channels=",".join(d.model.channels))
         layers = hide_noise(field_layers([decoded], None, params, GROUP, name=f"{name} decoded",
@@ -361,3 +366,26 @@ class LatentMapWidget(MapNavigation, Container):
         replace_group_layers(self.viewer, GROUP, layers, roles=("decoded", "atoms"))
         self.status.value = (f"{name} ({d.smiles[index]}) decoded at {decoded.resolution[0]}³, "
                              f"{item.note}")
+
+    def recover(self) -> Any:
+        """Atoms of the last decoded molecule's field (in a worker), one points layer that
+        the next recovery replaces."""
+        item, d = self.last_decoded, self.data
+        if item is None or d is None:
+            self.status.value = "Click a molecule on the map first, then recover its atoms."
+            return None
+        name = d.names[item.index]
+        group = f"{GROUP}:atoms"
+
+        def done(out: tuple[Any, Any]) -> None:
+            self.recovered, layer = out
+            replace_group_layers(self.viewer, group, [layer], roles=("atoms",))
+            self.status.value = f"{self.recovered.summary()} ({self.recovered.seconds:.1f} s)"
+
+        def failed(exc: BaseException) -> None:
+            self.status.value = f"Failed: {exc}"
+
+        self.status.value = f"Recovering the atoms of {name} …"
+        return self.decoder.start(recover_field_atoms, item.field, group, f"{name} recovered",
+                                  on_return=done, on_error=failed,
+                                  progress={"desc": "Recovering atoms"})
