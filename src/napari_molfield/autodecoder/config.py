@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MolfieldError
-from ..nn.config import ConfigMixin, ModelConfig
+from ..nn.config import ConfigMixin, ModelConfig, pick_preset
+from ..nn.config import split_overrides as split_settings
 
 
 @dataclass(frozen=True)
@@ -114,27 +115,12 @@ PRESETS: dict[str, Preset] = {
 
 def get_preset(name: str) -> Preset:
     """The named preset, or a :class:`MolfieldError` naming the choices."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise MolfieldError(
-            f"Unknown preset {name!r}: use one of {', '.join(PRESETS)}."
-        ) from None
+    return pick_preset(PRESETS, name)
 
 
 def split_overrides(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Sort keyword overrides into model and fit settings; unknown names are an error."""
-    mnames = {f.name for f in fields(ModelConfig)}
-    fnames = {f.name for f in fields(FitConfig)}
-    model, fit = {}, {}
-    for k, v in overrides.items():
-        if k in mnames:
-            model[k] = v
-        elif k in fnames:
-            fit[k] = v
-        else:
-            raise MolfieldError(f"Unknown fit setting {k!r}.")
-    return model, fit
+    return split_settings(overrides, ModelConfig, FitConfig, "fit")
 
 
 __all__ = [

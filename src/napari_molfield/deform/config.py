@@ -6,11 +6,12 @@ a displacement field ``D`` (a modulated SIREN conditioned on the conformer's lat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MolfieldError
-from ..nn.config import ConfigMixin, ModelConfig
+from ..nn.config import ConfigMixin, ModelConfig, pick_preset
+from ..nn.config import split_overrides as split_settings
 
 #: How the template atoms are chosen from the conformers.
 TEMPLATES = ("mean", "first", "medoid")
@@ -192,25 +193,12 @@ PRESETS: dict[str, DeformPreset] = {
 
 def get_preset(name: str) -> DeformPreset:
     """The named preset, or a `MolfieldError` naming the choices."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise MolfieldError(f"Unknown preset {name!r}: use one of {', '.join(PRESETS)}.") from None
+    return pick_preset(PRESETS, name)
 
 
 def split_overrides(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Sort keyword overrides into model and fit settings; unknown names are an error."""
-    mnames = {f.name for f in fields(DeformConfig)}
-    fnames = {f.name for f in fields(DeformFitConfig)}
-    model, fit = {}, {}
-    for k, v in overrides.items():
-        if k in mnames:
-            model[k] = v
-        elif k in fnames:
-            fit[k] = v
-        else:
-            raise MolfieldError(f"Unknown deformable fit setting {k!r}.")
-    return model, fit
+    return split_settings(overrides, DeformConfig, DeformFitConfig, "deformable fit")
 
 
 __all__ = [

@@ -79,6 +79,33 @@ class ModelConfig(ConfigMixin):
                 raise MolfieldError(f"The model's {name} must be at least 1.")
 
 
+def split_overrides(overrides: dict[str, Any], model_cls: type, fit_cls: type, what: str
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sort keyword overrides into the fields of ``model_cls`` and ``fit_cls`` (dataclasses);
+    an unknown name is a `MolfieldError` naming ``what`` (e.g. ``"fit"``)."""
+    mnames = {f.name for f in fields(model_cls)}
+    fnames = {f.name for f in fields(fit_cls)}
+    model, fit = {}, {}
+    for k, v in overrides.items():
+        if k in mnames:
+            model[k] = v
+        elif k in fnames:
+            fit[k] = v
+        else:
+            raise MolfieldError(f"Unknown {what} setting {k!r}.")
+    return model, fit
+
+
+def pick_preset(presets: dict[str, Any], name: str) -> Any:
+    """``presets[name]``, or a `MolfieldError` naming the choices."""
+    try:
+        return presets[name]
+    except KeyError:
+        raise MolfieldError(
+            f"Unknown preset {name!r}: use one of {', '.join(presets)}."
+        ) from None
+
+
 def _known(cls: type, d: dict[str, Any], what: str) -> dict[str, Any]:
     names = {f.name for f in fields(cls)}
     bad = sorted(set(d) - names)
@@ -87,4 +114,11 @@ def _known(cls: type, d: dict[str, Any], what: str) -> dict[str, Any]:
     return dict(d)
 
 
-__all__ = ["MODULATIONS", "OUTPUT_ACTIVATIONS", "ConfigMixin", "ModelConfig"]
+__all__ = [
+    "MODULATIONS",
+    "OUTPUT_ACTIVATIONS",
+    "ConfigMixin",
+    "ModelConfig",
+    "pick_preset",
+    "split_overrides",
+]
