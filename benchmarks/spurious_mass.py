@@ -21,8 +21,8 @@ from napari_molfield.fields.metrics import field_report, format_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {
-    "cpu preset": {},
-    "empty weight 4": {"empty_weight": 4.0},
+    "empty weight 1": {"empty_weight": 1.0},
+    "empty weight 4 (cpu preset)": {"empty_weight": 4.0},
     "empty weight 4, uniform 0.3": {"empty_weight": 4.0, "frac_uniform": 0.3, "frac_grid": 0.3},
 }
 
