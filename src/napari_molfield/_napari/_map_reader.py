@@ -14,7 +14,6 @@ contour of a density map, coloured with a light blue colormap; contrast limits r
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from ..fields.field import Field
 from ..fields.maps import map_format, read_map, sigma_level
+from .layers import view_in_3d
 
 PathLike = str | os.PathLike
 LayerData = tuple[Any, dict[str, Any], str]
@@ -50,7 +50,7 @@ def read_map_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
     """
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
     layers = [map_layer(read_map(p)) for p in paths]
-    _view_in_3d()
+    view_in_3d()
     return layers
 
 
@@ -99,18 +99,3 @@ def _colormap():
     )
 
 
-def _view_in_3d() -> None:
-    """Switch the current viewer (if any) to 3D: maps are volumes.
-
-    Without napari's Qt side loaded there is no viewer, and asking for one would load Qt.
-    """
-    if "napari._qt" not in sys.modules:
-        return
-    try:
-        import napari
-
-        viewer = napari.current_viewer()
-    except Exception:  # pragma: no cover - no viewer, e.g. in a script
-        return
-    if viewer is not None:
-        viewer.dims.ndisplay = 3

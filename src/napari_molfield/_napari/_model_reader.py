@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .layers import LayerData, decoded_layers
+from .layers import LayerData, current_viewer, decoded_layers, view_in_3d
 
 #: Resolution at which a dropped checkpoint's first item is shown.
 PREVIEW_RESOLUTION = 48
@@ -42,7 +42,6 @@ def get_model_reader(path: str | os.PathLike | list) -> Callable[..., list[Layer
 def read_model(path: str | os.PathLike | list) -> list[LayerData]:
     """Load the checkpoint into the session's models and show its first item decoded."""
     from ..fields.field import Field
-    from ._reader import _view_in_3d
     from .session import MODELS, decode_model, model_box
 
     if isinstance(path, list):
@@ -50,8 +49,8 @@ def read_model(path: str | os.PathLike | list) -> list[LayerData]:
     name = MODELS.load(path)
     model = MODELS.get(name)
     group, label = f"decode:{name}:0", f"{model.items[0]['name']} decoded"
-    viewer = _current_viewer()
-    _view_in_3d()
+    viewer = current_viewer()
+    view_in_3d()
     if viewer is None:  # a script: decode now
         return decoded_layers(decode_model(model, 0, PREVIEW_RESOLUTION), model, 0, group,
                               label)
@@ -65,19 +64,6 @@ def read_model(path: str | os.PathLike | list) -> list[LayerData]:
     if group_layers(viewer, group):  # read before: the same layers get the new decode
         return [(None,)]  # napari's "nothing to add" sentinel
     return layers
-
-
-def _current_viewer() -> Any:
-    import sys
-
-    if "napari._qt" not in sys.modules:
-        return None
-    try:
-        import napari
-
-        return napari.current_viewer()
-    except Exception:  # pragma: no cover - no Qt
-        return None
 
 
 def _decode_later(viewer: Any, model: Any, group: str, label: str) -> None:

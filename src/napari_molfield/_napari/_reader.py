@@ -16,6 +16,7 @@ from .layers import (
     LayerData,
     is_complex,
     molecule_layers,
+    view_in_3d,
 )
 
 PathLike = str | os.PathLike
@@ -46,7 +47,7 @@ def read_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
         for mol in read_molecules(p):
             params = reader_params(mol.n_conformers, ligand=is_complex(mol))
             layers.extend(molecule_layers(mol, params))
-    _view_in_3d()
+    view_in_3d()
     return layers
 
 
@@ -65,20 +66,3 @@ def reader_params(n_conformers: int, resolution: int = 64, ligand: bool = False)
     return params
 
 
-def _view_in_3d() -> None:
-    """Switch the current viewer (if any) to 3D: fields are volumes.
-
-    Without napari's Qt side loaded there is no viewer, and asking for one would load Qt.
-    """
-    import sys
-
-    if "napari._qt" not in sys.modules:
-        return
-    try:
-        import napari
-
-        viewer = napari.current_viewer()
-    except Exception:  # pragma: no cover - no viewer, e.g. in a script
-        return
-    if viewer is not None:
-        viewer.dims.ndisplay = 3

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..chem.molecule import Molecule
 from ..chem.readers import read_molecules
-from .layers import FieldParams, LayerData, molecule_layers
+from .layers import FieldParams, LayerData, molecule_layers, view_in_3d
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 IBUPROFEN = "CC(C)Cc1ccc(cc1)[C@@H](C)C(=O)O"
@@ -33,9 +33,8 @@ def kinase_params() -> FieldParams:
 
 def kinase_inhibitor() -> list[LayerData]:
     """1IEP chain A (Abl kinase) + imatinib as element and ligand channels at 96³."""
-    from ._reader import _view_in_3d
 
-    _view_in_3d()
+    view_in_3d()
     return molecule_layers(kinase_complex(), kinase_params())
 
 
@@ -57,14 +56,13 @@ def nmr_interpolation() -> list[LayerData]:
     """The pre-fitted 1L2Y ensemble (10 NMR models, H,C,N,O): load it into the session's
     models and show item 0 decoded, as the Interpolate widget's layers (imports torch)."""
     from ..interpolate import Interpolator
-    from ._reader import _view_in_3d
     from .layers import interpolation_layers
     from .session import MODELS
 
     name = MODELS.load(sample_path("1l2y_ensemble.safetensors"))
     model = MODELS.get(name)
     interp = Interpolator.from_model(model, [0, model.n_items - 1], 48)
-    _view_in_3d()  # a volume: the default movie is a 3D view, not a slice
+    view_in_3d()  # a volume: the default movie is a 3D view, not a slice
     return interpolation_layers(interp.field(0.0), name)
 
 

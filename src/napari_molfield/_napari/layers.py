@@ -288,3 +288,25 @@ def recover_field_atoms(field: Any, group: str, label: str) -> tuple[Any, Any]:
 
     result = atoms_from_field(field)
     return result, recovered_layer(result, group, label)
+
+
+def current_viewer() -> Any:
+    """The napari viewer on screen, or None — without loading Qt when it is not loaded yet
+    (readers run in scripts too, and asking napari for a viewer would import Qt)."""
+    import sys
+
+    if "napari._qt" not in sys.modules:
+        return None
+    try:
+        import napari
+
+        return napari.current_viewer()
+    except Exception:  # pragma: no cover - no viewer, e.g. in a script
+        return None
+
+
+def view_in_3d() -> None:
+    """Switch the current viewer (if any) to 3D: fields and maps are volumes."""
+    viewer = current_viewer()
+    if viewer is not None:
+        viewer.dims.ndisplay = 3
