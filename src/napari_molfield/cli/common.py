@@ -151,3 +151,23 @@ def show_step(bar: Any, step: int, loss: float, psnr_label: str, psnr: float | N
         post[psnr_label] = f"{psnr:.1f} dB"
     bar.set_postfix(post, refresh=False)
     bar.refresh()
+
+
+def run_fit(run: Any, total: int | None, desc: str) -> Any:
+    """Drive a fit generator with a progress display; the last progress record (its
+    ``model`` is the fitted model)."""
+    bar = progress_bar(total, desc)
+    last = None
+    try:
+        for last in run:
+            show_step(bar, last.step, last.loss, "PSNR", last.psnr)
+    finally:
+        bar.close()
+    if last is None:
+        raise MolfieldError("The fit did not start.")
+    return last
+
+
+def mean_report(reports: list[dict[str, float]]) -> dict[str, float]:
+    """The mean of several `field_report` dicts, key by key."""
+    return {k: sum(r[k] for r in reports) / len(reports) for k in reports[0]}

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..deform.choice import MODEL_KINDS, wants_deform
 from ..errors import MolfieldError
-from .common import progress_bar, show_step
+from .common import mean_report, run_fit
 
 __all__ = ["MODEL_KINDS", "add_model_arg", "cmd_decode_deform", "cmd_fit_deform",
            "wants_deform"]
@@ -43,20 +43,13 @@ def cmd_fit_deform(args: argparse.Namespace, mols: list[Any]) -> int:
         preset=args.preset, steps=UNLIMITED_STEPS if steps is None else steps,
         time_budget=budget, seed=args.seed, device=args.device,
     )
-    bar = progress_bar(steps, "fit (deformable)")
-    last = None
-    try:
-        for last in run:
-            show_step(bar, last.step, last.loss, "PSNR", last.psnr)
-    finally:
-        bar.close()
-    assert last is not None
+    last = run_fit(run, steps, "fit (deformable)")
     model = last.model
     save_deform(model, args.output)
     n = args.resolution
     reports = [field_report(decode_deform(model, i, n).values, truth_field(model, i, n).values)
                for i in range(model.n_items)]
-    mean = {k: sum(r[k] for r in reports) / len(reports) for k in reports[0]}
+    mean = mean_report(reports)
     print(f"deformable model of {model.n_items} conformers ({model.n_atoms} atoms): "
           f"{format_report(mean)} at {n}³ (mean over conformers), atoms mapped to the "
           f"template within {last.atom_rmsd:.2f} Å RMS ({last.step} steps, "

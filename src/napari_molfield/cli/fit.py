@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import MolfieldError
-from .common import add_field_args, load_inputs, load_trajectory, progress_bar, show_step
+from .common import add_field_args, load_inputs, load_trajectory, mean_report, run_fit
 from .deform import add_model_arg, cmd_fit_deform, wants_deform
 
 #: Steps of a fit that only a time budget ends.
@@ -63,18 +63,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
     )
-    bar = progress_bar(args.steps, "fit")
-    last = None
-    try:
-        for last in run:
-            show_step(bar, last.step, last.loss, "PSNR", last.psnr)
-    finally:
-        bar.close()
-    assert last is not None
+    last = run_fit(run, args.steps, "fit")
     model = last.model
     save_model(model, args.output)
     reports = [item_report(model, i, args.resolution, mols) for i in range(model.n_items)]
-    mean = {k: sum(r[k] for r in reports) / len(reports) for k in reports[0]}
+    mean = mean_report(reports)
     where = "at the maps' voxels" if _maps(mols) else f"at {args.resolution}³"
     print(f"{format_report(mean)} {where} (mean over {len(reports)} item(s), {last.step} steps, "
           f"{last.elapsed:.0f} s) → {args.output}")
