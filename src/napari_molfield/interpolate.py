@@ -308,7 +308,7 @@ class Interpolator:
 
             vals, stats = coarse_to_fine(at, (n, n, n), c, threshold=self.threshold,
                                          stride=self.stride)
-        out.reshape(c, -1)[:] = vals.T
+        out[:] = vals
         self.last_evaluated = stats.fraction
         self.last_threshold = stats.threshold
         return out

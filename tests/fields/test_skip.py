@@ -44,8 +44,7 @@ def test_eq1_nothing_above_threshold_is_missed(random_molecule, n):
 
     s = coarse_stride(h)
     assert s >= 2 and s * h <= 2.5 + 1e-9
-    flat, stats = coarse_to_fine(evaluate, (n, n, n), len(peaks), threshold=TAU, stride=s)
-    got = flat.reshape(n, n, n, -1).transpose(3, 0, 1, 2)
+    got, stats = coarse_to_fine(evaluate, (n, n, n), len(peaks), threshold=TAU, stride=s)
     occ = _occupied(dense)
     np.testing.assert_allclose(got[:, occ], dense[:, occ], atol=1e-6, rtol=1e-5)
     # elsewhere: either skipped (0) or evaluated (the dense value, below τ)
@@ -65,8 +64,7 @@ def test_closure_follows_a_thin_structure_far_from_its_seed():
     path += [(i, 29, 29) for i in range(8, 31)]
     for p in path:
         vals[1][p] = 0.5
-    flat, stats = coarse_to_fine(_grid_evaluator(vals), (n, n, n), 2, stride=8)
-    got = flat.reshape(n, n, n, 2).transpose(3, 0, 1, 2)
+    got, stats = coarse_to_fine(_grid_evaluator(vals), (n, n, n), 2, stride=8)
     np.testing.assert_array_equal(got, vals)
     assert stats.passes > 5
     assert stats.fine < 0.1 * n**3
@@ -77,15 +75,14 @@ def test_what_can_be_missed_is_only_what_holds_no_coarse_sample():
     vals = np.zeros((1, n, n, n), np.float32)
     vals[0, 9:11, 5:7, 1:3] = 0.9  # holds no voxel with all indices ≡ 0 (mod 4)
     vals[0, 15:18, 7:10, 11:14] = 0.4  # holds (16, 8, 12)
-    flat, _ = coarse_to_fine(_grid_evaluator(vals), (n, n, n), 1, stride=s)
-    got = flat.reshape(1, n, n, n)
+    got, _ = coarse_to_fine(_grid_evaluator(vals), (n, n, n), 1, stride=s)
     assert not got[0, 9:11, 5:7, 1:3].any()
     np.testing.assert_array_equal(got[0, 15:18, 7:10, 11:14], np.float32(0.4))
     assert got.sum() == pytest.approx(0.4 * 27, rel=1e-6)
     # the same blob one voxel over touches (8, 4, 0): found
     vals2 = np.roll(vals, (-1, -1, -1), axis=(1, 2, 3))
-    flat, _ = coarse_to_fine(_grid_evaluator(vals2), (n, n, n), 1, stride=s)
-    np.testing.assert_array_equal(flat.reshape(1, n, n, n), vals2)
+    got, _ = coarse_to_fine(_grid_evaluator(vals2), (n, n, n), 1, stride=s)
+    np.testing.assert_array_equal(got, vals2)
 
 
 def test_negative_values_count_and_stride_one_is_dense():
@@ -93,13 +90,12 @@ def test_negative_values_count_and_stride_one_is_dense():
     n = (11, 7, 9)  # not cubic, not multiples of the block or stride
     vals = (rng.normal(0, 1e-4, (3, *n))).astype(np.float32)
     vals[2, 2:6, 3:5, 4:9] = -0.3
-    flat, _ = coarse_to_fine(_grid_evaluator(vals), n, 3, stride=3)
-    got = flat.reshape(*n, 3).transpose(3, 0, 1, 2)
+    got, _ = coarse_to_fine(_grid_evaluator(vals), n, 3, stride=3)
     occ = _occupied(vals)
     np.testing.assert_array_equal(got[:, occ], vals[:, occ])
     calls: list[int] = []
-    flat, stats = coarse_to_fine(_grid_evaluator(vals, calls), n, 3, stride=1)
-    np.testing.assert_array_equal(flat.reshape(*n, 3).transpose(3, 0, 1, 2), vals)
+    got, stats = coarse_to_fine(_grid_evaluator(vals, calls), n, 3, stride=1)
+    np.testing.assert_array_equal(got, vals)
     assert sum(calls) == stats.coarse == int(np.prod(n)) and stats.fine == 0
 
 
@@ -108,13 +104,13 @@ def test_empty_field_costs_only_the_coarse_pass_and_batches_are_bounded():
     calls: list[int] = []
     vals = np.zeros((1, n, n, n), np.float32)
     vals[0, 16:20, 16:20, 16:20] = 1.0
-    flat, stats = coarse_to_fine(_grid_evaluator(vals, calls), (n, n, n), 1, stride=4,
+    got, stats = coarse_to_fine(_grid_evaluator(vals, calls), (n, n, n), 1, stride=4,
                                  batch=64)
-    np.testing.assert_array_equal(flat.reshape(1, n, n, n), vals)
+    np.testing.assert_array_equal(got, vals)
     assert max(calls) <= 64
     calls.clear()
-    flat, stats = coarse_to_fine(_grid_evaluator(vals * 0), (n, n, n), 1, stride=4)
-    assert stats.fine == 0 and stats.coarse == 8**3 and not flat.any()
+    got, stats = coarse_to_fine(_grid_evaluator(vals * 0), (n, n, n), 1, stride=4)
+    assert stats.fine == 0 and stats.coarse == 8**3 and not got.any()
 
 
 def test_coarse_stride():

@@ -117,7 +117,8 @@ def decode(
                 "evaluated": round(stats.fraction, 4), "passes": stats.passes}
     else:
         out = _dense(ev, frame, region.axes(n), (i0, j0, k0), shape, c, chunk_points)
-    values = np.ascontiguousarray(out.reshape(*shape, c).transpose(3, 0, 1, 2))
+        out = np.ascontiguousarray(out.reshape(*shape, c).transpose(3, 0, 1, 2))
+    values = out
     meta = _meta(model, i, n, sub_box, "decoded", latent is not None)
     meta["skip_empty"] = skip
     return Field(values, start, h, model.channels, box=region, meta=meta)

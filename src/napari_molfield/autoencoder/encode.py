@@ -170,9 +170,9 @@ def decode_latent(
                                      threshold=threshold, stride=coarse_stride(box.spacing(n)))
         skip = {"threshold": stats.threshold, "stride": stats.stride,
                 "evaluated": round(stats.fraction, 4), "passes": stats.passes}
+        values = vals
     else:
-        vals = ev(unit_grid(n))
-    values = np.ascontiguousarray(vals.T.reshape(c, n, n, n))
+        values = np.ascontiguousarray(ev(unit_grid(n)).T.reshape(c, n, n, n))
     if scale is not None:
         values = values * np.asarray(scale, dtype=np.float32)[:, None, None, None]
     meta = {"beta": model.beta, "channels": list(model.channels), "resolution": n,
