@@ -48,17 +48,28 @@ class Heartbeat:
 
 
 def spin(condition, timeout: float) -> bool:
-    """Run the Qt event loop until ``condition()`` or ``timeout`` seconds."""
-    from qtpy.QtCore import QEventLoop
-    from qtpy.QtWidgets import QApplication
+    """Run the Qt event loop until ``condition()`` or ``timeout`` seconds.
 
-    app = QApplication.instance()
+    A real `QEventLoop` (as napari's own `exec`), which sleeps while nothing happens; a
+    20 ms timer checks the condition.
+    """
+    from qtpy.QtCore import QEventLoop, QTimer
+
+    if condition():
+        return True
+    loop = QEventLoop()
     t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        if condition():
-            return True
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        time.sleep(0.005)
+
+    def check() -> None:
+        if condition() or time.perf_counter() - t0 >= timeout:
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(check)
+    timer.start()
+    loop.exec()
+    timer.stop()
     return condition()
 
 
@@ -114,17 +125,19 @@ def main() -> None:
     spin(lambda: False, 1.0)
     beat = Heartbeat()
     beat.start()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     fit_w.start()
     spin(lambda: fit_w.idle, args.seconds + 300)
     wall = time.perf_counter() - t0
+    viewer_cpu = time.process_time() - cpu0
     fit_freeze = beat.longest
     last = fit_w._last or {}
     widget = last.get("step", 0) / max(last.get("elapsed", 1e-9), 1e-9)
     print(f"Fit widget (previews):  {last.get('step', 0):6d} steps in "
           f"{last.get('elapsed', 0):5.1f} s = {widget:6.1f} steps/s "
           f"({wall:.1f} s wall with process start and model load)")
-    print(f"  ratio widget / CLI: {widget / cli:.2f} (goal ≥ 0.70)")
+    print(f"  ratio widget / CLI: {widget / cli:.2f} (goal ≥ 0.70); the viewer's process "
+          f"used {viewer_cpu:.1f} CPU-s meanwhile (spinning the event loop included)")
     print(f"  longest freeze during the fit: {fit_freeze:.2f} s (goal ≤ 1 s)")
     print(f"  status: {fit_w.status.value}")
 

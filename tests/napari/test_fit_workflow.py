@@ -10,7 +10,7 @@ from napari_molfield._napari.widgets.decode import DecodeWidget
 from napari_molfield._napari.widgets.fit import FitWidget
 from napari_molfield._napari.widgets.models import ModelsWidget
 
-from .conftest import assert_not_blank, save_shot
+from .conftest import SHOTS, assert_not_blank, save_shot
 
 PLUGIN = "napari-molfield"
 
@@ -47,6 +47,7 @@ def _role(viewer, role):
 def test_fit_reaches_psnr_and_adds_layers(viewer, qtbot, caffeine):
     w = _fit_widget(viewer, steps=400)
     w.channels.value = "C,N,O,S"  # caffeine has no sulfur: no preview layer for it
+    w.preview.value = "layers"
     w.start()
     assert w.start() is None and "running" in w.status.value  # a second fit is refused
     previews = []
@@ -68,6 +69,25 @@ def test_fit_reaches_psnr_and_adds_layers(viewer, qtbot, caffeine):
     shot = viewer.screenshot(canvas_only=False)
     assert_not_blank(shot)
     save_shot(shot, "fit_widget.png")
+
+
+def test_dock_preview_draws_projections_and_adds_no_layer(viewer, qtbot, caffeine):
+    w = _fit_widget(viewer, steps=300)
+    assert w.preview.value == "dock"  # the default: no canvas redraw while fitting
+    n_layers = len(viewer.layers)
+    w.start()
+    qtbot.waitUntil(lambda: w.idle, timeout=300_000)
+    assert w.projection.shown >= 1 and len(viewer.layers) == n_layers
+    assert not _role(viewer, "preview")
+    rgb = w.projection.last
+    assert rgb.shape == (96, 3 * 96 + 2 * 4, 3)
+    panels = [rgb[:, i * 100 : i * 100 + 96] for i in range(3)]
+    assert all((p.max(axis=2) > 60).mean() > 0.02 for p in panels)  # the molecule shows
+    assert all((p.max(axis=2) < 10).mean() > 0.2 for p in panels)  # on black around it
+    pix = w.projection.label.pixmap()
+    assert pix is not None and pix.width() == rgb.shape[1]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert w.native.grab().save(str(SHOTS / "fit_dock_preview.png"))
 
 
 def test_cancel_mid_fit_leaves_a_model_that_decodes(viewer, qtbot, caffeine):
@@ -134,6 +154,10 @@ def test_decode_at_twice_the_resolution_lines_up(viewer, qtbot, caffeine, tmp_pa
     np.testing.assert_allclose(voxel_extent(decoded), voxel_extent(sampled), atol=1e-6)
     roles = {ly.metadata.get("molfield", {}).get("role") for ly in viewer.layers}
     assert {"error", "surface"} <= roles
+    # the decode is what the viewer shows: the sampled volumes are hidden, not summed in
+    fields = _role(viewer, "field")
+    assert fields and not any(ly.visible for ly in fields) and decoded.visible
+    assert f"{len(fields)} other volumes hidden" in dw.status.value
     n_layers = len(viewer.layers)
     # a second decode updates the same layers in place
     dw.resolution.value = n
@@ -144,6 +168,16 @@ def test_decode_at_twice_the_resolution_lines_up(viewer, qtbot, caffeine, tmp_pa
     assert all(str(u) == "angstrom" for ly in viewer.layers for u in ly.units)
     np.testing.assert_allclose(voxel_extent(decoded), voxel_extent(sampled), atol=1e-6)
     save_shot(viewer.screenshot(canvas_only=False), "decode_widget.png")
+
+    # resampling shows the sampled fields again and hides the decode
+    from napari_molfield._napari.widgets.fields import FieldsWidget
+
+    sw = FieldsWidget(viewer)
+    viewer.window.add_dock_widget(sw, name="Fields")
+    sw.resample()
+    qtbot.waitUntil(lambda: sw.runner.idle, timeout=180_000)
+    assert all(ly.visible for ly in _role(viewer, "field")) and not decoded.visible
+    assert "hidden" in sw.status.value and len(viewer.layers) == n_layers
 
     # save and load through the Models widget: bit-identical decode
     mw = ModelsWidget(viewer)

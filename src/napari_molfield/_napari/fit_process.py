@@ -13,14 +13,20 @@ queue:
   loads — a cancelled fit keeps the last good model;
 - ``{"kind": "error", "message": …}`` instead, when the fit fails.
 
-Nothing here imports Qt or napari; the child imports torch, the parent does not.
+Nothing here imports Qt or napari; the child imports torch, the parent does not. The
+child does not re-run the user's ``__main__`` (a script that opens napari without an
+``if __name__ == "__main__":`` guard would otherwise open a second viewer in it, or fail):
+see `_main_hidden`.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import queue as queue_mod
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,6 +168,30 @@ def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> Non
              "ligand": [tuple(m.ligand_residues) for m in mols]})
 
 
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """While a spawn child starts, make ``__main__`` look like an interactive session.
+
+    *spawn* re-imports the parent's main module in the child (by its ``__spec__`` name or
+    ``__file__``) so that pickled functions defined there resolve. `run_child` lives in
+    this package, so the child needs none of it — and a user's napari script without a
+    main guard would be run again in the child. Without ``__spec__`` and ``__file__`` the
+    child imports nothing of it, as from a notebook.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__spec__", "__file__") if k in main.__dict__}
+    main.__dict__["__spec__"] = None
+    main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 class FitProcess:
     """A fit running in a child process; :meth:`poll` collects what it sent (Qt-free)."""
 
@@ -179,7 +209,8 @@ class FitProcess:
 
     def start(self) -> FitProcess:
         """Start the child."""
-        self.process.start()
+        with _main_hidden():
+            self.process.start()
         return self
 
     @property

@@ -81,6 +81,11 @@ class JobRunner:
 
         Callbacks run on the Qt thread and only for the latest job. Errors are always shown
         as a notification; ``on_error`` may add to that (e.g. a status line).
+
+        ``progress`` shows napari's progress bar: pass it only for long jobs (a movie, a map
+        fit). The bar resizes the canvas by a pixel as it appears and goes, and each resize
+        redraws every visible volume — seconds on software OpenGL; short jobs say what they
+        do on their widget's status line instead.
         """
         self.cancel()
         self._job += 1

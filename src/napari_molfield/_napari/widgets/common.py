@@ -93,6 +93,40 @@ def replace_group_layers(
     return kept
 
 
+#: Roles of the volume layers the widgets make (maps opened from files are left alone).
+VOLUME_ROLES = ("field", "preview", "decoded", "error")
+
+
+def focus_volumes(viewer: napari.viewer.Viewer, shown: list[Layer]) -> int:
+    """Show the volume layers in ``shown`` and hide the viewer's other molfield volumes.
+
+    A result the user asked for (a decode, a resample) is then what the viewer shows, not
+    the sum of it and every earlier volume — two representations of one molecule added
+    together look like neither — and a redraw costs one ray-marching pass per visible
+    volume (≈ 0.15–0.3 s each at 96³ on software OpenGL, 2 cores). Hidden layers stay in
+    the list: their eye shows them again. Returns how many layers were hidden.
+    """
+    keep = {id(layer) for layer in shown}
+    hidden = 0
+    for layer in viewer.layers:
+        if id(layer) in keep:
+            if layer._type_string == "image":
+                layer.visible = True
+        elif (layer.visible and layer._type_string == "image"
+              and molfield_info(layer).get("role") in VOLUME_ROLES):
+            layer.visible = False
+            hidden += 1
+    return hidden
+
+
+def hidden_note(hidden: int) -> str:
+    """`` (N other volumes hidden …)`` for a status line, or ``""``."""
+    if not hidden:
+        return ""
+    s = "s" if hidden > 1 else ""
+    return f" ({hidden} other volume{s} hidden: click the eye to compare)"
+
+
 def update_group_layers(
     viewer: napari.viewer.Viewer, group: str, new: list[tuple[Any, dict, str]]
 ) -> int:

@@ -34,7 +34,14 @@ from ..layers import FieldParams, LayerData, decoded_layers, field_layers, recov
 from ..quality import PsnrReport, psnr_report
 from ..session import MODELS, decode_model, is_deformable, truth_of
 from ..workers import JobRunner
-from .common import ScrollingDock, enable_scale_bar, replace_group_layers, wrapping_label
+from .common import (
+    ScrollingDock,
+    enable_scale_bar,
+    focus_volumes,
+    hidden_note,
+    replace_group_layers,
+    wrapping_label,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -268,7 +275,6 @@ class DecodeWidget(ScrollingDock, Container):
             run_decode, model, item, n, sub, need_truth, level, bool(self.error.value), group,
             on_return=lambda r: self._show(name, group, r),
             on_error=self._failed,
-            progress={"desc": "Decoding"},
         )
 
     def _failed(self, exc: BaseException) -> None:
@@ -291,7 +297,7 @@ class DecodeWidget(ScrollingDock, Container):
         return self.atoms_runner.submit(
             recover_atoms, model, item, n, group, label,
             on_return=lambda r: self._show_atoms(name, group, r),
-            on_error=self._failed, progress={"desc": "Recovering atoms"},
+            on_error=self._failed,
         )
 
     def _show_atoms(self, name: str, group: str, r: tuple[Any, LayerData]) -> None:
@@ -323,8 +329,10 @@ class DecodeWidget(ScrollingDock, Container):
         self.last = r
         if name not in MODELS or r.layers is None:  # forgotten while decoding
             return
-        replace_group_layers(self.viewer, group, r.layers,
-                             roles=("decoded", "error", "surface"))
+        kept = replace_group_layers(self.viewer, group, r.layers,
+                                    roles=("decoded", "error", "surface"))
+        hidden = focus_volumes(self.viewer, kept)
         psnr = f", {r.psnr.text()} vs truth" if r.psnr is not None else ""
         waiting = " (next decode waiting)" if self.runner.pending else ""
-        self.status.value = f"{r.decoded.resolution[0]}³ in {r.seconds:.2f} s{psnr}{waiting}"
+        self.status.value = (f"{r.decoded.resolution[0]}³ in {r.seconds:.2f} s{psnr}{waiting}"
+                             f"{hidden_note(hidden)}")

@@ -95,7 +95,6 @@ class EncodeWidget(Container):
             run_encode, self._checkpoint_path(), source, n,
             on_return=lambda r: self._show(group, r),
             on_error=lambda exc: self._fail(exc, notify=False),
-            progress={"desc": "Encoding"},
         )
 
     def _fail(self, exc: BaseException, notify: bool = True) -> None:
@@ -151,5 +150,4 @@ class EncodeWidget(Container):
             self.status.value = f"{self.recovered.summary()} ({self.recovered.seconds:.1f} s)"
 
         return self.runner.start(recover_field_atoms, r.decoded, group, label, on_return=done,
-                                 on_error=lambda exc: self._fail(exc, notify=False),
-                                 progress={"desc": "Recovering atoms"})
+                                 on_error=lambda exc: self._fail(exc, notify=False))

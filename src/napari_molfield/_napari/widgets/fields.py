@@ -26,7 +26,9 @@ from ..workers import JobRunner
 from .common import (
     ScrollingDock,
     enable_scale_bar,
+    focus_volumes,
     group_layers,
+    hidden_note,
     molecule_choices,
     molecule_groups,
     replace_group_layers,
@@ -140,8 +142,9 @@ class FieldsWidget(ScrollingDock, Container):
 
         def done(result: tuple[list[LayerData], str]) -> None:
             layers, text = result
-            replace_group_layers(self.viewer, group, layers)
-            self.status.value = text
+            kept = replace_group_layers(self.viewer, group, layers)
+            hidden = focus_volumes(self.viewer, kept)
+            self.status.value = text + hidden_note(hidden)
             self.ligand.reset_choices()
 
         def failed(exc: BaseException) -> None:
@@ -149,7 +152,6 @@ class FieldsWidget(ScrollingDock, Container):
 
         return self.runner.submit(
             sample_layers, molecule, params, group, ligand, on_return=done, on_error=failed,
-            progress={"desc": "Sampling field"},
         )
 
 

@@ -2,8 +2,10 @@
 
 The fit runs in a separate process (`fit_process.FitProcess`), so neither its GIL nor
 its cores' work freezes the viewer. A 100 ms timer collects what the child sends: the
-curve gets every step's loss and each PSNR evaluation, a low-resolution preview replaces
-the same layers every few seconds, and the status line says where the fit is. Pause,
+curve gets every step's loss and each PSNR evaluation, a low-resolution preview is drawn
+every few seconds — by default as three projections in the dock (`preview.ProjectionPreview`:
+no canvas redraw, which on software OpenGL costs seconds and the fit's cores), or replacing
+the same volume layers — and the status line says where the fit is. Pause,
 Resume and Cancel act between two steps; a cancelled fit keeps its model (evaluated and
 handed back by the child) and says so, with the PSNR of that last evaluation next to the
 zero-field baseline and the occupied-channel PSNR.
@@ -45,6 +47,7 @@ from .common import (
     wrapping_label,
 )
 from .plot import CurvePlot
+from .preview import ProjectionPreview
 
 if TYPE_CHECKING:
     import napari
@@ -53,6 +56,8 @@ if TYPE_CHECKING:
 POLL_MS = 100
 #: Resolution of the live previews (small: they are redrawn while the fit runs).
 PREVIEW_RESOLUTION = 24
+#: Where the live preview goes (see the module docs).
+PREVIEW_MODES = ("dock", "layers", "off")
 
 
 class FitWidget(ScrollingDock, Container):
@@ -78,7 +83,11 @@ class FitWidget(ScrollingDock, Container):
                                         max=36_000.0, step=10.0)
         # no torch here: a CUDA device that is missing is reported when the fit starts
         self.device = ComboBox(label="device", choices=["auto", "cpu", "cuda"], value="auto")
-        self.previews = CheckBox(label="live preview", value=True)
+        self.preview = ComboBox(label="live preview", choices=list(PREVIEW_MODES),
+                                value="dock")
+        self.preview.tooltip = ("dock: projections drawn in this panel (no viewer redraw); "
+                                "layers: volume layers in the viewer, replaced each time "
+                                "(slow on software OpenGL); off")
         self.preview_every = FloatSpinBox(label="preview every (s)", value=3.0, min=0.5,
                                           max=120.0, step=0.5)
         self.start_button = PushButton(text="Fit")
@@ -91,8 +100,10 @@ class FitWidget(ScrollingDock, Container):
         super().__init__(widgets=[
             self.molecules, self.ligand, self.channels, self.split, self.hydrogens,
             self.preset, self.resolution, self.steps, self.time_budget, self.device,
-            self.previews, self.preview_every, buttons, self.status,
+            self.preview, self.preview_every, buttons, self.status,
         ], scrollable=True)
+        self.projection = ProjectionPreview()
+        self.inner.layout().addWidget(self.projection.label)
         self.inner.layout().addWidget(self.plot.canvas)
         self.pack_top()
         self.loader = JobRunner()
@@ -180,7 +191,8 @@ class FitWidget(ScrollingDock, Container):
             time_budget=float(self.time_budget.value) or None,
             device=self.device.value,
         )
-        every = float(self.preview_every.value) if self.previews.value else float("inf")
+        on = self.preview.value != "off"
+        every = float(self.preview_every.value) if on else float("inf")
         ckpt = Path(tempfile.gettempdir()) / f"molfield-fit-{uuid.uuid4().hex}.safetensors"
         request = FitRequest(mols, settings, str(ckpt), every, PREVIEW_RESOLUTION,
                              ligand=self.ligand.value or "")
@@ -189,6 +201,7 @@ class FitWidget(ScrollingDock, Container):
         self.model_name = None
         self.step = 0
         self.plot.clear()
+        self.projection.clear()
         self.pause_button.text = "Pause"
         self._set_running(True)
         n = sum(m.n_conformers for m in mols)
@@ -248,7 +261,7 @@ class FitWidget(ScrollingDock, Container):
             self.plot.redraw()
             self._show_progress(progress[-1])
         previews = [m for m in msgs if m["kind"] == "preview"]
-        if previews and self.previews.value:
+        if previews:
             self._show_preview(previews[-1])
         for m in msgs:
             if m["kind"] == "done":
@@ -268,6 +281,11 @@ class FitWidget(ScrollingDock, Container):
         self.status.value = f"step {m['step']}/{m['steps']}{loss}{psnr}, {m['elapsed']:.0f} s"
 
     def _show_preview(self, m: dict[str, Any]) -> None:
+        if self.preview.value == "dock":
+            self.projection.show(m["values"], m["channels"], m["peaks"])
+            return
+        if self.preview.value != "layers":
+            return
         from ...fields.field import Field
 
         field = Field(m["values"], m["origin"], m["spacing"], m["channels"])

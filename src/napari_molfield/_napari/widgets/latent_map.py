@@ -346,7 +346,6 @@ class LatentMapWidget(MapNavigation, Container):
             decode_item, d.model, int(index), d.latents[index], d.names[index],
             d.smiles[index], n,
             on_return=self._show_decoded,
-            progress={"desc": "Decoding"},
         )
 
     def _show_decoded(self, item: DecodedItem) -> None:
@@ -387,5 +386,4 @@ class LatentMapWidget(MapNavigation, Container):
 
         self.status.value = f"Recovering the atoms of {name} …"
         return self.decoder.start(recover_field_atoms, item.field, group, f"{name} recovered",
-                                  on_return=done, on_error=failed,
-                                  progress={"desc": "Recovering atoms"})
+                                  on_return=done, on_error=failed)
