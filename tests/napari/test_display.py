@@ -177,3 +177,26 @@ def test_psnr_report_has_its_baselines():
     occ = 10 * np.log10(1 / np.mean((decoded[:2] - truth[:2]) ** 2))
     assert r.occupied == pytest.approx(occ)
     assert "zero field" in r.text() and "occupied channels" in r.text()
+
+
+def test_big_volumes_march_at_the_angstrom_step_of_a_96_cube(viewer):
+    from napari_molfield._napari.widgets.common import (
+        STEP_EDGE,
+        VISPY_STEP,
+        focus_volumes,
+        replace_group_layers,
+    )
+
+    meta = {"molfield": {"group": "g", "role": "decoded"}}
+    new = [(np.zeros((n, n, n), np.float32), {"name": f"v{n}", "metadata": meta,
+                                               "scale": (60.0 / n,) * 3}, "image")
+           for n in (64, 128)]
+    other = viewer.add_image(np.zeros((8, 8, 8), np.float32), name="old",
+                             metadata={"molfield": {"group": "h", "role": "field"}})
+    kept = replace_group_layers(viewer, "g", new, roles=("decoded",))
+    visuals = viewer.window._qt_viewer.canvas.layer_to_visual
+    steps = [visuals[layer]._layer_node.get_node(3).relative_step_size for layer in kept]
+    assert steps == pytest.approx([VISPY_STEP, VISPY_STEP * 128 / STEP_EDGE])
+    # the result is what shows: other molfield volumes are hidden, not summed in
+    assert focus_volumes(viewer, kept) == 1 and not other.visible
+    assert all(layer.visible for layer in kept)

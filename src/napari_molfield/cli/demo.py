@@ -57,7 +57,8 @@ def _run_demo(args: argparse.Namespace, headless: bool) -> int:
         getattr(viewer, f"add_{kind}")(data, **kwargs)
     viewer.dims.ndisplay = 3
     enable_scale_bar(viewer)  # every layer is in Å
-    viewer.camera.angles = (15, 35, 120)
+    camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera  # napari<0.9
+    camera.angles = (15, 35, 120)
     fields_dock = viewer.window.add_dock_widget(FieldsWidget(viewer), name="Fields",
                                                 area="right")
     for name, widget in (("Fit", FitWidget), ("Decode", DecodeWidget),
@@ -70,7 +71,7 @@ def _run_demo(args: argparse.Namespace, headless: bool) -> int:
     _process_events()
     fields_dock.raise_()  # the Fields tab in front
     viewer.reset_view()
-    viewer.camera.zoom *= 0.95
+    camera.zoom *= 0.95
     if headless:
         _process_events()
         out = Path(args.screenshot or "molfield-demo.png")
