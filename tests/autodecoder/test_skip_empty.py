@@ -131,3 +131,20 @@ def test_interpolator_without_atoms_skips_empty_space():
         assert dense.last_evaluated == 1.0 and skip.last_evaluated < 0.9
         assert 1e-3 <= skip.last_threshold <= 0.05 and dense.last_threshold is None
         check_promise(b, a, skip.last_threshold, skip.stride)
+
+
+def test_spurious_mass_of_a_tiny_fit_is_small_when_empty_space_is_skipped():
+    """The floating density a short fit leaves in empty space (where Eq. 1 is below
+    `EMPTY_LEVEL`) is what skipping removes: bound 5 % of the positive mass (seen: 1.4 %,
+    every voxel decoded: 22 %)."""
+    from napari_molfield.autodecoder.fit import fit_model
+    from napari_molfield.chem.smiles import from_smiles
+    from napari_molfield.fields.metrics import spurious_mass
+
+    mol = from_smiles("CC(=O)Oc1ccccc1C(=O)O", name="aspirin", seed=0)
+    m = fit_model(mol, channels="H,C,O", resolution=20, preset="tiny", steps=300, seed=0,
+                  device="cpu")
+    truth = truth_field(m, 0, 40).values
+    skip = spurious_mass(decode(m, 0, 40).values, truth)
+    dense = spurious_mass(decode(m, 0, 40, skip_empty=False).values, truth)
+    assert skip < 0.05 and skip < dense / 3, (skip, dense)
