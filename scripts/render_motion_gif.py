@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--from", dest="start", default="0")
     ap.add_argument("--to", dest="stop", default="1")
     ap.add_argument("--size", type=int, default=480, help="frame edge, pixels")
+    ap.add_argument("--label", default="", help="text before t on each frame")
+    ap.add_argument("--zoom", type=float, default=0.8)
     ap.add_argument("--angles", type=float, nargs=3, default=(0.0, 30.0, 90.0))
     args = ap.parse_args(argv)
 
@@ -76,15 +78,17 @@ def main(argv: list[str] | None = None) -> None:
     camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
     viewer.reset_view()
     camera.angles = tuple(args.angles)
-    camera.zoom *= 0.9
-    viewer.text_overlay.visible = True
-    viewer.text_overlay.font_size = 11
-    viewer.text_overlay.color = "white"
+    camera.zoom *= args.zoom
+    text = viewer.canvas.overlays.text if hasattr(viewer, "canvas") else viewer.text_overlay
+    text.visible = True
+    text.font_size = 11
+    text.color = "white"
+    text.position = "top_left"
     frames = []
     for t, (verts, faces, moved) in zip(frame_times(args.frames), surfaces, strict=True):
         layer.data = (verts, faces, moved)
-        viewer.text_overlay.text = (f"{interp.names[0]} → {interp.names[-1]}   t = {t:.2f}\n"
-                                    f"colour: atom move from t = 0, 0–{top:.0f} Å")
+        text.text = (f"{args.label}   t = {t:.2f}\n"
+                     f"colour: how far the atoms have moved, 0–{top:.0f} Å")
         frames.append(viewer.screenshot(canvas_only=True, size=(args.size, args.size))[..., :3])
     viewer.close()
     out = Path(args.output)

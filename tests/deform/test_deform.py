@@ -104,3 +104,33 @@ def test_different_atoms_are_one_sentence():
     assert str(err.value).count(". ") == 0
     with pytest.raises(MolfieldError, match="at least two conformers"):
         fit_deform(same, **TINY)
+
+
+def test_a_fit_that_gets_worse_keeps_its_best_weights(moving, monkeypatch):
+    """Evaluations 20, 30, 22, 21 dB: the model goes back to the step of 30 dB, says so."""
+    import torch
+
+    import napari_molfield.deform.fit as fit_mod
+
+    scores = iter([20.0, 30.0, 22.0, 21.0])
+    saved = {}
+    real_snapshot = fit_mod.snapshot
+
+    def fake_evaluate(*_a, **_k):
+        return next(scores)
+
+    def spy_snapshot(net, latents):
+        snap = real_snapshot(net, latents)
+        saved[len(saved)] = snap
+        return snap
+
+    monkeypatch.setattr(fit_mod, "evaluate", fake_evaluate)
+    monkeypatch.setattr(fit_mod, "snapshot", spy_snapshot)
+    with pytest.warns(RuntimeWarning, match="worse after step 100"):
+        model = fit_mod.fit_deform_model(moving, resolution=12, preset="tiny", steps=300,
+                                         eval_every=100, device="cpu", seed=0)
+    assert model.history[-1]["restored"] == 100 and model.history[-1]["psnr"] == 30.0
+    best = saved[1]  # snapshots: step 0, then 100 (30 dB), 200, 300
+    for name, value in model.network.state_dict().items():
+        assert torch.equal(value, best[name]), name
+    assert torch.equal(model.latents, best["__latents__"])

@@ -12,7 +12,6 @@ which decodes and saves at any step::
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
@@ -27,7 +26,7 @@ from ..fields.metrics import EMPTY_LEVEL
 from ..fields.pools import PointPools
 from ..nn.config import ModelConfig
 from ..nn.device import pick_device, prepare_cpu
-from ..nn.schedule import cosine_factor
+from ..nn.schedule import ActiveClock, cosine_factor
 from ..nn.siren import ModulatedSiren
 from .config import FitConfig, get_preset, split_overrides
 from .items import ItemsLike, expand_items
@@ -213,7 +212,7 @@ def _run(
     mcfg: ModelConfig,
     fcfg: FitConfig,
 ) -> Generator[FitProgress, None, FittedModel]:
-    t0 = time.perf_counter()
+    clock = ActiveClock()
     dev = pick_device(fcfg.device)
     if dev.type == "cpu":
         prepare_cpu()
@@ -248,24 +247,26 @@ def _run(
     last_psnr = evaluate(model, pools, eval_ids)
     good_step = 0
     model.history.append(
-        {"step": 0, "loss": None, "psnr": last_psnr, "elapsed": time.perf_counter() - t0}
+        {"step": 0, "loss": None, "psnr": last_psnr, "elapsed": clock()}
     )
-    yield FitProgress(0, fcfg.steps, math.nan, last_psnr, True, time.perf_counter() - t0,
+    clock.hold()
+    yield FitProgress(0, fcfg.steps, math.nan, last_psnr, True, clock(),
                       fcfg.lr, model)
+    clock.release()
 
     b_items = min(n_items, fcfg.batch_items)
     n_grid, n_uni_b, n_near_b = _split_batch(fcfg, pools, max(1, fcfg.batch_points // b_items))
-    t_train = time.perf_counter()
+    t_train = clock()
     step = 0
     while step < fcfg.steps:
-        elapsed = time.perf_counter() - t0
+        elapsed = clock()
         if fcfg.time_budget is not None and elapsed >= fcfg.time_budget:
             break
         progress = step / max(fcfg.steps, 1)
         if fcfg.time_budget is not None:
             # the decay follows the training time left after the pools were built
-            budget = max(fcfg.time_budget - (t_train - t0), 1e-9)
-            progress = max(progress, (time.perf_counter() - t_train) / budget)
+            budget = max(fcfg.time_budget - t_train, 1e-9)
+            progress = max(progress, (clock() - t_train) / budget)
         f = cosine_factor(progress, fcfg.lr_final)
         for g, base in zip(opt.param_groups, base_lrs, strict=True):
             g["lr"] = base * f
@@ -298,7 +299,7 @@ def _run(
         if (
             not evaluated
             and fcfg.time_budget is not None
-            and time.perf_counter() - t0 >= fcfg.time_budget
+            and clock() >= fcfg.time_budget
         ):
             evaluated = True  # the last step of a timed fit
         if evaluated:
@@ -308,14 +309,16 @@ def _run(
                 snap = snapshot(model)
                 good_step = step
             model.history.append(
-                {"step": step, "loss": lv, "psnr": p, "elapsed": time.perf_counter() - t0}
+                {"step": step, "loss": lv, "psnr": p, "elapsed": clock()}
             )
+        clock.hold()
         yield FitProgress(step, fcfg.steps, lv, last_psnr, evaluated,
-                          time.perf_counter() - t0, opt.param_groups[0]["lr"], model)
+                          clock(), opt.param_groups[0]["lr"], model)
+        clock.release()
     if not model.history or model.history[-1]["step"] != step:
         last_psnr = evaluate(model, pools, eval_ids)
         model.history.append(
-            {"step": step, "loss": None, "psnr": last_psnr, "elapsed": time.perf_counter() - t0}
+            {"step": step, "loss": None, "psnr": last_psnr, "elapsed": clock()}
         )
     return model
 

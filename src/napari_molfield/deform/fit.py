@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,7 +31,7 @@ from ..fields.box import Box
 from ..fields.channels import ChannelSpec
 from ..fields.pools import build_pools
 from ..nn.device import pick_device, prepare_cpu
-from ..nn.schedule import cosine_factor
+from ..nn.schedule import ActiveClock, cosine_factor
 from .config import DeformConfig, DeformFitConfig, get_preset, split_overrides
 from .ensemble import ensemble_molecule, template_atoms
 from .model import DeformModel, DeformNet, atom_annotations
@@ -156,7 +157,7 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
          ) -> Generator[DeformProgress, None, DeformModel]:
     from ..fields.sample import channel_peaks
 
-    t0 = time.perf_counter()
+    clock = ActiveClock()
     dev = pick_device(fcfg.device)
     if dev.type == "cpu":
         prepare_cpu()
@@ -192,25 +193,28 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
                 {"params": [latents], "lr": fcfg.lr_latent}])
     base_lrs = [g["lr"] for g in opt.param_groups]
     eval_ids = list(range(min(k, fcfg.eval_items)))
-    _warmup(net, latents, atoms, fcfg, gen, t0)  # part of the set-up, like the pools
+    _warmup(net, latents, atoms, fcfg, gen, clock.start)  # set-up, like the pools
     snap, good_step = snapshot(net, latents), 0
     last_psnr = evaluate(net, latents, pools, eval_ids)
+    best = (last_psnr if math.isfinite(last_psnr) else -math.inf, snap, 0)
     model.history.append({"step": 0, "loss": None, "psnr": last_psnr,
-                          "elapsed": time.perf_counter() - t0})
-    yield DeformProgress(0, fcfg.steps, math.nan, last_psnr, True, time.perf_counter() - t0,
+                          "elapsed": clock()})
+    clock.hold()
+    yield DeformProgress(0, fcfg.steps, math.nan, last_psnr, True, clock(),
                          fcfg.lr, model, math.nan)
+    clock.release()
     b_items = min(k, fcfg.batch_items)
     counts = _split_batch(fcfg, pools.n_uniform, pools.n_near, max(1, fcfg.batch_points // b_items))
     step_unit = fcfg.smooth_step / atoms.half
-    t_train = time.perf_counter()
+    t_train = clock()
     step = 0
     while step < fcfg.steps:
-        if fcfg.time_budget is not None and time.perf_counter() - t0 >= fcfg.time_budget:
+        if fcfg.time_budget is not None and clock() >= fcfg.time_budget:
             break
         progress = step / max(fcfg.steps, 1)
         if fcfg.time_budget is not None:
-            budget = max(fcfg.time_budget - (t_train - t0), 1e-9)
-            progress = max(progress, (time.perf_counter() - t_train) / budget)
+            budget = max(fcfg.time_budget - t_train, 1e-9)
+            progress = max(progress, (clock() - t_train) / budget)
         f = cosine_factor(progress, fcfg.lr_final)
         for g, base in zip(opt.param_groups, base_lrs, strict=True):
             g["lr"] = base * f
@@ -246,23 +250,36 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
         step += 1
         rmsd = math.sqrt(max(float(a_loss.detach()), 0.0))
         evaluated = step % fcfg.eval_every == 0 or step == fcfg.steps or (
-            fcfg.time_budget is not None and time.perf_counter() - t0 >= fcfg.time_budget)
+            fcfg.time_budget is not None and clock() >= fcfg.time_budget)
         if evaluated:
             p = evaluate(net, latents, pools, eval_ids)
             if math.isfinite(p):
                 last_psnr, good_step = p, step
                 snap = snapshot(net, latents)
+                if p > best[0]:
+                    best = (p, snap, step)
             model.history.append({"step": step, "loss": lv, "psnr": p, "atom_rmsd": rmsd,
-                                  "elapsed": time.perf_counter() - t0})
+                                  "elapsed": clock()})
+        clock.hold()
         yield DeformProgress(step, fcfg.steps, lv, last_psnr, evaluated,
-                             time.perf_counter() - t0, opt.param_groups[0]["lr"], model, rmsd)
+                             clock(), opt.param_groups[0]["lr"], model, rmsd)
+        clock.release()
     if not model.history or model.history[-1]["step"] != step:
         last_psnr = evaluate(net, latents, pools, eval_ids)
         model.history.append({"step": step, "loss": None, "psnr": last_psnr,
-                              "elapsed": time.perf_counter() - t0})
+                              "elapsed": clock()})
+    if best[0] > last_psnr + KEEP_BEST_MARGIN:
+        restore(net, latents, best[1])
+        model.history.append({"step": step, "loss": None, "psnr": best[0], "restored": best[2],
+                              "elapsed": clock()})
+        warnings.warn(f"The deformable fit got worse after step {best[2]} ({best[0]:.1f} → "
+                      f"{last_psnr:.1f} dB on the train grid); the model keeps the weights of "
+                      f"step {best[2]}.", RuntimeWarning, stacklevel=2)
     return model
 
 
+#: A fit that ends this many dB below its best evaluation goes back to that one.
+KEEP_BEST_MARGIN = 0.5
 #: Share of a time budget the warm-up may take (the rest trains the whole model).
 WARMUP_SHARE = 0.25
 

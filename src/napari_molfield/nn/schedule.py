@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 
 def cosine_factor(progress: float, final: float) -> float:
@@ -11,4 +12,35 @@ def cosine_factor(progress: float, final: float) -> float:
     return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * p))
 
 
-__all__ = ["cosine_factor"]
+class ActiveClock:
+    """Seconds a generator has been running, not counting the time it sat at a yield.
+
+    A fit's time budget is training time: while its consumer holds it (a paused widget, a
+    preview being decoded, a slow log) the clock stands still, so pausing a 60 s fit for a
+    minute still trains for 60 s. Call `hold` just before a ``yield`` and `release` just
+    after it.
+    """
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self._held = 0.0
+        self._since: float | None = None
+
+    def __call__(self) -> float:
+        """Running seconds since the clock was made."""
+        now = self._since if self._since is not None else time.perf_counter()
+        return now - self.start - self._held
+
+    def hold(self) -> None:
+        """Stop counting (the generator is about to yield)."""
+        if self._since is None:
+            self._since = time.perf_counter()
+
+    def release(self) -> None:
+        """Count again (the generator was resumed)."""
+        if self._since is not None:
+            self._held += time.perf_counter() - self._since
+            self._since = None
+
+
+__all__ = ["ActiveClock", "cosine_factor"]

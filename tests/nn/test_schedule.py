@@ -1,0 +1,61 @@
+"""The training clock: a time budget counts training, not the time a consumer holds it."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from napari_molfield.chem.molecule import Molecule
+from napari_molfield.nn.schedule import ActiveClock, cosine_factor
+
+
+@pytest.fixture(scope="module")
+def water_methanol_ensemble() -> Molecule:
+    """Two conformers of methanol (the hydroxyl H turned)."""
+    xyz = np.array([
+        [0.000, 0.000, 0.000], [1.410, 0.000, 0.000], [-0.360, 1.030, 0.000],
+        [-0.360, -0.510, 0.890], [-0.360, -0.510, -0.890], [1.730, 0.900, 0.000],
+    ])
+    other = xyz.copy()
+    other[5] = [1.730, -0.450, 0.780]
+    return Molecule(["C", "O", "H", "H", "H", "H"], np.stack([xyz, other]), name="methanol")
+
+
+def test_active_clock_stands_still_while_held():
+    clock = ActiveClock()
+    time.sleep(0.05)
+    clock.hold()
+    held_at = clock()
+    time.sleep(0.2)
+    assert clock() == held_at  # frozen while held
+    clock.release()
+    time.sleep(0.05)
+    assert 0.09 <= clock() < 0.2  # the 0.2 s hold is not counted
+
+
+def test_cosine_factor_ends():
+    assert cosine_factor(0.0, 0.05) == pytest.approx(1.0)
+    assert cosine_factor(1.0, 0.05) == pytest.approx(0.05)
+    assert cosine_factor(2.0, 0.05) == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("kind", ["siren", "deform"])
+def test_a_paused_consumer_does_not_spend_the_time_budget(kind, water_methanol_ensemble):
+    """Hold the generator 1.5 s after its first step: it still trains its whole budget."""
+    if kind == "siren":
+        from napari_molfield.autodecoder.fit import fit as run
+    else:
+        from napari_molfield.deform.fit import fit_deform as run
+    budget = 5.0  # set-up (pools, warm-up, first evaluation) counts too
+    t0 = time.perf_counter()
+    last = None
+    for last in run(water_methanol_ensemble, resolution=12, preset="tiny", steps=10**6,
+                    time_budget=budget, device="cpu", seed=0):
+        if last.step == 1:
+            time.sleep(1.5)  # e.g. a paused Fit widget
+    wall = time.perf_counter() - t0
+    assert last is not None and last.step > 1
+    assert budget <= last.elapsed < budget + 0.5
+    assert wall - last.elapsed > 1.3, (wall, last.elapsed)  # the hold was not counted
