@@ -81,14 +81,14 @@ def main(argv: list[str] | None = None) -> None:
     camera.zoom *= args.zoom
     text = viewer.canvas.overlays.text if hasattr(viewer, "canvas") else viewer.text_overlay
     text.visible = True
-    text.font_size = 11
+    text.font_size = 9
     text.color = "white"
     text.position = "top_left"
     frames = []
     for t, (verts, faces, moved) in zip(frame_times(args.frames), surfaces, strict=True):
         layer.data = (verts, faces, moved)
         text.text = (f"{args.label}   t = {t:.2f}\n"
-                     f"colour: how far the atoms have moved, 0–{top:.0f} Å")
+                     f"colour: how far the atoms moved, 0–{top:.0f} Å")
         frames.append(viewer.screenshot(canvas_only=True, size=(args.size, args.size))[..., :3])
     viewer.close()
     out = Path(args.output)
