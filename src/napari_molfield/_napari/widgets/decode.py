@@ -189,7 +189,7 @@ class DecodeWidget(ScrollingDock, Container):
         self.atoms_path = FileEdit(label="atoms file", mode="w",
                                    filter="*.sdf *.pdb *.mol *.xyz", value="atoms.sdf")
         self.save_atoms_button = PushButton(text="Save atoms…")
-        self.status = wrapping_label(Label(value=""))
+        self.status = wrapping_label(Label(value=""), lines=4)
         super().__init__(widgets=[
             self.model, self.item, self.resolution, self.memory, self.sub_box, self.truth,
             self.error, self.iso, self.iso_level, self.run, self.atoms_button,

@@ -62,7 +62,7 @@ class FieldsWidget(ScrollingDock, Container):
         self.split = CheckBox(label="split ligand / protein", value=False)
         self.hydrogens = CheckBox(label="add hydrogens", value=False)
         self.run = PushButton(text="Resample")
-        self.status = wrapping_label(Label(value=""))
+        self.status = wrapping_label(Label(value=""), lines=4)
         super().__init__(
             widgets=[
                 self.molecule, self.ligand, self.channels, self.beta, self.resolution,
