@@ -59,3 +59,14 @@ def test_a_paused_consumer_does_not_spend_the_time_budget(kind, water_methanol_e
     assert last is not None and last.step > 1
     assert budget <= last.elapsed < budget + 0.5
     assert wall - last.elapsed > 1.3, (wall, last.elapsed)  # the hold was not counted
+
+
+def test_a_time_budget_alone_decides_when_a_fit_ends(water_methanol_ensemble):
+    """No steps given: the budget, not the preset's step count, ends the fit."""
+    from napari_molfield.autodecoder.fit import fit
+    from napari_molfield.nn.schedule import UNLIMITED_STEPS
+
+    runs = list(fit(water_methanol_ensemble, resolution=12, preset="tiny", time_budget=2.5,
+                    device="cpu", seed=0))
+    last = runs[-1]
+    assert last is not None and last.steps == UNLIMITED_STEPS and last.elapsed >= 2.5

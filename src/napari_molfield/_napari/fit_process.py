@@ -100,6 +100,13 @@ def run_child(request: FitRequest, out: Any, stop: Any, pause: Any) -> None:
         out.put({"kind": "error", "message": msg})
 
 
+def _planned(steps: int) -> int | None:
+    """The planned steps, or None when only the time budget ends the fit."""
+    from ..nn.schedule import UNLIMITED_STEPS
+
+    return None if steps >= UNLIMITED_STEPS else int(steps)
+
+
 def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> None:
     from ..autodecoder.checkpoint import save_model
     from ..autodecoder.fit import fit
@@ -125,8 +132,9 @@ def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> Non
                 out.put({"kind": "baseline", "zero": _zero_baseline(
                     progress.model, int(request.settings.get("resolution", 32)))})
             if now - last_send >= SEND_EVERY or progress.step == 0:
-                out.put({"kind": "progress", "step": progress.step, "steps": progress.steps,
-                         "loss": float(progress.loss), "psnr": progress.psnr,
+                out.put({"kind": "progress", "step": progress.step,
+                         "steps": _planned(progress.steps), "loss": float(progress.loss),
+                         "psnr": progress.psnr,
                          "elapsed": progress.elapsed, "losses": losses, "evals": evals})
                 losses, evals, last_send = [], [], now
             if now - last_preview >= request.preview_every:
@@ -142,7 +150,7 @@ def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> Non
     if progress is None:
         raise RuntimeError("the fit yielded nothing")
     model = progress.model
-    out.put({"kind": "progress", "step": progress.step, "steps": progress.steps,
+    out.put({"kind": "progress", "step": progress.step, "steps": _planned(progress.steps),
              "loss": float(progress.loss), "psnr": progress.psnr,
              "elapsed": progress.elapsed, "losses": losses, "evals": evals})
     out.put(_preview(model, request.preview_resolution))

@@ -26,7 +26,7 @@ from ..fields.metrics import EMPTY_LEVEL
 from ..fields.pools import PointPools
 from ..nn.config import ModelConfig
 from ..nn.device import pick_device, prepare_cpu
-from ..nn.schedule import ActiveClock, cosine_factor
+from ..nn.schedule import UNLIMITED_STEPS, ActiveClock, cosine_factor
 from ..nn.siren import ModulatedSiren
 from .config import FitConfig, get_preset, split_overrides
 from .items import ItemsLike, expand_items
@@ -109,7 +109,8 @@ def fit(
     preset
         ``"tiny"``, ``"cpu"`` or ``"gpu"`` (see `PRESETS`).
     steps, time_budget
-        Stop after this many steps or seconds, whichever comes first.
+        Stop after this many steps or seconds, whichever comes first; a time budget
+        alone (``steps=None``) runs for that long, training time only (`ActiveClock`).
     seed
         Makes weights, latents, pools and minibatches reproducible.
     device
@@ -153,6 +154,8 @@ def fit(
     fo.update(seed=int(seed), device=str(device))
     if steps is not None:
         fo["steps"] = int(steps)
+    elif time_budget is not None:  # a time budget alone decides when the fit ends
+        fo["steps"] = UNLIMITED_STEPS
     if time_budget is not None:
         fo["time_budget"] = float(time_budget)
     model_cfg = replace(pre.model, out_channels=len(spec), **mo)

@@ -15,7 +15,6 @@ __all__ = ["MODEL_KINDS", "add_model_arg", "cmd_decode_deform", "cmd_fit_deform"
            "wants_deform"]
 
 #: Steps of a fit that only a time budget ends.
-UNLIMITED_STEPS = 10**9
 
 
 def add_model_arg(p: argparse.ArgumentParser) -> None:
@@ -40,7 +39,7 @@ def cmd_fit_deform(args: argparse.Namespace, mols: list[Any]) -> int:
     run = fit_deform(
         mols, channels=args.channels, split=args.split, resolution=args.resolution,
         beta=args.beta, padding=args.padding, add_hydrogens=args.add_hydrogens,
-        preset=args.preset, steps=UNLIMITED_STEPS if steps is None else steps,
+        preset=args.preset, steps=steps,
         time_budget=budget, seed=args.seed, device=args.device,
     )
     last = run_fit(run, steps, "fit (deformable)")

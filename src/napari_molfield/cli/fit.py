@@ -10,7 +10,6 @@ from .common import add_field_args, load_inputs, load_trajectory, mean_report, r
 from .deform import add_model_arg, cmd_fit_deform, wants_deform
 
 #: Steps of a fit that only a time budget ends.
-UNLIMITED_STEPS = 10**9
 
 def add(sub: argparse._SubParsersAction) -> None:
     """Register ``molfield fit``."""
@@ -46,9 +45,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         return cmd_fit_deform(args, mols)
     steps = args.steps
     if steps is None and args.time_budget is None:
-        args.time_budget = 60.0
-    if steps is None:  # a time budget alone decides when the fit ends
-        steps = UNLIMITED_STEPS
+        args.time_budget = 60.0  # a time budget alone decides when the fit ends (`fit`)
     run = fit(
         mols,
         channels=args.channels,

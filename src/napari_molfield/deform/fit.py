@@ -31,7 +31,7 @@ from ..fields.box import Box
 from ..fields.channels import ChannelSpec
 from ..fields.pools import build_pools
 from ..nn.device import pick_device, prepare_cpu
-from ..nn.schedule import ActiveClock, cosine_factor
+from ..nn.schedule import UNLIMITED_STEPS, ActiveClock, cosine_factor
 from .config import DeformConfig, DeformFitConfig, get_preset, split_overrides
 from .ensemble import ensemble_molecule, template_atoms
 from .model import DeformModel, DeformNet, atom_annotations
@@ -127,6 +127,8 @@ def fit_deform(
     fo.update(seed=int(seed), device=str(device))
     if steps is not None:
         fo["steps"] = int(steps)
+    elif time_budget is not None:  # a time budget alone decides when the fit ends
+        fo["steps"] = UNLIMITED_STEPS
     if time_budget is not None:
         fo["time_budget"] = float(time_budget)
     mcfg = replace(pre.model, out_channels=len(spec), **mo)

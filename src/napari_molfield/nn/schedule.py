@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 import time
 
+#: Steps of a fit that only its time budget ends ("run for S seconds").
+UNLIMITED_STEPS = 10**9
+
 
 def cosine_factor(progress: float, final: float) -> float:
     """Cosine decay from 1 at ``progress = 0`` to ``final`` at ``progress ≥ 1``."""
@@ -43,4 +46,4 @@ class ActiveClock:
             self._since = None
 
 
-__all__ = ["ActiveClock", "cosine_factor"]
+__all__ = ["UNLIMITED_STEPS", "ActiveClock", "cosine_factor"]

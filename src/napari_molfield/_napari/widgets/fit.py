@@ -278,7 +278,8 @@ class FitWidget(ScrollingDock, Container):
             zero = f" (zero field {self.zero:.1f} dB)" if self.zero is not None else ""
             psnr = f", PSNR {self.last_psnr:.1f} dB{zero}"
         loss = f", loss {m['loss']:.2e}" if m["loss"] == m["loss"] else ""
-        self.status.value = f"step {m['step']}/{m['steps']}{loss}{psnr}, {m['elapsed']:.0f} s"
+        of = f"/{m['steps']}" if m["steps"] else ""  # None: the time budget ends it
+        self.status.value = f"step {m['step']}{of}{loss}{psnr}, {m['elapsed']:.0f} s"
 
     def _show_preview(self, m: dict[str, Any]) -> None:
         if self.preview.value == "dock":

@@ -1,10 +1,10 @@
-"""A fit preview drawn in the dock: three maximum projections, no canvas redraw.
+"""A fit preview drawn in the dock: three sum projections, no canvas redraw.
 
 On software OpenGL (llvmpipe) one redraw of a viewer that shows a few volumes takes one to
 several seconds and blocks the event loop; a preview that lands in layers every few seconds
 therefore freezes the viewer and takes the cores from the fit. `ProjectionPreview` shows the
-same low-resolution decode as three maximum-intensity projections (along x, y and z), each
-channel in its colour and added, as one small `QLabel` pixmap: a few milliseconds, whatever
+same low-resolution decode as three sum projections (along x, y and z), each channel in
+its colour and added, as one small `QLabel` pixmap: a few milliseconds, whatever
 the renderer.
 """
 
@@ -14,20 +14,28 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ...fields.colours import DISPLAY_SATURATION, channel_colour
+from ...fields.colours import channel_colour
 
 #: Edge of each projection panel, pixels.
 PANEL = 96
 #: Pixels between two panels.
 GAP = 4
+#: Values below this fraction of a channel's peak are left out (a network's ripples in empty
+#: space would add up to a haze along each line of sight; as `fields.skip.AUTO_RANGE`).
+FLOOR = 0.05
+#: Gamma of the projections (< 1 lifts thin parts of a molecule).
+GAMMA = 0.6
 
 
 def projections_rgb(values: np.ndarray, channels: Sequence[str], peaks: Sequence[float],
                     panel: int = PANEL) -> np.ndarray:
-    """``[panel, 3·panel + 2·GAP, 3]`` uint8: the max projections along axes 0, 1, 2.
+    """``[panel, 3·panel + 2·GAP, 3]`` uint8: sum ("X-ray") projections along axes 0, 1, 2.
 
-    Each channel is scaled by ``DISPLAY_SATURATION ×`` its peak (as the volume layers),
-    coloured by `channel_colour` and added; channels with a zero peak are left out.
+    Each channel's values above `FLOOR` of its peak are summed along the axis, divided by
+    the peak, coloured by `channel_colour` and added; channels with a zero peak are left out.
+    Each panel is scaled so its brightest pixel is 1, then lifted by a gamma of
+    `GAMMA` — a maximum projection of a protein is one saturated blob, a sum shows where
+    the mass is.
     """
     vals = np.asarray(values, dtype=np.float32)
     if vals.ndim != 4 or vals.shape[0] != len(channels):
@@ -39,9 +47,13 @@ def projections_rgb(values: np.ndarray, channels: Sequence[str], peaks: Sequence
         for c, (name, peak) in enumerate(zip(channels, peaks, strict=True)):
             if not peak > 0:
                 continue
-            mip = np.clip(vals[c].max(axis=axis - 1) / (DISPLAY_SATURATION * peak), 0, 1)
-            rgb += mip[..., None] * np.asarray(channel_colour(name), np.float32)
-        panels.append(_resize(np.clip(rgb, 0, 1), panel))
+            v = vals[c]
+            proj = np.where(v > FLOOR * peak, v, 0.0).sum(axis=axis - 1) / peak
+            rgb += proj[..., None] * np.asarray(channel_colour(name), np.float32)
+        top = float(rgb.max())
+        if top > 0:
+            rgb = (rgb / top) ** GAMMA
+        panels.append(_resize(rgb, panel))
     gap = np.zeros((panel, GAP, 3), np.float32)
     out = np.concatenate([panels[0], gap, panels[1], gap, panels[2]], axis=1)
     return (out * 255 + 0.5).astype(np.uint8)
@@ -73,7 +85,7 @@ class ProjectionPreview:
         self.panel = panel
         self.label = QLabel()
         self.label.setMinimumHeight(panel)
-        self.label.setToolTip("Fit preview: maximum projections along x, y and z")
+        self.label.setToolTip("Fit preview: sum projections along x, y and z")
         self.shown = 0
         self.last: np.ndarray | None = None
 
