@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from napari_molfield.atoms import recovery_metrics
+from napari_molfield.atoms import pooled, recovery_metrics
 from napari_molfield.atoms.models import atoms_from_latent
 from napari_molfield.autoencoder.checkpoint import load_default_model
 from napari_molfield.autoencoder.conformers import cached_conformer
@@ -37,7 +37,7 @@ def main() -> None:
     ds = model.meta["dataset"]
     smiles = dict(zip(ds["names"], ds["smiles"], strict=True))
     test = [n for n in model.meta["split"]["test"] if n.startswith("mobley_")][: args.n]
-    tot = {"true": 0, "found": 0, "matched": 0, "graph": 0, "sq": 0.0}
+    found = []
     for name in test:
         mol = cached_conformer(smiles[name], name=name, seed=model.conformer_seed)
         z = encode_molecules(model, [mol])[0]
@@ -49,18 +49,14 @@ def main() -> None:
         rd = Chem.AddHs(Chem.MolFromSmiles(smiles[name]))
         m = recovery_metrics(mol.elements, mol.coords[0], res.elements, xyz, true_mol=rd,
                              mol=res.mol)
-        tot["true"] += m.n_true
-        tot["found"] += m.n_found
-        tot["matched"] += m.n_matched
-        tot["graph"] += int(bool(m.same_graph))
-        tot["sq"] += m.rmsd**2 * m.n_matched if m.n_matched else 0.0
+        found.append(m)
         print(f"{name:16s} {smiles[name]:28s} atoms {m.n_true:3d} recall {m.recall:.2f} "
               f"precision {m.precision:.2f} rmsd {m.rmsd:.2f} Å graph "
               f"{'yes' if m.same_graph else 'no'}", flush=True)
-    rmsd = (tot["sq"] / max(tot["matched"], 1)) ** 0.5
-    print(f"all {len(test)}: recall {tot['matched'] / tot['true']:.3f}, precision "
-          f"{tot['matched'] / max(tot['found'], 1):.3f}, RMSD {rmsd:.3f} Å, bond graph equal "
-          f"for {tot['graph']}/{len(test)}")
+    tot = pooled(found)
+    print(f"all {len(test)}: recall {tot['recall']:.3f}, precision "
+          f"{tot['precision']:.3f}, RMSD {tot['rmsd']:.3f} Å, bond graph equal "
+          f"for {tot['graphs']}/{len(test)}")
 
 
 if __name__ == "__main__":

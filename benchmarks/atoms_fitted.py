@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import napari_molfield as mf
-from napari_molfield.atoms import recovery_metrics
+from napari_molfield.atoms import pooled, recovery_metrics
 from napari_molfield.atoms.models import atoms_from_model
 from napari_molfield.autodecoder.decode import decode, truth_field
 from napari_molfield.autodecoder.fit import fit_model
@@ -48,7 +48,7 @@ def main() -> None:
     budget = {"time_budget": args.time, "steps": 10**9} if args.time else {"steps": args.steps}
     print(f"{'molecule':22s} {'atoms':>5s} {'recall':>6s} {'prec':>6s} {'rmsd Å':>7s} "
           f"{'graph':>5s} {'PSNR':>6s} {'zero':>6s} {'fit s':>6s} {'atoms s':>7s}")
-    tot = {"true": 0, "found": 0, "matched": 0, "graph": 0, "sq": 0.0}
+    found = []
     for name, mol, rd in mols:
         t0 = time.perf_counter()
         model = fit_model(mol, resolution=32, device="cpu", seed=0, **budget)
@@ -59,18 +59,14 @@ def main() -> None:
         t_atoms = time.perf_counter() - t0
         m = recovery_metrics(mol.elements, mol.coords[0], res.elements, res.coords,
                              true_mol=rd, mol=res.mol)
-        tot["true"] += m.n_true
-        tot["found"] += m.n_found
-        tot["matched"] += m.n_matched
-        tot["graph"] += int(bool(m.same_graph))
-        tot["sq"] += m.rmsd**2 * m.n_matched if m.n_matched else 0.0
+        found.append(m)
         print(f"{name:22s} {m.n_true:5d} {m.recall:6.3f} {m.precision:6.3f} {m.rmsd:7.3f} "
               f"{'yes' if m.same_graph else 'no':>5s} {r['psnr']:6.1f} {r['zero_psnr']:6.1f} "
               f"{t_fit:6.0f} {t_atoms:7.1f}", flush=True)
-    rmsd = (tot["sq"] / max(tot["matched"], 1)) ** 0.5
-    print(f"all: recall {tot['matched'] / tot['true']:.3f}, precision "
-          f"{tot['matched'] / max(tot['found'], 1):.3f}, RMSD {rmsd:.3f} Å, bond graph equal "
-          f"for {tot['graph']}/{len(mols)} (goals: ≥ 0.95, ≥ 0.95, ≤ 0.25 Å, ≥ 90 %)")
+    tot = pooled(found)
+    print(f"all: recall {tot['recall']:.3f}, precision "
+          f"{tot['precision']:.3f}, RMSD {tot['rmsd']:.3f} Å, bond graph equal "
+          f"for {tot['graphs']}/{len(mols)} (goals: ≥ 0.95, ≥ 0.95, ≤ 0.25 Å, ≥ 90 %)")
 
 
 if __name__ == "__main__":

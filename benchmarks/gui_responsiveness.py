@@ -73,6 +73,19 @@ def spin(condition, timeout: float) -> bool:
     return condition()
 
 
+def apply_freeze(beat: Heartbeat, what: str, run, widget) -> None:
+    """Start ``run`` (a widget's button), wait for its job and the redraw after it, and
+    print the time and the longest freeze (goal ≤ 2 s) with the widget's status line."""
+    spin(lambda: False, 0.5)
+    beat.reset()
+    t0 = time.perf_counter()
+    run()
+    spin(lambda: widget.runner.idle, 600)
+    spin(lambda: False, 1.0)  # the redraw after the swap counts too
+    print(f"{what} and apply: {time.perf_counter() - t0 - 1:.1f} s, longest freeze "
+          f"{beat.longest:.2f} s (goal ≤ 2 s) — {widget.status.value}")
+
+
 CHANNELS = "C,N,O,S,other"
 
 
@@ -162,26 +175,12 @@ def main() -> None:
     viewer.window.add_dock_widget(dec, name="Decode", tabify=True)
     dec.model.value = fit_w.model_name
     dec.resolution.value = args.apply
-    spin(lambda: False, 0.5)
-    beat.reset()
-    t0 = time.perf_counter()
-    dec.decode()
-    spin(lambda: dec.runner.idle, 600)
-    spin(lambda: False, 1.0)  # the redraw after the swap counts too
-    print(f"decode {args.apply}³ and apply: {time.perf_counter() - t0 - 1:.1f} s, longest "
-          f"freeze {beat.longest:.2f} s (goal ≤ 2 s) — {dec.status.value}")
+    apply_freeze(beat, f"decode {args.apply}³", dec.decode, dec)
 
     fields = FieldsWidget(viewer)
     viewer.window.add_dock_widget(fields, name="Fields", tabify=True)
     fields.resolution.value = args.apply
-    spin(lambda: False, 0.5)
-    beat.reset()
-    t0 = time.perf_counter()
-    fields.resample()
-    spin(lambda: fields.runner.idle, 600)
-    spin(lambda: False, 1.0)
-    print(f"resample {args.apply}³ and apply: {time.perf_counter() - t0 - 1:.1f} s, longest "
-          f"freeze {beat.longest:.2f} s (goal ≤ 2 s) — {fields.status.value}")
+    apply_freeze(beat, f"resample {args.apply}³", fields.resample, fields)
     beat.timer.stop()
     viewer.close()
 

@@ -49,3 +49,15 @@ def test_bond_graph_key_ignores_order_charge_and_atom_order(caffeine):
     xyz[0] += 1.5 * (xyz[0] - xyz[methyl[0]])
     far, _ = bonded_molecule(caffeine.elements, xyz, orders=False)
     assert bond_graph_key(far) != bond_graph_key(truth)
+
+
+def test_pooled_totals_weigh_atoms_not_molecules():
+    from napari_molfield.atoms import RecoveryMetrics, pooled
+
+    a = RecoveryMetrics(10, 10, 10, 1.0, 1.0, 0.1, 0.2, True, True)
+    b = RecoveryMetrics(10, 12, 8, 0.8, 8 / 12, 0.2, 0.3, False, False)
+    tot = pooled([a, b])
+    assert tot["recall"] == pytest.approx(18 / 20)
+    assert tot["precision"] == pytest.approx(18 / 22)
+    assert tot["rmsd"] == pytest.approx(((0.01 * 10 + 0.04 * 8) / 18) ** 0.5)
+    assert tot["graphs"] == 1

@@ -70,3 +70,15 @@ def test_a_time_budget_alone_decides_when_a_fit_ends(water_methanol_ensemble):
                     device="cpu", seed=0))
     last = runs[-1]
     assert last is not None and last.steps == UNLIMITED_STEPS and last.elapsed >= 2.5
+
+
+def test_budget_settings_and_schedule_progress():
+    from napari_molfield.nn.schedule import UNLIMITED_STEPS, budget_settings, schedule_progress
+
+    assert budget_settings(None, None) == {}
+    assert budget_settings(500, None) == {"steps": 500}
+    assert budget_settings(None, 30) == {"steps": UNLIMITED_STEPS, "time_budget": 30.0}
+    assert budget_settings(500, 30) == {"steps": 500, "time_budget": 30.0}
+    assert schedule_progress(50, 100, None, 999.0, 0.0) == pytest.approx(0.5)
+    # 10 s of set-up, then half of the 20 s left: half-way, whatever the step count says
+    assert schedule_progress(1, UNLIMITED_STEPS, 30.0, 20.0, 10.0) == pytest.approx(0.5)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from .bonds import bonded_molecule
 from .channels import ElementChannel, element_channels
 from .count import ChannelCount, atom_integral, count_channel
-from .metrics import RecoveryMetrics, bond_graph_key, match_atoms, recovery_metrics
+from .metrics import RecoveryMetrics, bond_graph_key, match_atoms, pooled, recovery_metrics
 from .recover import atoms_from_callable, atoms_from_field
 from .result import RecoveredAtoms
 from .write import write_atoms
@@ -37,6 +37,7 @@ __all__ = [
     "count_channel",
     "element_channels",
     "match_atoms",
+    "pooled",
     "recovery_metrics",
     "write_atoms",
 ]

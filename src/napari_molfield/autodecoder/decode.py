@@ -111,14 +111,13 @@ def decode(
         def at(idx: np.ndarray) -> np.ndarray:
             return ev(frame.to_unit(start + h * idx))
 
-        out, stats = coarse_to_fine(at, shape, c, threshold=threshold,
-                                    stride=coarse_stride(h))
+        values, stats = coarse_to_fine(at, shape, c, threshold=threshold,
+                                       stride=coarse_stride(h))
         skip = {"threshold": stats.threshold, "stride": stats.stride,
                 "evaluated": round(stats.fraction, 4), "passes": stats.passes}
     else:
         out = _dense(ev, frame, region.axes(n), (i0, j0, k0), shape, c, chunk_points)
-        out = np.ascontiguousarray(out.reshape(*shape, c).transpose(3, 0, 1, 2))
-    values = out
+        values = np.ascontiguousarray(out.reshape(*shape, c).transpose(3, 0, 1, 2))
     meta = _meta(model, i, n, sub_box, "decoded", latent is not None)
     meta["skip_empty"] = skip
     return Field(values, start, h, model.channels, box=region, meta=meta)

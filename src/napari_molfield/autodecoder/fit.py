@@ -26,7 +26,7 @@ from ..fields.metrics import EMPTY_LEVEL
 from ..fields.pools import PointPools
 from ..nn.config import ModelConfig
 from ..nn.device import pick_device, prepare_cpu
-from ..nn.schedule import UNLIMITED_STEPS, ActiveClock, cosine_factor
+from ..nn.schedule import ActiveClock, budget_settings, cosine_factor, schedule_progress
 from ..nn.siren import ModulatedSiren
 from .config import FitConfig, get_preset, split_overrides
 from .items import ItemsLike, expand_items
@@ -152,12 +152,7 @@ def fit(
     pre = get_preset(preset)
     mo, fo = split_overrides(overrides)
     fo.update(seed=int(seed), device=str(device))
-    if steps is not None:
-        fo["steps"] = int(steps)
-    elif time_budget is not None:  # a time budget alone decides when the fit ends
-        fo["steps"] = UNLIMITED_STEPS
-    if time_budget is not None:
-        fo["time_budget"] = float(time_budget)
+    fo.update(budget_settings(steps, time_budget))
     model_cfg = replace(pre.model, out_channels=len(spec), **mo)
     fit_cfg = replace(pre.fit, **fo)
     if _are_maps(items):
@@ -265,11 +260,8 @@ def _run(
         elapsed = clock()
         if fcfg.time_budget is not None and elapsed >= fcfg.time_budget:
             break
-        progress = step / max(fcfg.steps, 1)
-        if fcfg.time_budget is not None:
-            # the decay follows the training time left after the pools were built
-            budget = max(fcfg.time_budget - t_train, 1e-9)
-            progress = max(progress, (clock() - t_train) / budget)
+        # the decay follows the training time left after the pools were built
+        progress = schedule_progress(step, fcfg.steps, fcfg.time_budget, elapsed, t_train)
         f = cosine_factor(progress, fcfg.lr_final)
         for g, base in zip(opt.param_groups, base_lrs, strict=True):
             g["lr"] = base * f

@@ -14,8 +14,6 @@ from .common import mean_report, run_fit
 __all__ = ["MODEL_KINDS", "add_model_arg", "cmd_decode_deform", "cmd_fit_deform",
            "wants_deform"]
 
-#: Steps of a fit that only a time budget ends.
-
 
 def add_model_arg(p: argparse.ArgumentParser) -> None:
     """The ``--model`` option."""
@@ -33,9 +31,7 @@ def cmd_fit_deform(args: argparse.Namespace, mols: list[Any]) -> int:
     from ..deform.fit import fit_deform
     from ..fields.metrics import field_report, format_report
 
-    steps, budget = args.steps, args.time_budget
-    if steps is None and budget is None:
-        budget = 60.0
+    steps, budget = args.steps, args.time_budget  # `cmd_fit` has set the default budget
     run = fit_deform(
         mols, channels=args.channels, split=args.split, resolution=args.resolution,
         beta=args.beta, padding=args.padding, add_hydrogens=args.add_hydrogens,

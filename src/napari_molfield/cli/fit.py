@@ -9,7 +9,6 @@ from ..errors import MolfieldError
 from .common import add_field_args, load_inputs, load_trajectory, mean_report, run_fit
 from .deform import add_model_arg, cmd_fit_deform, wants_deform
 
-#: Steps of a fit that only a time budget ends.
 
 def add(sub: argparse._SubParsersAction) -> None:
     """Register ``molfield fit``."""
@@ -41,11 +40,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
         mols = [load_trajectory(args, args.inputs[0])]
     else:
         mols = load_inputs(args.inputs, args.ligand)
+    if args.steps is None and args.time_budget is None:
+        args.time_budget = 60.0  # a time budget alone decides when a fit ends
     if wants_deform(args.model, mols):  # an ensemble of the same atoms: the model that moves
         return cmd_fit_deform(args, mols)
     steps = args.steps
-    if steps is None and args.time_budget is None:
-        args.time_budget = 60.0  # a time budget alone decides when the fit ends (`fit`)
     run = fit(
         mols,
         channels=args.channels,

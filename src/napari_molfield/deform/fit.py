@@ -31,7 +31,7 @@ from ..fields.box import Box
 from ..fields.channels import ChannelSpec
 from ..fields.pools import build_pools
 from ..nn.device import pick_device, prepare_cpu
-from ..nn.schedule import UNLIMITED_STEPS, ActiveClock, cosine_factor
+from ..nn.schedule import ActiveClock, budget_settings, cosine_factor, schedule_progress
 from .config import DeformConfig, DeformFitConfig, get_preset, split_overrides
 from .ensemble import ensemble_molecule, template_atoms
 from .model import DeformModel, DeformNet, atom_annotations
@@ -125,12 +125,7 @@ def fit_deform(
     pre = get_preset(preset)
     mo, fo = split_overrides(overrides)
     fo.update(seed=int(seed), device=str(device))
-    if steps is not None:
-        fo["steps"] = int(steps)
-    elif time_budget is not None:  # a time budget alone decides when the fit ends
-        fo["steps"] = UNLIMITED_STEPS
-    if time_budget is not None:
-        fo["time_budget"] = float(time_budget)
+    fo.update(budget_settings(steps, time_budget))
     mcfg = replace(pre.model, out_channels=len(spec), **mo)
     fcfg = replace(pre.fit, **fo)
     mol, added = ensemble_molecule(items, add_hydrogens)
@@ -211,12 +206,10 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
     t_train = clock()
     step = 0
     while step < fcfg.steps:
-        if fcfg.time_budget is not None and clock() >= fcfg.time_budget:
+        elapsed = clock()
+        if fcfg.time_budget is not None and elapsed >= fcfg.time_budget:
             break
-        progress = step / max(fcfg.steps, 1)
-        if fcfg.time_budget is not None:
-            budget = max(fcfg.time_budget - t_train, 1e-9)
-            progress = max(progress, (clock() - t_train) / budget)
+        progress = schedule_progress(step, fcfg.steps, fcfg.time_budget, elapsed, t_train)
         f = cosine_factor(progress, fcfg.lr_final)
         for g, base in zip(opt.param_groups, base_lrs, strict=True):
             g["lr"] = base * f

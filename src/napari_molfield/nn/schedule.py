@@ -15,6 +15,31 @@ def cosine_factor(progress: float, final: float) -> float:
     return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * p))
 
 
+def budget_settings(steps: int | None, time_budget: float | None) -> dict[str, float | int]:
+    """Fit-config overrides for ``steps`` and ``time_budget``: either or both given; a time
+    budget alone (``steps=None``) runs for that long (`UNLIMITED_STEPS`), whatever the
+    preset's step count."""
+    out: dict[str, float | int] = {}
+    if steps is not None:
+        out["steps"] = int(steps)
+    elif time_budget is not None:
+        out["steps"] = UNLIMITED_STEPS
+    if time_budget is not None:
+        out["time_budget"] = float(time_budget)
+    return out
+
+
+def schedule_progress(step: int, steps: int, time_budget: float | None, elapsed: float,
+                      t_train: float) -> float:
+    """How far a fit is through its schedule (0 → 1): the larger of its step fraction and,
+    with a time budget, the fraction of the training time left after set-up (``t_train``:
+    the set-up's seconds; ``elapsed``: seconds so far)."""
+    progress = step / max(steps, 1)
+    if time_budget is not None:
+        progress = max(progress, (elapsed - t_train) / max(time_budget - t_train, 1e-9))
+    return progress
+
+
 class ActiveClock:
     """Seconds a generator has been running, not counting the time it sat at a yield.
 
@@ -46,4 +71,5 @@ class ActiveClock:
             self._since = None
 
 
-__all__ = ["UNLIMITED_STEPS", "ActiveClock", "cosine_factor"]
+__all__ = ["UNLIMITED_STEPS", "ActiveClock", "budget_settings", "cosine_factor",
+           "schedule_progress"]
