@@ -140,7 +140,7 @@ def match_ray_step(viewer: napari.viewer.Viewer, layers: list[Layer]) -> int:
     vispy marches rays in steps of 0.8 *voxels*, so a 128³ decode of a box costs 4/3 of
     a 96³ one per redraw with no visible gain for densities this smooth (σ ≥ 0.75 Å; the
     96³ step of a 60 Å box is 0.5 Å); six 128³ volumes took 2.1 s per redraw on software
-    OpenGL (1055 × 851 px, 2 cores), 1.5 s at this step. napari has no public setting for
+    OpenGL (1055 × 851 px, 2 cores), 1.65 s at this step. napari has no public setting for
     it: the vispy volume node is reached through the viewer's canvas (private napari
     API), and nothing happens where that is missing. Returns how many volumes were changed.
     """
