@@ -193,7 +193,7 @@ def main() -> None:
     p_interp = Interpolator.from_model(plain, [0, 1], n)
     rows = {}
     rows_mid: dict[str, np.ndarray] = {}
-    print(f"\nat {n}³ (voxel {deform.box.spacing(n):.2f} Å):")
+    print(f"\nat {n}³ (voxel {deform.region.spacing(n):.2f} Å):")
     print("  references at t = 0.5 vs the real intermediate's field:")
     for label, ref in (("cross-fade of the true end fields", fade),
                        ("field of the linear morph", truth_mid)):
@@ -218,7 +218,7 @@ def main() -> None:
     # 2.5 Å RMSD from the morph: at atomic resolution even the morph scores below a fade)
     from scipy.ndimage import gaussian_filter
 
-    sig = args.blur / deform.box.spacing(n)
+    sig = args.blur / deform.region.spacing(n)
 
     def blur(v: np.ndarray) -> np.ndarray:
         return gaussian_filter(v.sum(axis=0), sig, mode="constant")[None]

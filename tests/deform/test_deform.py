@@ -24,7 +24,7 @@ PDB_TOL = 1.5e-3
 def test_identical_conformers_give_no_displacement():
     mol = Molecule(ELEMENTS, np.stack([XYZ, XYZ, XYZ]), name="still")
     model = fit_deform_model(mol, steps=60, seed=1, **TINY)
-    grid = model.box.grid_points(8).reshape(-1, 3)
+    grid = model.region.grid_points(8).reshape(-1, 3)
     for k in range(3):
         d_atoms = np.linalg.norm(displacement(model, XYZ, k), axis=-1)
         d_grid = np.linalg.norm(displacement(model, grid, k), axis=-1)

@@ -53,7 +53,7 @@ def decode_points(model: DeformModel, item: int | str, points: np.ndarray, *,
     flat = pts.reshape(-1, 3)
     out = np.empty((flat.shape[0], len(model.channels)), np.float32)
     for a in range(0, flat.shape[0], max(1, int(chunk_points))):
-        u = torch.from_numpy(model.box.to_unit(flat[a : a + chunk_points]).astype(np.float32))
+        u = torch.from_numpy(model.region.to_unit(flat[a : a + chunk_points]).astype(np.float32))
         u = u.to(dev)[None]
         v = u + net.warp.forward_modulated(u, wmods)
         out[a : a + u.shape[1]] = net.template_values(v, tmods)[0].float().cpu().numpy()
@@ -66,7 +66,7 @@ def decode_deform(model: DeformModel, item: int | str = 0, resolution: int = 64,
     """The field of ``item`` (or of ``latent``) on the ``N³`` grid of ``box`` (default: the
     ensemble's box)."""
     n = check_resolution(resolution)
-    region = model.box if box is None else box
+    region = model.region if box is None else box
     pts = region.grid_points(n).reshape(-1, 3)
     vals = decode_points(model, item, pts, latent=latent, chunk_points=chunk_points)
     values = np.ascontiguousarray(vals.reshape(n, n, n, -1).transpose(3, 0, 1, 2))
@@ -86,7 +86,7 @@ def truth_field(model: DeformModel, item: int | str = 0, resolution: int = 64, *
     from ..fields.sample import sample_table
 
     n = check_resolution(resolution)
-    region = model.box if box is None else box
+    region = model.region if box is None else box
     table = model.table(item, coords=coords)
     scale = model.scale(item).astype(np.float32)
     values = sample_table(table, region, n, beta=model.beta) / scale[:, None, None, None]
@@ -101,9 +101,9 @@ def displacement(model: DeformModel, points: np.ndarray, item: int | str = 0, *,
     """``D(x, z)`` in Å ``[..., 3]`` at ``points`` ``[..., 3]`` (Å)."""
     pts = _points(points)
     z = as_latent(model, item, latent)
-    u = torch.from_numpy(model.box.to_unit(pts.reshape(-1, 3)).astype(np.float32))
+    u = torch.from_numpy(model.region.to_unit(pts.reshape(-1, 3)).astype(np.float32))
     d = model.network.displacement(u.to(model.device)[None], z[None])[0]
-    return d.double().cpu().numpy().reshape(pts.shape) * (model.box.edge / 2)
+    return d.double().cpu().numpy().reshape(pts.shape) * (model.region.edge / 2)
 
 
 @torch.inference_mode()
@@ -116,7 +116,7 @@ def atoms_at(model: DeformModel, latent: Any, *, iterations: int = ATOM_ITERATIO
     ``x_template − D(x_template, z)``).
     """
     z = as_latent(model, 0, latent)[None]
-    box, net = model.box, model.network
+    box, net = model.region, model.network
     dev = model.device
     tmpl = torch.from_numpy(box.to_unit(model.template_xyz).astype(np.float32)).to(dev)
     wmods = net.warp.modulations(z)

@@ -124,7 +124,7 @@ class DeformInterpolator:
 
     def box(self, t: float = 0.0) -> Box:
         """The ensemble's `Box` (conformers share it: the frame never moves)."""
-        return self.model.box
+        return self.model.region
 
     def scale(self, t: float = 0.0) -> np.ndarray:
         """The ``[C]`` normalisation scale (shared by every conformer)."""
@@ -163,7 +163,7 @@ class DeformInterpolator:
 
     def field(self, t: float) -> Field:
         """The `Field` at ``t``."""
-        n, box = self.n, self.model.box
+        n, box = self.n, self.model.region
         seg, u = self.position(t)
         meta = {"kind": "interpolated", "t": float(t), "mode": self.mode, "resolution": n,
                 "name": f"{self.names[seg]} → {self.names[seg + 1]} ({u:.2f})",
@@ -206,7 +206,7 @@ class DeformInterpolator:
         ones = np.ones(len(radius))
         tables = [AtomTable(x, radius, np.zeros(len(radius), np.int32), ones, ("all",))
                   for x in sets]
-        return atom_support([self.model.box] * len(sets), tables, self.n, self.model.beta)
+        return atom_support([self.model.region] * len(sets), tables, self.n, self.model.beta)
 
     def _build_cache(self) -> None:
         net = self.model.network

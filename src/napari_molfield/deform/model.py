@@ -83,8 +83,9 @@ class DeformModel:
         ``box``, ``scale``.
     channels, beta, train_resolution
         As in the auto-decoder's `FittedModel`.
-    box
-        The one `Box` every conformer shares (the network frame).
+    region
+        The one `Box` every conformer shares (the network frame; `box` returns it for any
+        item, as every model kind's ``box(item)`` does).
     coords
         ``[K, A, 3]`` atoms of every conformer, Å (the inputs).
     template_xyz
@@ -106,7 +107,7 @@ class DeformModel:
     channels: tuple[str, ...]
     beta: float
     train_resolution: int
-    box: Box
+    region: Box
     coords: np.ndarray
     template_xyz: np.ndarray
     atoms: dict[str, list[Any]]
@@ -144,6 +145,11 @@ class DeformModel:
                 f"Conformer {item} does not exist: the model holds {self.n_items}."
             )
         return i % self.n_items
+
+    def box(self, item: int | str = 0) -> Box:
+        """The `Box` of ``item``: every conformer shares the ensemble's `region`."""
+        self.item_index(item)
+        return self.region
 
     def scale(self, item: int | str = 0) -> np.ndarray:
         """``[C]`` normalisation scale (shared by every conformer)."""
