@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from ..autodecoder.model import FittedModel
     from ..autoencoder.model import AEModel
+    from ..deform.model import DeformModel
 
 
 def _siren_function(siren: Any, latent: torch.Tensor, box: Box) -> Any:
@@ -65,6 +66,30 @@ def atoms_from_model(
                                    device=str(model.device), **kwargs)
 
 
+def atoms_from_deform(
+    model: DeformModel,
+    item: int | str = 0,
+    resolution: int = 48,
+    *,
+    latent: np.ndarray | None = None,
+    charge: int = 0,
+    **kwargs: Any,
+) -> RecoveredAtoms:
+    """Atoms of a deformable model's conformer (or of any ``latent``), refined on the
+    network like an auto-decoder item's, with the ensemble's known channel scale."""
+    from ..deform.decode import as_latent, decode_points
+
+    i = model.item_index(item)
+    z = as_latent(model, i, latent)
+
+    def f(points: torch.Tensor) -> np.ndarray:
+        return decode_points(model, i, points.detach().cpu().numpy(), latent=z)
+
+    return atoms_from_callable(f, model.box(i), list(model.channels), resolution=resolution,
+                               beta=model.beta, scale=list(model.scale(i)), charge=charge,
+                               **kwargs)
+
+
 def atoms_from_latent(
     model: AEModel,
     latent: np.ndarray,
@@ -90,4 +115,4 @@ def atoms_from_latent(
                                    **kwargs)
 
 
-__all__ = ["atoms_from_latent", "atoms_from_model"]
+__all__ = ["atoms_from_deform", "atoms_from_latent", "atoms_from_model"]

@@ -28,14 +28,12 @@ from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.channels import AtomTable, ChannelSpec
 from ..fields.field import Field
-from ..fields.limits import check_memory, check_resolution, grid_bytes
-from ..fields.skip import DEFAULT_THRESHOLD, coarse_stride, coarse_to_fine
+from ..fields.grid_decode import DEFAULT_CHUNK, SubBox, decode_grid, sample_truth
+from ..fields.limits import check_resolution
+from ..fields.skip import DEFAULT_THRESHOLD
 from ..nn.device import pick_device
 from ..nn.fast_eval import FoldedEvaluator
 from .model import FittedModel
-
-SubBox = Sequence[tuple[int, int]]
-DEFAULT_CHUNK = 65536
 
 
 def decode(
@@ -95,51 +93,16 @@ def decode(
     """
     i = model.item_index(item)
     frame = model.box(i) if frame is None else frame
-    region = frame if box is None else box
-    n = check_resolution(resolution, maximum=None)
-    (i0, i1), (j0, j1), (k0, k1) = _ranges(sub_box, n)
-    shape = (i1 - i0, j1 - j0, k1 - k0)
-    c = len(model.channels)
-    _check_memory(c, shape, chunk_points, model.config.width * model.config.depth)
     dev = model.device if device is None else pick_device(device)
-    z = _latent(model, i, latent, dev)
-    ev = FoldedEvaluator(model.network, z, chunk_points, dev)
-    h = region.spacing(n)
-    start = region.origin(n) + h * np.array([i0, j0, k0], dtype=float)
-    skip = None
-    if skip_empty:
-        def at(idx: np.ndarray) -> np.ndarray:
-            return ev(frame.to_unit(start + h * idx))
-
-        values, stats = coarse_to_fine(at, shape, c, threshold=threshold,
-                                       stride=coarse_stride(h))
-        skip = {"threshold": stats.threshold, "stride": stats.stride,
-                "evaluated": round(stats.fraction, 4), "passes": stats.passes}
-    else:
-        out = _dense(ev, frame, region.axes(n), (i0, j0, k0), shape, c, chunk_points)
-        values = np.ascontiguousarray(out.reshape(*shape, c).transpose(3, 0, 1, 2))
-    meta = _meta(model, i, n, sub_box, "decoded", latent is not None)
-    meta["skip_empty"] = skip
-    return Field(values, start, h, model.channels, box=region, meta=meta)
-
-
-def _dense(ev: FoldedEvaluator, frame: Box, axes: tuple[np.ndarray, ...],
-           lo: tuple[int, int, int], shape: tuple[int, int, int], c: int, chunk: int
-           ) -> np.ndarray:
-    """Every voxel of the ``shape`` tile at ``lo`` of ``axes``: ``[X·Y·Z, C]``, x-planes at a
-    time."""
-    ax, ay, az = (a[o : o + m] for a, o, m in zip(axes, lo, shape, strict=True))
-    out = np.empty((shape[0] * shape[1] * shape[2], c), np.float32)
-    plane = shape[1] * shape[2]
-    per = max(1, int(chunk) // max(plane, 1))
-    yz = np.stack(np.meshgrid(ay, az, indexing="ij"), -1).reshape(-1, 2)
-    for a in range(0, shape[0], per):
-        xs = ax[a : a + per]
-        pts = np.empty((len(xs), plane, 3))
-        pts[..., 0] = xs[:, None]
-        pts[..., 1:] = yz[None]
-        out[a * plane : (a + len(xs)) * plane] = ev(frame.to_unit(pts.reshape(-1, 3)))
-    return out
+    ev = FoldedEvaluator(model.network, _latent(model, i, latent, dev), chunk_points, dev)
+    grid = decode_grid(lambda pts: ev(frame.to_unit(pts)), frame if box is None else box,
+                       resolution, len(model.channels), sub_box=sub_box,
+                       skip_empty=skip_empty, threshold=threshold, chunk_points=chunk_points,
+                       hidden_units=model.config.width * model.config.depth)
+    meta = _meta(model, i, int(resolution), sub_box, "decoded", latent is not None)
+    meta["skip_empty"] = grid.skip
+    return Field(grid.values, grid.origin, grid.spacing, model.channels,
+                 box=frame if box is None else box, meta=meta)
 
 
 def decode_points(
@@ -204,7 +167,6 @@ def truth_field(
     MolfieldError
         When ``channels`` or ``molecule`` do not match the model.
     """
-    from ..fields.sample import sample_points, sample_table
 
     i = model.item_index(item)
     if channels is not None:
@@ -218,18 +180,8 @@ def truth_field(
     region = model.box(i) if box is None else box
     n = check_resolution(resolution, maximum=None)
     scale = model.scale(i).astype(np.float32)
-    if sub_box is None:
-        vals = sample_table(table, region, n, beta=model.beta, tol=tol, device=device)
-        origin = region.origin(n)
-    else:
-        (i0, i1), (j0, j1), (k0, k1) = _ranges(sub_box, n)
-        _check_memory(len(model.channels), (i1 - i0, j1 - j0, k1 - k0), 0, 0)
-        ax, ay, az = region.axes(n)
-        pts = np.stack(np.meshgrid(ax[i0:i1], ay[j0:j1], az[k0:k1], indexing="ij"), -1)
-        vals = np.moveaxis(
-            sample_points(table, pts, beta=model.beta, tol=tol, device=device), -1, 0
-        )
-        origin = region.origin(n) + region.spacing(n) * np.array([i0, j0, k0], dtype=float)
+    vals, origin = sample_truth(table, region, n, model.beta, sub_box=sub_box, tol=tol,
+                                device=device)
     values = vals / scale[:, None, None, None]
     return Field(values, origin, region.spacing(n), model.channels, box=region,
                  meta=_meta(model, i, n, sub_box, "analytic", False))
@@ -286,27 +238,6 @@ def _latent(
             f"A latent of the model has {model.config.latent_dim} values, got {z.numel()}."
         )
     return z.to(dev)
-
-
-def _ranges(sub_box: SubBox | None, n: int) -> list[tuple[int, int]]:
-    if sub_box is None:
-        return [(0, n)] * 3
-    try:
-        rng = [(int(a), int(b)) for a, b in sub_box]
-    except (TypeError, ValueError):
-        raise MolfieldError("sub_box must be three (start, stop) voxel index ranges.") from None
-    if len(rng) != 3 or any(not 0 <= a < b <= n for a, b in rng):
-        raise MolfieldError(
-            f"sub_box {sub_box} must be three (start, stop) ranges with 0 ≤ start < stop ≤ {n}."
-        )
-    return rng
-
-
-def _check_memory(c: int, shape: tuple[int, int, int], chunk: int, units: int) -> None:
-    """Refuse outputs (plus the chunk working set) above half the available memory."""
-    need = 2 * grid_bytes(c, shape) + float(chunk) * (units * 8 + 64)  # output, transpose, chunk
-    check_memory(need, f"Decoding {shape[0]}×{shape[1]}×{shape[2]} voxels × {c} channels",
-                 "lower the resolution or decode a sub_box")
 
 
 def _meta(

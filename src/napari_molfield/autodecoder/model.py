@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -83,6 +83,9 @@ class FittedModel:
         ``{"step", "loss", "psnr", "elapsed"}`` of every evaluation.
     """
 
+    #: The kind name of the model protocol (`napari_molfield.models`).
+    kind: ClassVar[str] = "auto-decoder"
+
     network: ModulatedSiren
     config: ModelConfig
     latents: torch.Tensor
@@ -98,6 +101,16 @@ class FittedModel:
     def n_items(self) -> int:
         """Number of items ``I``."""
         return len(self.items)
+
+    @property
+    def item_names(self) -> list[str]:
+        """Names of the items, in order."""
+        return [str(it["name"]) for it in self.items]
+
+    @property
+    def latent_dim(self) -> int:
+        """Latent length ``L``."""
+        return int(self.config.latent_dim)
 
     @property
     def device(self) -> torch.device:

@@ -23,7 +23,8 @@ from ..chem.molecule import Molecule
 from ..errors import MolfieldError
 from ..fields.box import Box, unit_grid
 from ..fields.field import Field
-from ..fields.skip import DEFAULT_THRESHOLD, coarse_stride, coarse_to_fine
+from ..fields.grid_decode import SubBox, decode_grid
+from ..fields.skip import DEFAULT_THRESHOLD
 from ..nn.fast_eval import FoldedEvaluator
 from .datasets import DATASET_SUFFIXES, Record, RowProblem, load_dataset, prepare_molecule
 from .inputs import field_inputs, normalised_grids
@@ -143,6 +144,8 @@ def decode_latent(
     *,
     centre: Sequence[float] = (0.0, 0.0, 0.0),
     scale: np.ndarray | None = None,
+    box: Box | None = None,
+    sub_box: SubBox | None = None,
     chunk: int = 65536,
     skip_empty: bool = True,
     threshold: float | str = DEFAULT_THRESHOLD,
@@ -150,35 +153,32 @@ def decode_latent(
     """Decode one latent ``[L]`` on a ``resolution³`` grid of the shared box.
 
     Values are on the normalised scale (each channel's peak ≈ 1); pass a molecule's
-    ``scale`` (``[C]`` channel peaks) to get Eq. 1 units. ``centre`` places the box, Å.
+    ``scale`` (``[C]`` channel peaks) to get Eq. 1 units. ``centre`` places the network's
+    box, Å; ``box`` samples another region in that frame, ``sub_box`` a tile of the grid.
     With ``skip_empty`` (default) the grid is decoded coarse-to-fine and empty space is 0
-    (`fields.skip.coarse_to_fine`; ``threshold`` on the normalised scale, ``"auto"``
-    from the network's floor); ``skip_empty=False`` evaluates every voxel.
+    (`fields.grid_decode.decode_grid`, the grid path of every model kind);
+    ``skip_empty=False`` evaluates every voxel.
     """
-    box = Box(tuple(float(c) for c in centre), model.box_edge)
+    frame = Box(tuple(float(c) for c in centre), model.box_edge)
+    region = frame if box is None else box
     z = torch.as_tensor(np.asarray(latent, dtype=np.float32), device=model.device).reshape(1, -1)
     if z.shape[1] != model.latent_dim:
         raise MolfieldError(f"A latent of length {z.shape[1]}; the model needs "
                             f"{model.latent_dim}.")
-    n = int(resolution)
-    c = len(model.channels)
     ev = FoldedEvaluator(model.net.siren, z, chunk)
-    skip = None
-    if skip_empty:
-        ax = (np.arange(n, dtype=np.float64) + 0.5) * (2.0 / n) - 1.0  # as `unit_grid`
-        vals, stats = coarse_to_fine(lambda idx: ev(ax[idx]), (n, n, n), c,
-                                     threshold=threshold, stride=coarse_stride(box.spacing(n)))
-        skip = {"threshold": stats.threshold, "stride": stats.stride,
-                "evaluated": round(stats.fraction, 4), "passes": stats.passes}
-        values = vals
-    else:
-        values = np.ascontiguousarray(ev(unit_grid(n)).T.reshape(c, n, n, n))
+    cfg = model.net.decoder_config
+    grid = decode_grid(lambda pts: ev(frame.to_unit(pts)), region, resolution,
+                       len(model.channels), sub_box=sub_box, skip_empty=skip_empty,
+                       threshold=threshold, chunk_points=chunk,
+                       hidden_units=cfg.width * cfg.depth)
+    values = grid.values
     if scale is not None:
         values = values * np.asarray(scale, dtype=np.float32)[:, None, None, None]
-    meta = {"beta": model.beta, "channels": list(model.channels), "resolution": n,
-            "box": box.to_dict(), "normalised": scale is None, "source": "autoencoder",
-            "skip_empty": skip}
-    return Field(values, box.origin(n), box.spacing(n), model.channels, box, meta)
+    meta = {"beta": model.beta, "channels": list(model.channels), "resolution": int(resolution),
+            "box": region.to_dict(), "normalised": scale is None, "source": "autoencoder",
+            "skip_empty": grid.skip,
+            "sub_box": None if sub_box is None else [list(r) for r in sub_box]}
+    return Field(values, grid.origin, grid.spacing, model.channels, region, meta)
 
 
 def evaluate_molecules(model: AEModel, molecules: Sequence[Molecule | str],

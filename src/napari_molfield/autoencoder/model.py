@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..errors import MolfieldError
+from ..fields.box import Box
 from ..nn.config import ModelConfig
 from ..nn.encoder import ConvEncoder, EncoderConfig
 from ..nn.siren import ModulatedSiren
@@ -90,6 +91,9 @@ class AEModel:
         into before encoding, so encodings do not depend on the input orientation.
     """
 
+    #: The kind name of the model protocol (`napari_molfield.models`).
+    kind: ClassVar[str] = "auto-encoder"
+
     net: AutoEncoder
     channels: tuple[str, ...]
     resolution: int
@@ -114,6 +118,51 @@ class AEModel:
     def device(self) -> torch.device:
         """Where the network lives."""
         return next(self.net.parameters()).device
+
+    # The model protocol's items are the molecules of the training dataset, each with the
+    # latent the checkpoint stores for it.
+
+    @property
+    def item_names(self) -> list[str]:
+        """Names of the dataset molecules whose latents the checkpoint holds."""
+        if self.dataset_latents is None:
+            return []
+        names = list((self.meta.get("dataset") or {}).get("names", []))
+        n = len(self.dataset_latents)
+        return [str(x) for x in names[:n]] + [f"molecule {i}" for i in range(len(names), n)]
+
+    @property
+    def n_items(self) -> int:
+        """Number of dataset molecules with a stored latent."""
+        return 0 if self.dataset_latents is None else len(self.dataset_latents)
+
+    def item_index(self, item: int | str) -> int:
+        """Index of dataset molecule ``item`` (an index, negative allowed, or a name)."""
+        if isinstance(item, str):
+            names = self.item_names
+            if item not in names:
+                raise MolfieldError(f"The model's dataset has no molecule named {item!r}.")
+            return names.index(item)
+        i = int(item)
+        if not -self.n_items <= i < self.n_items:
+            raise MolfieldError(f"Dataset molecule {item} does not exist: the checkpoint "
+                                f"stores {self.n_items} latent(s).")
+        return i % self.n_items
+
+    def box(self, item: int | str = 0) -> Box:
+        """The shared box, centred at the origin (every molecule is centred in it)."""
+        return Box((0.0, 0.0, 0.0), self.box_edge)
+
+    def scale(self, item: int | str = 0) -> np.ndarray | None:
+        """``None``: decoded fields stay normalised (a molecule's channel peaks are known
+        only when the molecule is)."""
+        return None
+
+    def latent(self, item: int | str = 0) -> torch.Tensor:
+        """The stored ``[L]`` latent of dataset molecule ``item``."""
+        assert self.dataset_latents is not None or self.n_items == 0
+        i = self.item_index(item)
+        return torch.as_tensor(np.asarray(self.dataset_latents)[i], dtype=torch.float32)
 
 
 __all__ = ["AEModel", "AutoEncoder"]

@@ -18,10 +18,11 @@ import torch
 from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.field import Field
+from ..fields.grid_decode import DEFAULT_CHUNK, SubBox, decode_grid, sample_truth
 from ..fields.limits import check_resolution
+from ..fields.skip import DEFAULT_THRESHOLD
 from .model import DeformModel
 
-DEFAULT_CHUNK = 65536
 #: Newton iterations of `atoms_at` (at most), their step limit and tolerance (Å).
 ATOM_ITERATIONS = 8
 MAX_STEP = 1.0
@@ -61,36 +62,42 @@ def decode_points(model: DeformModel, item: int | str, points: np.ndarray, *,
 
 
 def decode_deform(model: DeformModel, item: int | str = 0, resolution: int = 64, *,
-                  latent: Any = None, box: Box | None = None,
+                  latent: Any = None, box: Box | None = None, sub_box: SubBox | None = None,
+                  skip_empty: bool = True, threshold: float | str = DEFAULT_THRESHOLD,
                   chunk_points: int = DEFAULT_CHUNK) -> Field:
     """The field of ``item`` (or of ``latent``) on the ``N³`` grid of ``box`` (default: the
-    ensemble's box)."""
-    n = check_resolution(resolution)
-    region = model.region if box is None else box
-    pts = region.grid_points(n).reshape(-1, 3)
-    vals = decode_points(model, item, pts, latent=latent, chunk_points=chunk_points)
-    values = np.ascontiguousarray(vals.reshape(n, n, n, -1).transpose(3, 0, 1, 2))
+    ensemble's box), with the options of every kind's decode (`fields.grid_decode`)."""
     i = model.item_index(item)
+    region = model.region if box is None else box
+    z = as_latent(model, i, latent)
+    cfg = model.config
+    grid = decode_grid(
+        lambda pts: decode_points(model, i, pts, latent=z, chunk_points=chunk_points),
+        region, resolution, len(model.channels), sub_box=sub_box, skip_empty=skip_empty,
+        threshold=threshold, chunk_points=chunk_points,
+        hidden_units=cfg.width * cfg.depth + cfg.warp_width * cfg.warp_depth,
+    )
     meta = {"kind": "decoded", "item": i, "normalised": True, "beta": model.beta,
-            "scale": list(model.items[i]["scale"]), "resolution": n,
+            "scale": list(model.items[i]["scale"]), "resolution": int(resolution),
             "name": model.items[i]["name"] + (" (custom latent)" if latent is not None else ""),
-            "source": model.source}
-    return Field(values, region.origin(n), region.spacing(n), model.channels, box=region,
+            "source": model.source, "skip_empty": grid.skip,
+            "sub_box": None if sub_box is None else [list(r) for r in sub_box]}
+    return Field(grid.values, grid.origin, grid.spacing, model.channels, box=region,
                  meta=meta)
 
 
 def truth_field(model: DeformModel, item: int | str = 0, resolution: int = 64, *,
-                coords: np.ndarray | None = None, box: Box | None = None) -> Field:
+                coords: np.ndarray | None = None, box: Box | None = None,
+                sub_box: SubBox | None = None) -> Field:
     """Eq. 1 of conformer ``item`` (or of atoms ``coords`` ``[A, 3]``) at the voxels
     `decode_deform` samples, on the model's scale."""
-    from ..fields.sample import sample_table
-
-    n = check_resolution(resolution)
+    n = check_resolution(resolution, maximum=None)
     region = model.region if box is None else box
     table = model.table(item, coords=coords)
     scale = model.scale(item).astype(np.float32)
-    values = sample_table(table, region, n, beta=model.beta) / scale[:, None, None, None]
-    return Field(values, region.origin(n), region.spacing(n), model.channels, box=region,
+    vals, origin = sample_truth(table, region, n, model.beta, sub_box=sub_box)
+    return Field(vals / scale[:, None, None, None], origin, region.spacing(n), model.channels,
+                 box=region,
                  meta={"kind": "analytic", "normalised": True, "beta": model.beta,
                        "scale": [float(s) for s in scale], "resolution": n})
 

@@ -1,0 +1,86 @@
+"""One `load` for every checkpoint (the header's ``format`` says the kind) and one `save`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import MolfieldError
+from .kinds import AUTOENCODER, DEFORMABLE, kind_of
+
+log = logging.getLogger(__name__)
+
+#: What `load` accepts instead of a path for the auto-encoder shipped with the package.
+DEFAULT = "default"
+
+
+def checkpoint_kind(path: str | os.PathLike[str]) -> str | None:
+    """The kind of model a checkpoint holds (reads its header only); ``None`` for a file
+    that is not a napari-molfield checkpoint."""
+    from ..nn.checkpoint import AUTODECODER as AD_FORMAT
+    from ..nn.checkpoint import AUTOENCODER as AE_FORMAT
+    from ..nn.checkpoint import DEFORMABLE as DEFORM_FORMAT
+    from ..nn.checkpoint import checkpoint_format
+    from .kinds import AUTODECODER
+
+    fmt = checkpoint_format(path)
+    return {AD_FORMAT: AUTODECODER, AE_FORMAT: AUTOENCODER,
+            DEFORM_FORMAT: DEFORMABLE}.get(fmt or "")
+
+
+def load(path: str | os.PathLike[str] | None = DEFAULT, device: str | None = "cpu") -> Any:
+    """The model in a checkpoint, of whichever kind its header names.
+
+    Parameters
+    ----------
+    path
+        A ``.safetensors`` checkpoint written by napari-molfield, or ``"default"`` / ``None``
+        for the shipped FreeSolv auto-encoder.
+    device
+        Where to put the network (``"cpu"``, ``"cuda"``, ``"auto"``).
+
+    Raises
+    ------
+    MolfieldError
+        One sentence for a missing, damaged or foreign file.
+    """
+    if path is None or str(path) == DEFAULT:
+        from ..autoencoder.checkpoint import load_default_model
+
+        return load_default_model(device or "cpu")
+    if not Path(path).is_file():
+        raise MolfieldError(f"{path}: no such checkpoint file.")
+    kind = checkpoint_kind(path)
+    log.debug("loading %s as %s", path, kind)
+    if kind == DEFORMABLE:
+        from ..deform.checkpoint import load_deform
+
+        return load_deform(path, device=device)
+    if kind == AUTOENCODER:
+        from ..autoencoder.checkpoint import load_autoencoder
+
+        return load_autoencoder(path, device=device or "cpu")
+    from ..autodecoder.checkpoint import load_model
+
+    return load_model(path, device=device)  # also names what is wrong with any other file
+
+
+def save(model: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``model``'s checkpoint (atomically); returns the path written."""
+    kind = kind_of(model)
+    if kind == DEFORMABLE:
+        from ..deform.checkpoint import save_deform
+
+        return Path(save_deform(model, path))
+    if kind == AUTOENCODER:
+        from ..autoencoder.checkpoint import save_autoencoder
+
+        return Path(save_autoencoder(model, path))
+    from ..autodecoder.checkpoint import save_model
+
+    return Path(save_model(model, path))
+
+
+__all__ = ["DEFAULT", "checkpoint_kind", "load", "save"]

@@ -1,0 +1,187 @@
+"""What every model kind does, one function each: decode, truth, interpolator, atoms,
+latents. The only place (with `files`) that knows which module implements what for which
+kind; the CLI, the widgets and notebooks call these."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import MolfieldError
+from ..fields.skip import DEFAULT_THRESHOLD
+from .kinds import AUTOENCODER, DEFORMABLE, kind_of
+
+if TYPE_CHECKING:
+    from ..atoms.result import RecoveredAtoms
+    from ..chem.molecule import Molecule
+    from ..fields.box import Box
+    from ..fields.field import Field
+    from ..fields.grid_decode import SubBox
+
+
+def decode(
+    model: Any,
+    item: int | str = 0,
+    resolution: int = 64,
+    *,
+    latent: Any = None,
+    box: Box | None = None,
+    sub_box: SubBox | None = None,
+    skip_empty: bool = True,
+    threshold: float | str = DEFAULT_THRESHOLD,
+) -> Field:
+    """The field of ``item`` (or of ``latent`` in ``item``'s frame) on a ``resolution³``
+    grid, for any model kind, with the same options (`fields.grid_decode.decode_grid`).
+
+    Parameters
+    ----------
+    model
+        Any model (`FieldModel`).
+    item
+        Index or name of the item whose latent, box and scale are used.
+    resolution
+        Voxels per edge ``N`` (any: the network is continuous).
+    latent
+        ``[L]`` code decoded instead of the item's (an interpolation, a latent-map point).
+    box
+        Region to sample (default: the item's box).
+    sub_box
+        Half-open voxel ranges of the ``N³`` grid: a tile of a very fine grid.
+    skip_empty, threshold
+        Coarse-to-fine decoding that leaves empty space at 0; ``skip_empty=False``
+        evaluates every voxel.
+
+    Returns
+    -------
+    Field
+        Values on the item's normalised scale (``meta["scale"]`` turns them into Eq. 1
+        units; the auto-encoder has none).
+    """
+    kind = kind_of(model)
+    opts = {"box": box, "sub_box": sub_box, "skip_empty": skip_empty, "threshold": threshold}
+    if kind == DEFORMABLE:
+        from ..deform.decode import decode_deform
+
+        return decode_deform(model, item, resolution, latent=latent, **opts)
+    if kind == AUTOENCODER:
+        from ..autoencoder.encode import decode_latent
+
+        z = model.latent(item) if latent is None else latent
+        return decode_latent(model, z, resolution, **opts)
+    from ..autodecoder.decode import decode as decode_items
+
+    return decode_items(model, item, resolution, latent=latent, **opts)
+
+
+def truth(
+    model: Any,
+    item: int | str = 0,
+    resolution: int = 64,
+    *,
+    box: Box | None = None,
+    molecule: Molecule | None = None,
+) -> Field:
+    """The analytic Eq. 1 field that `decode` approximates, at the same voxels and on the
+    same scale: from the atoms the model stores, or from ``molecule`` (the same atoms).
+
+    Raises
+    ------
+    MolfieldError
+        For an auto-encoder (it stores no atoms: compare with the molecule you encoded,
+        `autoencoder.encode.evaluate_molecules`) and for a molecule that does not match.
+    """
+    kind = kind_of(model)
+    if kind == AUTOENCODER:
+        raise MolfieldError("An auto-encoder stores no atoms to compare with: encode the "
+                            "molecule and compare with it (molfield encode reports PSNR).")
+    if kind == DEFORMABLE:
+        from ..deform.decode import truth_field as deform_truth
+
+        coords = None
+        if molecule is not None:
+            if molecule.n_atoms != model.n_atoms:
+                raise MolfieldError(f"{molecule.name} has {molecule.n_atoms} atoms; the "
+                                    f"model's conformers have {model.n_atoms}.")
+            coords = molecule.coords[0]
+        return deform_truth(model, item, resolution, coords=coords, box=box)
+    from ..autodecoder.decode import truth_field
+
+    return truth_field(model, item, resolution, box=box, molecule=molecule)
+
+
+def interpolator(
+    model: Any,
+    keys: Sequence[int | str] | np.ndarray,
+    resolution: int = 48,
+    *,
+    mode: str = "linear",
+    support: str = "atoms",
+    names: Sequence[str] | None = None,
+) -> Any:
+    """An interpolator along a path through key items (or, for an auto-encoder, through
+    key latents ``[K, L]`` or dataset items) decoded at ``resolution³``.
+
+    Every kind returns the same interface (`interpolation`): ``values(t)``, ``field(t)``,
+    ``frames(n)``, ``latent(t)``, ``moves_atoms`` and, where atoms move with the field
+    (deformable models), ``atoms(t)`` and ``write_atoms``.
+    """
+    kind = kind_of(model)
+    opts = {"mode": mode, "support": support, "names": names}
+    if kind == DEFORMABLE:
+        from ..deform.interpolate import interpolator as make
+    elif kind == AUTOENCODER:
+        from ..autoencoder.interpolate import interpolator as make
+
+        arr = np.asarray(keys)
+        if arr.ndim != 2:  # dataset items by index or name
+            idx = [model.item_index(k) for k in keys]
+            keys = np.stack([model.latent(i).numpy() for i in idx])
+            opts["names"] = list(names) if names else [model.item_names[i] for i in idx]
+    else:
+        from ..autodecoder.interpolate import interpolator as make
+    return make(model, keys, resolution, **opts)
+
+
+def atoms(
+    model: Any,
+    item: int | str = 0,
+    resolution: int = 48,
+    *,
+    latent: Any = None,
+    charge: int = 0,
+    **kwargs: Any,
+) -> RecoveredAtoms:
+    """Atoms (and bonds) of ``item`` (or of ``latent``), refined on the network itself.
+
+    Auto-decoder and deformable items use their known channel scales; an auto-encoder
+    latent has none, so the recovery estimates them. ``kwargs`` go to
+    `atoms.recover.atoms_from_callable`.
+    """
+    kind = kind_of(model)
+    if kind == DEFORMABLE:
+        from ..atoms.models import atoms_from_deform
+
+        return atoms_from_deform(model, item, resolution, latent=latent, charge=charge,
+                                 **kwargs)
+    if kind == AUTOENCODER:
+        from ..atoms.models import atoms_from_latent
+
+        z = model.latent(item).numpy() if latent is None else np.asarray(latent)
+        return atoms_from_latent(model, z, resolution, charge=charge, **kwargs)
+    from ..atoms.models import atoms_from_model
+
+    return atoms_from_model(model, item, resolution, latent=latent, charge=charge, **kwargs)
+
+
+def latents(model: Any) -> np.ndarray:
+    """``[I, L]`` float32 latents of every item (a copy)."""
+    kind_of(model)
+    if model.n_items == 0:
+        return np.zeros((0, model.latent_dim), np.float32)
+    return np.stack([np.asarray(model.latent(i).detach().cpu().numpy(), np.float32)
+                     for i in range(model.n_items)])
+
+
+__all__ = ["atoms", "decode", "interpolator", "latents", "truth"]
