@@ -41,8 +41,9 @@ def get_model_reader(path: str | os.PathLike | list) -> Callable[..., list[Layer
 
 def read_model(path: str | os.PathLike | list) -> list[LayerData]:
     """Load the checkpoint into the session's models and show its first item decoded."""
+    from .. import models
     from ..fields.field import Field
-    from .session import MODELS, decode_model, model_box
+    from .session import MODELS
 
     if isinstance(path, list):
         path = path[0]
@@ -52,9 +53,9 @@ def read_model(path: str | os.PathLike | list) -> list[LayerData]:
     viewer = current_viewer()
     view_in_3d()
     if viewer is None:  # a script: decode now
-        return decoded_layers(decode_model(model, 0, PREVIEW_RESOLUTION), model, 0, group,
+        return decoded_layers(models.decode(model, 0, PREVIEW_RESOLUTION), model, 0, group,
                               label)
-    box, n = model_box(model, 0), PREVIEW_RESOLUTION
+    box, n = model.box(0), PREVIEW_RESOLUTION
     empty = Field(np.zeros((len(model.channels), n, n, n), np.float32), box.origin(n),
                   box.spacing(n), model.channels, box=box)
     layers = decoded_layers(empty, model, 0, group, label)
@@ -70,11 +71,11 @@ def _decode_later(viewer: Any, model: Any, group: str, label: str) -> None:
     from napari.qt.threading import create_worker
     from qtpy.QtCore import QTimer
 
-    from .session import decode_model
+    from .. import models
     from .widgets.common import update_group_layers
 
     def work() -> list[LayerData]:
-        return decoded_layers(decode_model(model, 0, PREVIEW_RESOLUTION), model, 0, group,
+        return decoded_layers(models.decode(model, 0, PREVIEW_RESOLUTION), model, 0, group,
                               label)
 
     worker = create_worker(work, _ignore_errors=True)

@@ -1,7 +1,8 @@
 """Fits in a separate process, so the viewer keeps its GIL and its frame rate.
 
 The Fit widget starts :class:`FitProcess` (multiprocessing, *spawn* context: no Qt, no
-fork of a GUI). The child runs the plain `fit` generator and sends small messages on a
+fork of a GUI). The child runs the plain `models.fit` generator (the kind the inputs call
+for, ``settings['model']``) and sends small messages on a
 queue:
 
 - ``{"kind": "progress", …}`` at most every `SEND_EVERY` seconds, with every loss since
@@ -51,7 +52,7 @@ class FitRequest:
 
 
 def _preview(model: Any, resolution: int) -> dict[str, Any]:
-    from ..autodecoder.decode import decode
+    from ..models import decode
     from .layers import decoded_peaks
 
     f = decode(model, 0, resolution)
@@ -60,30 +61,25 @@ def _preview(model: Any, resolution: int) -> dict[str, Any]:
 
 
 def _report(model: Any, resolution: int) -> dict[str, Any]:
-    import numpy as np
-
+    from ..fields.metrics import FieldReport
     from .quality import model_report
 
     reports = [model_report(model, i, resolution)
                for i in range(min(model.n_items, REPORT_ITEMS))]
-    occ = [r.occupied for r in reports if r.occupied is not None]
-    return {"psnr": float(np.mean([r.psnr for r in reports])),
-            "zero": float(np.mean([r.zero for r in reports])),
-            "occupied": float(np.mean(occ)) if occ else None,
-            "items": len(reports)}
+    return {**FieldReport.mean(reports).to_dict(), "items": len(reports)}
 
 
 def _zero_baseline(model: Any, resolution: int) -> float:
     """PSNR of predicting zeros on the train grid of the items the fit evaluates."""
     import numpy as np
 
-    from ..autodecoder.decode import truth_field
+    from ..fields.metrics import psnr_from_mse
+    from ..models import truth as truth_field
 
     n = min(model.n_items, int(model.fit_config.get("eval_items", 1) or 1))
     sq = [np.square(truth_field(model, i, resolution).values, dtype=np.float64).mean()
           for i in range(n)]
-    mse = float(np.mean(sq))
-    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+    return psnr_from_mse(float(np.mean(sq)))
 
 
 def run_child(request: FitRequest, out: Any, stop: Any, pause: Any) -> None:
@@ -108,8 +104,7 @@ def _planned(steps: int) -> int | None:
 
 
 def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> None:
-    from ..autodecoder.checkpoint import save_model
-    from ..autodecoder.fit import fit
+    from ..models import fit, save
     from .ligands import resplit
 
     mols = request.molecules
@@ -155,7 +150,7 @@ def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> Non
              "elapsed": progress.elapsed, "losses": losses, "evals": evals})
     out.put(_preview(model, request.preview_resolution))
     report = _report(model, int(request.settings.get("resolution", 32)))
-    path = save_model(model, request.checkpoint)
+    path = save(model, request.checkpoint)
     out.put({"kind": "done", "cancelled": cancelled, "step": progress.step,
              "elapsed": progress.elapsed, "report": report, "path": str(path),
              "ligand": [tuple(m.ligand_residues) for m in mols]})

@@ -1,6 +1,7 @@
 """The models of this napari session: auto-decoders and deformable ensemble models
-(fitted, loaded or dropped on the viewer) in :data:`MODELS`, each with its kind; the
-auto-encoder and the last encoded molecule in :data:`AUTOENCODER`.
+(fitted, loaded or dropped on the viewer) in :data:`MODELS`; the auto-encoder and the last
+encoded molecule in :data:`AUTOENCODER`. What a model is and does is asked of
+`napari_molfield.models` (the one dispatch shared with the CLI and notebooks).
 
 Qt-free and torch-free: it only holds references and announces changes.
 """
@@ -14,108 +15,32 @@ from typing import TYPE_CHECKING, Any
 from psygnal import Signal
 
 from ..errors import MolfieldError
+from ..models import describe, kind_of, load, save
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..autodecoder.model import FittedModel
     from ..autoencoder.model import AEModel
-    from ..deform.model import DeformModel
-    from ..fields.box import Box
-    from ..fields.field import Field
-
-#: Kind of an auto-decoder (`FittedModel`) entry.
-AUTODECODER_KIND = "auto-decoder"
-#: Kind of a deformable ensemble model (`DeformModel`) entry.
-DEFORMABLE_KIND = "deformable"
-
-
-def model_kind(model: Any) -> str:
-    """`DEFORMABLE_KIND` for a `DeformModel`, else `AUTODECODER_KIND` (imports nothing)."""
-    return DEFORMABLE_KIND if type(model).__name__ == "DeformModel" else AUTODECODER_KIND
-
-
-def is_deformable(model: Any) -> bool:
-    """Whether ``model`` is a deformable ensemble model."""
-    return model_kind(model) == DEFORMABLE_KIND
-
-
-def model_box(model: Any, item: int = 0) -> Box:
-    """The Å box of ``item`` (a deformable model's conformers share one)."""
-    return model.box if is_deformable(model) else model.box(item)
-
-
-def decode_model(model: Any, item: int, resolution: int, sub_box: Any = None) -> Field:
-    """Decode ``item`` of either kind of model (sub-boxes: auto-decoders only)."""
-    if is_deformable(model):
-        if sub_box is not None:
-            raise MolfieldError("Sub-box decoding is for auto-decoders: clear the sub-box "
-                                "for a deformable model.")
-        from ..deform.decode import decode_deform
-
-        return decode_deform(model, item, resolution)
-    from ..autodecoder.decode import decode
-
-    return decode(model, item, resolution, sub_box=sub_box)
-
-
-def truth_of(model: Any, item: int, resolution: int, sub_box: Any = None) -> Field:
-    """The analytic Eq. 1 field that `decode_model` is compared with."""
-    if is_deformable(model):
-        from ..deform.decode import truth_field as deform_truth
-
-        return deform_truth(model, item, resolution)
-    from ..autodecoder.decode import truth_field
-
-    return truth_field(model, item, resolution, sub_box=sub_box)
-
-
-def load_checkpoint(path: str | Path) -> Any:
-    """Read an auto-decoder or deformable checkpoint (the header's format decides)."""
-    from ..nn.checkpoint import DEFORMABLE, checkpoint_format
-
-    if checkpoint_format(path) == DEFORMABLE:
-        from ..deform.checkpoint import load_deform
-
-        return load_deform(path)
-    from ..autodecoder.checkpoint import load_model
-
-    return load_model(path)  # also names what is wrong with any other file
-
-
-def save_checkpoint(model: Any, path: str | Path) -> Path:
-    """Write either kind of model's checkpoint (atomic)."""
-    if is_deformable(model):
-        from ..deform.checkpoint import save_deform
-
-        return Path(save_deform(model, path))
-    from ..autodecoder.checkpoint import save_model
-
-    return Path(save_model(model, path))
-
+    from ..models import FieldModel
 
 @dataclass
 class ModelEntry:
     """A model, its kind and where it came from."""
 
     name: str
-    model: FittedModel | DeformModel
+    model: FieldModel
     path: Path | None = None
     stamp: float | None = None  # the file's mtime when it was loaded or saved
 
     @property
     def kind(self) -> str:
-        """`AUTODECODER_KIND` or `DEFORMABLE_KIND`."""
-        return model_kind(self.model)
+        """The model's kind (`napari_molfield.models.KINDS`)."""
+        return kind_of(self.model)
 
     def describe(self) -> str:
-        """One line for lists: name, items (or conformers), channels, saved path."""
-        m = self.model
+        """One line for lists: name, kind, items (or conformers), channels, saved path."""
         saved = f" — {self.path.name}" if self.path else " — not saved"
-        if self.kind == DEFORMABLE_KIND:
-            return (f"{self.name}: deformable, {m.n_items} conformers of {m.n_atoms} atoms, "
-                    f"{len(m.channels)} ch{saved}")
-        return f"{self.name}: {m.n_items} item(s), {len(m.channels)} ch{saved}"
+        return f"{self.name}: {describe(self.model)}{saved}"
 
 
 class ModelStore:
@@ -144,11 +69,11 @@ class ModelStore:
             raise MolfieldError(f"No model called {name!r} in this session.") from None
 
     def get(self, name: str) -> Any:
-        """The model called ``name`` (a `FittedModel` or a `DeformModel`)."""
+        """The model called ``name``."""
         return self.entry(name).model
 
     def kind(self, name: str) -> str:
-        """The kind of model ``name`` (`AUTODECODER_KIND` or `DEFORMABLE_KIND`)."""
+        """The kind of model ``name`` (`napari_molfield.models.KINDS`)."""
         return self.entry(name).kind
 
     def add(self, model: Any, name: str, path: Path | None = None) -> str:
@@ -187,7 +112,7 @@ class ModelStore:
     def save(self, name: str, path: str | Path) -> Path:
         """Write the model's checkpoint (atomic) and remember the path."""
         entry = self.entry(name)
-        out = save_checkpoint(entry.model, path).resolve()
+        out = save(entry.model, path).resolve()
         for other in self._entries.values():  # that file now holds this model only
             if other is not entry and other.path == out:
                 other.path = other.stamp = None
@@ -202,7 +127,7 @@ class ModelStore:
         known = self.find(path)
         if known is not None:
             return known
-        model = load_checkpoint(path)
+        model = load(path)
         return self.add(model, path.stem, path=path)
 
     def remove(self, name: str) -> None:

@@ -73,21 +73,42 @@ def atoms_from_deform(
     *,
     latent: np.ndarray | None = None,
     charge: int = 0,
-    **kwargs: Any,
+    bonds: bool = True,
 ) -> RecoveredAtoms:
-    """Atoms of a deformable model's conformer (or of any ``latent``), refined on the
-    network like an auto-decoder item's, with the ensemble's known channel scale."""
-    from ..deform.decode import as_latent, decode_points
+    """Atoms of a deformable model's conformer (or of any ``latent``): its atoms move with
+    the field, so they are the template's atoms carried by the displacement
+    (`deform.decode.atoms_at`), with the ensemble's elements — no peak counting.
 
+    ``residual`` says how well they explain the decoded field: the relative L2 difference
+    between the decode and Eq. 1 of these atoms at ``resolution³``.
+    """
+    import time
+
+    from ..deform.decode import as_latent, atoms_at, decode_deform, truth_field
+    from .bonds import bonded_molecule
+
+    t0 = time.perf_counter()
     i = model.item_index(item)
     z = as_latent(model, i, latent)
-
-    def f(points: torch.Tensor) -> np.ndarray:
-        return decode_points(model, i, points.detach().cpu().numpy(), latent=z)
-
-    return atoms_from_callable(f, model.box(i), list(model.channels), resolution=resolution,
-                               beta=model.beta, scale=list(model.scale(i)), charge=charge,
-                               **kwargs)
+    xyz = atoms_at(model, z)
+    elements = np.asarray(model.atoms["elements"], dtype=object).astype(str)
+    table = model.table(i, coords=xyz)
+    channel = table.channel if len(table.channel) == len(xyz) else np.full(len(xyz), -1)
+    dec = decode_deform(model, i, resolution, latent=z).values.astype(np.float64)
+    tru = truth_field(model, i, resolution, coords=xyz).values.astype(np.float64)
+    num = ((dec - tru) ** 2).reshape(len(model.channels), -1).sum(axis=1)
+    den = (tru**2).reshape(len(model.channels), -1).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ch_res = np.where(den > 0, np.sqrt(num / den), np.nan)
+    residual = float(np.sqrt(num.sum() / max(den.sum(), 1e-30)))
+    result = RecoveredAtoms(elements, xyz, np.asarray(channel, np.int32), tuple(model.channels),
+                            [], np.asarray(model.scale(i), np.float64), residual, ch_res,
+                            notes=["atoms carried from the template by the model's "
+                                   "displacement field (elements from the ensemble)"])
+    if bonds:
+        result.mol, result.sanitize_message = bonded_molecule(elements, xyz, charge)
+    result.seconds = time.perf_counter() - t0
+    return result
 
 
 def atoms_from_latent(

@@ -14,13 +14,15 @@ def add(sub: argparse._SubParsersAction) -> None:
     """Register ``molfield atoms INPUT -o OUT.sdf|.pdb|.xyz``."""
     a = sub.add_parser(
         "atoms", help="recover atoms (and bonds) from a fitted model, a latent or a field file",
-        description="INPUT is an auto-decoder checkpoint (--item), an auto-encoder checkpoint "
+        description="INPUT is an auto-decoder or deformable checkpoint (--item), an auto-encoder "
+        "checkpoint "
         "or 'default' (with --smiles or --latent), or a field file (.npz/.mrc/.ccp4/.map; "
         "every frame of an interpolation .npz becomes one model of the output).",
     )
     a.add_argument("input", help="checkpoint, 'default', or field file")
     a.add_argument("--output", "-o", required=True, help="output .sdf, .pdb, .xyz or .mol")
-    a.add_argument("--item", type=int, default=0, help="auto-decoder item")
+    a.add_argument("--item", type=int, default=0,
+                   help="item (molecule, conformer) of an auto-decoder or deformable model")
     a.add_argument("--smiles", help="auto-encoder: encode this SMILES (or molecule file) first")
     a.add_argument("--latent", metavar="NPZ", help="auto-encoder: latents file of "
                    "`molfield encode` (with --index)")
@@ -48,20 +50,17 @@ def cmd_atoms(args: argparse.Namespace) -> int:
 
 
 def _recover(args: argparse.Namespace) -> list[Any]:
-    from ..nn.checkpoint import AUTODECODER, AUTOENCODER, checkpoint_format
+    from .. import models
 
-    kind = "ae" if args.input == "default" else checkpoint_format(args.input)
-    if kind == AUTODECODER:
-        from ..atoms.models import atoms_from_model
-        from ..autodecoder.checkpoint import load_model
-
-        model = load_model(args.input)
-        return [atoms_from_model(model, args.item, args.resolution, charge=args.charge)]
-    if kind in ("ae", AUTOENCODER):
+    kind = models.AUTOENCODER if args.input == models.DEFAULT else \
+        models.checkpoint_kind(args.input)
+    if kind == models.AUTOENCODER:
         return [_from_autoencoder(args)]
+    if kind is not None:  # an auto-decoder item or a deformable model's conformer
+        model = models.load(args.input)
+        return [models.atoms(model, args.item, args.resolution, charge=args.charge)]
     if args.input.endswith(".safetensors"):
-        raise MolfieldError(f"{args.input}: not a checkpoint this command can read "
-                            f"({kind or 'unknown format'}).")
+        raise MolfieldError(f"{args.input}: not a napari-molfield checkpoint.")
     from ..atoms import atoms_from_field
     from ..fields.io import read_frames
 
@@ -71,10 +70,10 @@ def _recover(args: argparse.Namespace) -> list[Any]:
 def _from_autoencoder(args: argparse.Namespace) -> Any:
     import numpy as np
 
+    from .. import models
     from ..atoms.models import atoms_from_latent
-    from ..autoencoder.checkpoint import load_autoencoder, load_default_model
 
-    model = load_default_model() if args.input == "default" else load_autoencoder(args.input)
+    model = models.load(args.input)
     if args.smiles:
         from ..autoencoder.encode import encode_molecules
 

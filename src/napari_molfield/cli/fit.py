@@ -7,12 +7,12 @@ from typing import Any
 
 from ..errors import MolfieldError
 from .common import add_field_args, load_inputs, load_trajectory, mean_report, run_fit
-from .deform import add_model_arg, cmd_fit_deform, wants_deform
 
 
 def add(sub: argparse._SubParsersAction) -> None:
     """Register ``molfield fit``."""
-    f = sub.add_parser("fit", help="fit an auto-decoder neural field to molecules or conformers")
+    f = sub.add_parser("fit", help="fit a neural field to molecules, conformers or maps "
+                          "(auto-decoder; deformable for an ensemble of the same atoms)")
     f.add_argument("inputs", nargs="+",
                    help="molecule files or SMILES, or density maps (.mrc .map .ccp4 .dx)")
     add_field_args(f, resolution=32)
@@ -29,9 +29,9 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    """``molfield fit``."""
-    from ..autodecoder.checkpoint import save_model
-    from ..autodecoder.fit import fit
+    """``molfield fit``: the model kind the inputs call for (`models.fit`), saved and
+    reported against the truth."""
+    from .. import models
     from ..fields.metrics import format_report
 
     if args.trajectory:
@@ -42,32 +42,36 @@ def cmd_fit(args: argparse.Namespace) -> int:
         mols = load_inputs(args.inputs, args.ligand)
     if args.steps is None and args.time_budget is None:
         args.time_budget = 60.0  # a time budget alone decides when a fit ends
-    if wants_deform(args.model, mols):  # an ensemble of the same atoms: the model that moves
-        return cmd_fit_deform(args, mols)
-    steps = args.steps
-    run = fit(
-        mols,
-        channels=args.channels,
-        split=args.split,
-        resolution=args.resolution,
-        beta=args.beta,
-        padding=args.padding,
-        add_hydrogens=args.add_hydrogens,
-        preset=args.preset,
-        steps=steps,
-        time_budget=args.time_budget,
-        seed=args.seed,
-        device=args.device,
+    kind = models.choose_kind(mols, args.model)
+    run = models.fit(
+        mols, model=args.model, channels=args.channels, split=args.split,
+        resolution=args.resolution, beta=args.beta, padding=args.padding,
+        add_hydrogens=args.add_hydrogens, preset=args.preset, steps=args.steps,
+        time_budget=args.time_budget, seed=args.seed, device=args.device,
     )
-    last = run_fit(run, args.steps, "fit")
+    last = run_fit(run, args.steps, f"fit ({kind})")
     model = last.model
-    save_model(model, args.output)
+    models.save(model, args.output)
     reports = [item_report(model, i, args.resolution, mols) for i in range(model.n_items)]
     mean = mean_report(reports)
     where = "at the maps' voxels" if _maps(mols) else f"at {args.resolution}³"
-    print(f"{format_report(mean)} {where} (mean over {len(reports)} item(s), {last.step} steps, "
-          f"{last.elapsed:.0f} s) → {args.output}")
+    moved = getattr(last, "atom_rmsd", None)  # a deformable fit maps atoms to its template
+    extra = f", atoms mapped to the template within {moved:.2f} Å RMS" if moved else ""
+    print(f"{models.describe(model)}: {format_report(mean)} {where} (mean over "
+          f"{len(reports)} item(s){extra}, {last.step} steps, {last.elapsed:.0f} s) "
+          f"→ {args.output}")
     return 0
+
+
+def add_model_arg(p: argparse.ArgumentParser) -> None:
+    """The ``--model`` option (`models.fit` states the automatic choice)."""
+    from ..models.fit import MODEL_CHOICES
+
+    p.add_argument("--model", choices=MODEL_CHOICES, default="auto",
+                   help="siren: modulated SIREN auto-decoder; deform: template + displacement "
+                   "field for conformers of the same atoms (interpolation moves density); "
+                   "auto: deform when every input holds the same atoms and there are ≥ 2 "
+                   "conformers, else siren")
 
 
 def _maps(inputs: list[Any]) -> bool:
@@ -79,7 +83,7 @@ def _maps(inputs: list[Any]) -> bool:
 def item_report(model: Any, item: int, resolution: int, inputs: list[Any]) -> dict[str, float]:
     """`field_report` of one item: against Eq. 1 at ``resolution`` for molecules, against
     the map at its own voxels for maps (``inputs[item]``)."""
-    from ..autodecoder.decode import decode, truth_field
+    from .. import models
     from ..fields.metrics import field_report
 
     if _maps(inputs):
@@ -88,5 +92,5 @@ def item_report(model: Any, item: int, resolution: int, inputs: list[Any]) -> di
         truth = inputs[item]
         scale = model.scale(item)[:, None, None, None]
         return field_report(decode_on_map(model, item, truth).values, truth.values / scale)
-    return field_report(decode(model, item, resolution).values,
-                        truth_field(model, item, resolution).values)
+    return field_report(models.decode(model, item, resolution).values,
+                        models.truth(model, item, resolution).values)

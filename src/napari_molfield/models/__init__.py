@@ -4,6 +4,7 @@ any of them (the one dispatch used by the CLI, the widgets and notebooks).
 ::
 
     from napari_molfield import models
+    model = models.fit_model(molecules, time_budget=60)  # the kind the inputs call for
     model = models.load("fit.safetensors")     # auto-decoder, deformable or auto-encoder
     models.kind_of(model)                       # "auto-decoder" | "deformable" | "auto-encoder"
     field = models.decode(model, 0, 128)        # any resolution, skip-empty, sub-boxes
@@ -19,10 +20,12 @@ module when called.
 from __future__ import annotations
 
 from .files import DEFAULT, checkpoint_kind, load, save
+from .fit import MODEL_CHOICES, choose_kind, fit, fit_model
 from .kinds import AUTODECODER, AUTOENCODER, DEFORMABLE, KINDS, describe, is_model, kind_of
 from .ops import atoms, decode, interpolator, latents, truth
 from .protocol import FieldModel
 
-__all__ = ["AUTODECODER", "AUTOENCODER", "DEFAULT", "DEFORMABLE", "KINDS", "FieldModel",
-           "atoms", "checkpoint_kind", "decode", "describe", "interpolator", "is_model",
-           "kind_of", "latents", "load", "save", "truth"]
+__all__ = ["AUTODECODER", "AUTOENCODER", "DEFAULT", "DEFORMABLE", "KINDS", "MODEL_CHOICES",
+           "FieldModel", "atoms", "checkpoint_kind", "choose_kind", "decode", "describe",
+           "fit", "fit_model", "interpolator", "is_model", "kind_of", "latents", "load", "save",
+           "truth"]

@@ -54,6 +54,10 @@ def load(path: str | os.PathLike[str] | None = DEFAULT, device: str | None = "cp
         raise MolfieldError(f"{path}: no such checkpoint file.")
     kind = checkpoint_kind(path)
     log.debug("loading %s as %s", path, kind)
+    if device is not None:
+        from ..nn.device import pick_device
+
+        device = str(pick_device(device))  # "auto" → cuda or cpu
     if kind == DEFORMABLE:
         from ..deform.checkpoint import load_deform
 

@@ -81,10 +81,12 @@ def truth(
     resolution: int = 64,
     *,
     box: Box | None = None,
+    sub_box: SubBox | None = None,
     molecule: Molecule | None = None,
 ) -> Field:
-    """The analytic Eq. 1 field that `decode` approximates, at the same voxels and on the
-    same scale: from the atoms the model stores, or from ``molecule`` (the same atoms).
+    """The analytic Eq. 1 field that `decode` approximates, at the same voxels (``box``,
+    ``sub_box`` as in `decode`) and on the same scale: from the atoms the model stores, or
+    from ``molecule`` (the same atoms; of a multi-model file, the item's conformer).
 
     Raises
     ------
@@ -104,11 +106,14 @@ def truth(
             if molecule.n_atoms != model.n_atoms:
                 raise MolfieldError(f"{molecule.name} has {molecule.n_atoms} atoms; the "
                                     f"model's conformers have {model.n_atoms}.")
-            coords = molecule.coords[0]
-        return deform_truth(model, item, resolution, coords=coords, box=box)
+            # a multi-model file of the ensemble: the item's own conformer
+            k = int(model.items[model.item_index(item)].get("conformer", 0))
+            coords = molecule.coords[k if k < molecule.n_conformers else 0]
+        return deform_truth(model, item, resolution, coords=coords, box=box,
+                            sub_box=sub_box)
     from ..autodecoder.decode import truth_field
 
-    return truth_field(model, item, resolution, box=box, molecule=molecule)
+    return truth_field(model, item, resolution, box=box, sub_box=sub_box, molecule=molecule)
 
 
 def interpolator(

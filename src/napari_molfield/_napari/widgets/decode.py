@@ -29,10 +29,11 @@ from magicgui.widgets import (
     SpinBox,
 )
 
+from ... import models
 from ...errors import MolfieldError
+from ...fields.metrics import FieldReport, field_report
 from ..layers import FieldParams, LayerData, decoded_layers, field_layers, recovered_layer
-from ..quality import PsnrReport, psnr_report
-from ..session import MODELS, decode_model, is_deformable, truth_of
+from ..session import MODELS
 from ..workers import JobRunner
 from .common import (
     ScrollingDock,
@@ -60,7 +61,7 @@ class DecodeResult:
 
     decoded: Any
     truth: Any | None
-    psnr: PsnrReport | None
+    psnr: FieldReport | None
     seconds: float
     surface: tuple[np.ndarray, np.ndarray] | None
     layers: list[LayerData] | None = None
@@ -89,15 +90,13 @@ def run_decode(model: Any, item: int, resolution: int, sub_box: Any, with_truth:
 
     With ``group`` the napari layer data are built here too (`result_layers`).
     """
-    from ..layers import decoded_peaks
-
     t0 = time.perf_counter()
-    decoded = decode_model(model, item, resolution, sub_box=sub_box)
+    decoded = models.decode(model, item, resolution, sub_box=sub_box)
     seconds = time.perf_counter() - t0
     truth = value = None
     if with_truth:
-        truth = truth_of(model, item, resolution, sub_box=sub_box)
-        value = psnr_report(decoded.values, truth.values, decoded_peaks(model, item) > 0)
+        truth = models.truth(model, item, resolution, sub_box=sub_box)
+        value = field_report(decoded.values, truth.values)
     surface = None
     if iso_level is not None:
         from skimage.measure import marching_cubes
@@ -145,17 +144,9 @@ def recover_atoms(model: Any, item: int, resolution: int, group: str,
                   label: str) -> tuple[Any, LayerData]:
     """Atoms of ``item`` and their points layer (Å, coloured by element); runs in a worker.
 
-    An auto-decoder's atoms are refined on the network (`atoms_from_model`); a
-    deformable model's conformer is decoded and read back with `atoms_from_field`.
+    The atoms are refined on the network itself, for every model kind (`models.atoms`).
     """
-    if is_deformable(model):
-        from ...atoms import atoms_from_field
-
-        result = atoms_from_field(decode_model(model, item, resolution))
-    else:
-        from ...atoms.models import atoms_from_model
-
-        result = atoms_from_model(model, item, resolution)
+    result = models.atoms(model, item, resolution)
     return result, recovered_layer(result, group, label)
 
 

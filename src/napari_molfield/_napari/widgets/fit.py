@@ -1,4 +1,8 @@
-"""The Fit widget: fit a modulated SIREN to molecules in the viewer, live.
+"""The Fit widget: fit a neural field to molecules in the viewer, live.
+
+The model kind is chosen as ``molfield fit`` and `models.fit` choose it (``auto``: a
+deformable model for an ensemble of the same atoms, else the modulated SIREN
+auto-decoder; ``siren`` or ``deform`` to insist).
 
 The fit runs in a separate process (`fit_process.FitProcess`), so neither its GIL nor
 its cores' work freezes the viewer. A 100 ms timer collects what the child sends: the
@@ -31,10 +35,10 @@ from magicgui.widgets import (
 )
 from napari.utils.notifications import show_error, show_info
 
+from ...fields.metrics import FieldReport
 from ..fit_process import FitProcess, FitRequest
 from ..layers import FieldParams, field_layers
 from ..ligands import ligand_choices
-from ..quality import PsnrReport
 from ..session import MODELS
 from ..workers import JobRunner
 from .common import (
@@ -61,12 +65,14 @@ PREVIEW_MODES = ("dock", "layers", "off")
 
 
 class FitWidget(ScrollingDock, Container):
-    """Fit an auto-decoder to the chosen molecules (every conformer is an item)."""
+    """Fit the chosen molecules (every conformer is an item) with the model kind they call
+    for."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
         from qtpy.QtCore import QTimer
 
         from ...autodecoder.config import PRESETS
+        from ...models import MODEL_CHOICES
 
         self.viewer = viewer
         self.molecules = Select(label="molecules", choices=self._molecule_choices)
@@ -76,6 +82,10 @@ class FitWidget(ScrollingDock, Container):
         self.channels = LineEdit(label="channels", value="H,C,N,O,F,P,S,Cl,other")
         self.split = CheckBox(label="split ligand / protein", value=False)
         self.hydrogens = CheckBox(label="add hydrogens", value=False)
+        self.kind = ComboBox(label="model", choices=list(MODEL_CHOICES), value="auto")
+        self.kind.tooltip = ("auto: deformable for conformers of the same atoms (NMR models, "
+                             "MD frames), else siren; siren: modulated SIREN auto-decoder; "
+                             "deform: template + displacement field")
         self.preset = ComboBox(label="preset", choices=list(PRESETS), value="cpu")
         self.resolution = SpinBox(label="train resolution", value=32, min=8, max=128, step=4)
         self.steps = SpinBox(label="steps (0 = preset)", value=0, min=0, max=1_000_000, step=100)
@@ -98,7 +108,7 @@ class FitWidget(ScrollingDock, Container):
         self.status = wrapping_label(Label(value=""), lines=5)
         self.plot = CurvePlot(viewer)
         super().__init__(widgets=[
-            self.molecules, self.ligand, self.channels, self.split, self.hydrogens,
+            self.molecules, self.ligand, self.kind, self.channels, self.split, self.hydrogens,
             self.preset, self.resolution, self.steps, self.time_budget, self.device,
             self.preview, self.preview_every, buttons, self.status,
         ], scrollable=True)
@@ -109,7 +119,7 @@ class FitWidget(ScrollingDock, Container):
         self.loader = JobRunner()
         self.model = None
         self.model_name: str | None = None
-        self.report: PsnrReport | None = None
+        self.report: FieldReport | None = None
         self.last_psnr: float | None = None
         self.zero: float | None = None
         self.step = 0
@@ -182,6 +192,7 @@ class FitWidget(ScrollingDock, Container):
             self.status.value = "The chosen molecules are no longer in the viewer."
             return None
         settings = dict(
+            model=self.kind.value,
             channels=self.channels.value,
             split=bool(self.split.value),
             add_hydrogens=bool(self.hydrogens.value),
@@ -297,10 +308,10 @@ class FitWidget(ScrollingDock, Container):
         replace_group_layers(self.viewer, group, layers, roles=("preview",))
 
     def _on_done(self, m: dict[str, Any]) -> None:
-        from ...autodecoder.checkpoint import load_model
+        from ...models import load as load_model
 
         self.plot.flush()
-        self.report = PsnrReport(**{k: m["report"][k] for k in ("psnr", "zero", "occupied")})
+        self.report = FieldReport.from_dict(m["report"])
         self._last = m
         self.timer.stop()
         self.status.value = ("Cancelled: loading the model so far …" if m["cancelled"]

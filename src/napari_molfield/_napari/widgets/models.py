@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from magicgui.widgets import Container, Label, PushButton, Select
 
-from ..session import DEFORMABLE_KIND, MODELS, load_checkpoint, model_kind
+from ... import models
+from ..session import MODELS
 from ..workers import JobRunner
 from .common import ScrollingDock, wrapping_label
 
@@ -83,11 +84,9 @@ class ModelsWidget(ScrollingDock, Container):
         def done(model: Any) -> None:
             name = MODELS.add(model, Path(path).stem, path=Path(path))
             self.last = name
-            what = ("deformable, " if model_kind(model) == DEFORMABLE_KIND else "")
-            unit = "conformers" if what else "items"
-            self.status.value = f"Loaded {name!r} ({what}{model.n_items} {unit})"
+            self.status.value = f"Loaded {name!r} ({models.describe(model)})"
 
-        return self.runner.submit(load_checkpoint, path, on_return=done,
+        return self.runner.submit(models.load, path, on_return=done,
                                   on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
