@@ -14,7 +14,12 @@ Per element channel ``c`` (see `element_channels`):
    `channel_peaks` value of the fitted atoms, which changes the count, until both agree;
 2. seed from the highest local maxima, place the rest at residual maxima, refine all
    positions of all channels jointly, polish (`fit_counts`);
-3. bonds and bond orders with RDKit (`bonded_molecule`).
+3. keep the atoms inside the field's box: an atom that the refinement carries out of it
+   holds no density of the field there (typically a surplus atom of a count inflated by
+   a fit's haze, which the loss "removes" by pushing it away from every sample), so it is
+   dropped, with a note (`_drop_outside`); the field function of `atoms_from_callable` is
+   only sampled inside the box;
+4. bonds and bond orders with RDKit (`bonded_molecule`).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from ..fields.field import Field
 from ..fields.sample import DEFAULT_BETA
 from .bonds import bonded_molecule
 from .channels import ElementChannel, element_channels
-from .count import MIN_COUNT, PEAK_FRACTION, count_channel
+from .count import MIN_COUNT, PEAK_FRACTION, ChannelCount, count_channel
 from .peaks import peak_positions
 from .place import fit_counts
 from .refine import Problem
@@ -237,7 +242,7 @@ def _recover(
     radius = np.array([cc.channel.radius for cc in fitted])
     weights = np.full(len(points), h**3)
     stride = max(1, int(COARSE_SPACING / h + 1e-9))
-    parts_x, parts_k, got = [], [], []
+    parts_x, parts_k = [], []
     # channels are independent: fit each on its own (coarse) problem, then all together
     for j, cc in enumerate(fitted):
         c = int(idx[j])
@@ -250,17 +255,22 @@ def _recover(
             x = fit_counts(sub, np.array([cc.count]), [seeds], polish=polish)[0]
         parts_x.append(x)
         parts_k.append(np.full(len(x), j, np.int64))
-        got.append(len(x))
     xyz = np.concatenate(parts_x) if parts_x else np.zeros((0, 3))
     k = np.concatenate(parts_k) if parts_k else np.zeros(0, np.int64)
+    lo, hi = _bounds(origin, h, grid.shape[1:])
+    xyz, k = _drop_outside(xyz, k, lo, hi, fitted, notes)
     problem = Problem(points, target, weights, radius, 1.0 / scale[idx], beta)
     if resample is not None and len(k):
         pts, vals = resample(xyz)
+        inside = _inside(pts, lo, hi)  # the field function is only trusted in its box
+        pts, vals = pts[inside], vals[inside]
         problem = Problem(np.concatenate([points, pts]), np.concatenate([target, vals[:, idx]]),
                           np.concatenate([weights, np.full(len(pts), local_weight)]),
                           radius, 1.0 / scale[idx], beta)
     if (stride > 1 or resample is not None) and len(k):
         xyz, _ = problem.refine(xyz, k, max_steps=200)
+        xyz, k = _drop_outside(xyz, k, lo, hi, fitted, notes)
+    got = np.bincount(k, minlength=len(fitted)).tolist()
     for cc, g in zip(fitted, got, strict=True):
         if int(g) != cc.count:
             notes.append(f"channel {cc.channel.name!r}: {int(g)} atoms fit better than the "
@@ -279,6 +289,40 @@ def _recover(
     if bonds:
         result.mol, result.sanitize_message = bonded_molecule(elements, xyz, charge)
     return result
+
+
+def _bounds(origin: np.ndarray, h: float, shape: Sequence[int]
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Low and high corners (Å) of the box of a voxel-centred grid: half a voxel beyond
+    the first and last voxel centres."""
+    lo = np.asarray(origin, np.float64) - h / 2
+    return lo, lo + h * np.asarray(shape, np.float64)
+
+
+def _inside(xyz: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``[A]`` whether each point of ``xyz`` ``[A, 3]`` lies in the box ``[lo, hi]``."""
+    xyz = np.asarray(xyz, np.float64).reshape(-1, 3)
+    return np.all((xyz >= lo) & (xyz <= hi), axis=1)
+
+
+def _drop_outside(xyz: np.ndarray, k: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                  fitted: Sequence[ChannelCount], notes: list[str]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The atoms inside the box ``[lo, hi]``; a note per channel that lost some.
+
+    The loss only sees the field at points in its box, so an atom that is not wanted
+    there (a count one too high, the haze of a short fit counted as an atom) lowers it
+    by moving away from every point: out of the box, where nothing holds it.
+    """
+    inside = _inside(xyz, lo, hi)
+    if inside.all():
+        return xyz, k
+    for j in np.unique(k[~inside]):
+        m = int((k[~inside] == j).sum())
+        notes.append(f"channel {fitted[int(j)].channel.name!r}: {m} atom{'s' * (m > 1)} "
+                     "refined out of the field's box (no density there holds "
+                     f"{'them' if m > 1 else 'it'}): dropped")
+    return xyz[inside], k[inside]
 
 
 def _names(grid: np.ndarray, chans: list[ElementChannel]) -> list[str]:
