@@ -90,10 +90,12 @@ def run_child(request: FitRequest, out: Any, stop: Any, pause: Any) -> None:
         # one), and while the user turns the view both give the same (0.29)
         _fit_and_report(request, out, stop, pause)
     except BaseException as exc:  # everything reaches the widget as one sentence
+        import traceback
+
         from ..errors import MolfieldError
 
         msg = str(exc) if isinstance(exc, MolfieldError) else f"{type(exc).__name__}: {exc}"
-        out.put({"kind": "error", "message": msg})
+        out.put({"kind": "error", "message": msg, "traceback": traceback.format_exc()})
 
 
 def _planned(steps: int) -> int | None:

@@ -17,10 +17,16 @@ from napari.qt.threading import FunctionWorker, GeneratorWorker, create_worker
 from napari.utils.notifications import show_error
 
 from ..errors import MolfieldError
+from ..logs import configure, get_logger, log_exception
+
+log = get_logger(__name__)
+configure()  # a debug-log file when MOLFIELD_LOG names one
 
 
 def notify_error(exc: BaseException) -> None:
-    """Show an exception as one readable notification (no traceback for user errors)."""
+    """Show an exception as one readable notification (no traceback for user errors); the
+    traceback goes to the debug log (`napari_molfield.logs`)."""
+    log_exception(log, exc, "a background job failed")
     if isinstance(exc, MolfieldError):
         show_error(str(exc))
     else:

@@ -21,10 +21,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import MolfieldError
+from ..logs import get_logger
 from .box import Box
 from .channels import AtomTable
 from .limits import check_memory, check_resolution, grid_bytes
 from .skip import DEFAULT_THRESHOLD, coarse_stride, coarse_to_fine
+
+log = get_logger(__name__)
 
 #: ``((i0, i1), (j0, j1), (k0, k1))``: half-open voxel index ranges of an ``N³`` grid.
 SubBox = Sequence[tuple[int, int]]
@@ -122,6 +125,7 @@ def decode_grid(
                                        stride=coarse_stride(h))
         skip = {"threshold": stats.threshold, "stride": stats.stride,
                 "evaluated": round(stats.fraction, 4), "passes": stats.passes}
+        log.debug("decoded %s voxels skipping empty space: %s", shape, skip)
         return GridValues(values, start, h, skip)
     flat = _dense(evaluate, region.axes(n), (i0, j0, k0), shape, n_channels, chunk)
     values = np.ascontiguousarray(flat.reshape(*shape, n_channels).transpose(3, 0, 1, 2))

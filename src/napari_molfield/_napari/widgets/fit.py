@@ -36,6 +36,7 @@ from magicgui.widgets import (
 from napari.utils.notifications import show_error, show_info
 
 from ...fields.metrics import FieldReport
+from ...logs import get_logger
 from ..fit_process import FitProcess, FitRequest
 from ..layers import FieldParams, field_layers
 from ..ligands import ligand_choices
@@ -55,6 +56,8 @@ from .preview import ProjectionPreview
 
 if TYPE_CHECKING:
     import napari
+
+log = get_logger(__name__)
 
 #: Milliseconds between two looks at the fit process's messages.
 POLL_MS = 100
@@ -278,6 +281,8 @@ class FitWidget(ScrollingDock, Container):
             if m["kind"] == "done":
                 self._on_done(m)
             elif m["kind"] == "error":
+                log.error("the fit process failed: %s\n%s", m["message"],
+                          m.get("traceback", ""))
                 self._on_error(m["message"])
 
     def _show_progress(self, m: dict[str, Any]) -> None:
