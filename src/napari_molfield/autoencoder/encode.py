@@ -24,11 +24,13 @@ from ..errors import MolfieldError
 from ..fields.box import Box, unit_grid
 from ..fields.field import Field
 from ..fields.grid_decode import SubBox, decode_grid
+from ..fields.metrics import channel_report, occupied_channels
 from ..fields.skip import DEFAULT_THRESHOLD
 from ..nn.fast_eval import FoldedEvaluator
 from .datasets import DATASET_SUFFIXES, Record, RowProblem, load_dataset, prepare_molecule
 from .inputs import field_inputs, normalised_grids
 from .model import AEModel
+from .placement import summarise
 
 
 def molecules_from(inputs: Sequence[str | os.PathLike[str] | Molecule], model: AEModel
@@ -67,6 +69,11 @@ def _grids(model: AEModel, mols: Sequence[Molecule]) -> tuple[np.ndarray, Any]:
     inp = field_inputs(mols, list(model.channels), model.box_edge, model.beta,
                        canonical=model.canonical)
     return normalised_grids(inp, model.resolution, model.beta), inp
+
+
+#: Latent refinement steps after encoding a known molecule, by default, in the CLI and the
+#: widgets (`refine_latents`; 0 is the encoder alone).
+DEFAULT_REFINE_STEPS = 100
 
 
 def encode_molecules(model: AEModel, molecules: Sequence[Molecule | str],
@@ -192,46 +199,37 @@ def evaluate_molecules(model: AEModel, molecules: Sequence[Molecule | str],
     dict
         ``psnr`` and ``psnr_occupied`` (means over molecules, dB), ``per_molecule``
         (``[M]`` arrays ``psnr``/``psnr_occupied``/``psnr_zero``/``psnr_zero_occupied``,
-        the last two the zero-field baselines), ``latents`` ``[M, L]``. PSNR uses
-        MAX = 1 on peak-normalised fields and one MSE over all voxels of all channels
-        (``psnr``) or of the channels the molecule occupies (``psnr_occupied``).
+        the last two the zero-field baselines), ``reports`` (a `FieldReport` per
+        molecule), ``latents`` ``[M, L]``. PSNR uses MAX = 1 on peak-normalised fields
+        and one MSE over all voxels of all channels (``psnr``) or of the occupied ones
+        (``psnr_occupied``, `fields.metrics.occupied_channels`).
     """
     mols = _checked(model, molecules)
     was = model.net.training
     model.net.eval()
     grid = torch.as_tensor(unit_grid(model.resolution), dtype=torch.float32,
                            device=model.device)
-    all_p, occ_p, zero_p, zocc_p, lats = [], [], [], [], []
+    reports, lats = [], []
     with torch.no_grad():
         for a in range(0, len(mols), batch):
-            g, inp = _grids(model, mols[a : a + batch])
+            g, _ = _grids(model, mols[a : a + batch])
             gt = torch.as_tensor(g, device=model.device)
             z = model.net.encode(gt)
             if refine_steps:
                 z = refine_latents(model, gt, z, refine_steps)
             pred = model.net.decode(z, grid).transpose(1, 2)  # [B, C, N³]
             err = ((pred - gt.flatten(2)) ** 2).mean(dim=2).double().cpu().numpy()  # [B, C]
-            all_p.append(_db(err.mean(axis=1)))
-            occ = inp.occupied
-            occ_p.append(_db((err * occ).sum(axis=1) / np.maximum(occ.sum(axis=1), 1)))
             zero = (gt.flatten(2) ** 2).mean(dim=2).double().cpu().numpy()
-            zero_p.append(_db(zero.mean(axis=1)))
-            zocc_p.append(_db((zero * occ).sum(axis=1) / np.maximum(occ.sum(axis=1), 1)))
+            reports += [channel_report(e, zm, occupied_channels(t))
+                        for e, zm, t in zip(err, zero, g, strict=True)]
             lats.append(z.cpu().numpy())
     model.net.train(was)
-    p, po = np.concatenate(all_p), np.concatenate(occ_p)
-    return {"psnr": float(p.mean()), "psnr_occupied": float(po.mean()),
-            "per_molecule": {"psnr": p, "psnr_occupied": po,
-                             "psnr_zero": np.concatenate(zero_p),
-                             "psnr_zero_occupied": np.concatenate(zocc_p)},
+    return {**summarise(reports),
             "latents": np.concatenate(lats), "names": [m.name for m in mols]}
 
 
-def _db(mse: np.ndarray) -> np.ndarray:
-    return 10 * np.log10(1.0 / np.maximum(mse, 1e-20))
-
-
 __all__ = [
+    "DEFAULT_REFINE_STEPS",
     "decode_latent",
     "encode_molecules",
     "evaluate_molecules",

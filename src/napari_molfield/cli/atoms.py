@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from ..errors import MolfieldError
+from .common import add_refine_arg, refine_steps
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +31,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--resolution", "-n", type=int, default=48,
                    help="grid the network is first evaluated on")
     a.add_argument("--charge", type=int, default=0, help="total charge for bond orders")
+    add_refine_arg(a)
     a.set_defaults(func=cmd_atoms)
 
 
@@ -68,17 +70,24 @@ def _recover(args: argparse.Namespace) -> list[Any]:
 
 
 def _from_autoencoder(args: argparse.Namespace) -> Any:
+    """Atoms of an encoded molecule in its own frame (known scales), or of a stored latent
+    (no molecule: the box centred at the origin, scales estimated)."""
     import numpy as np
 
     from .. import models
-    from ..atoms.models import atoms_from_latent
+    from ..atoms.models import atoms_from_latent, atoms_in_place
 
     model = models.load(args.input)
     if args.smiles:
-        from ..autoencoder.encode import encode_molecules
+        from ..autoencoder.encode import encode_molecules, molecules_from
 
-        latent = encode_molecules(model, [args.smiles])[0]
-    elif args.latent:
+        mols, problems = molecules_from([args.smiles], model)
+        if len(mols) != 1:
+            why = "; ".join(str(p) for p in problems) or "it holds no molecule"
+            raise MolfieldError(f"{args.smiles}: give one molecule to encode ({why}).")
+        latent = encode_molecules(model, mols, refine_steps=refine_steps(args))[0]
+        return atoms_in_place(model, latent, mols[0], args.resolution, charge=args.charge)
+    if args.latent:
         with np.load(args.latent, allow_pickle=False) as z:
             if "latents" not in z:
                 raise MolfieldError(f"{args.latent}: no 'latents' array (write it with "
@@ -86,7 +95,5 @@ def _from_autoencoder(args: argparse.Namespace) -> Any:
             lat = np.asarray(z["latents"])
         if not 0 <= args.index < len(lat):
             raise MolfieldError(f"{args.latent} holds {len(lat)} latents; no index {args.index}.")
-        latent = lat[args.index]
-    else:
-        raise MolfieldError("An auto-encoder needs --smiles or --latent to decode.")
-    return atoms_from_latent(model, latent, args.resolution, charge=args.charge)
+        return atoms_from_latent(model, lat[args.index], args.resolution, charge=args.charge)
+    raise MolfieldError("An auto-encoder needs --smiles or --latent to decode.")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MolfieldError
+from ..fields.metrics import FieldReport
 
 #: Seconds between progress lines when stderr is not a terminal (a log file).
 LOG_INTERVAL = 10.0
@@ -168,6 +169,24 @@ def run_fit(run: Any, total: int | None, desc: str) -> Any:
     return last
 
 
-def mean_report(reports: list[dict[str, float]]) -> dict[str, float]:
-    """The mean of several `field_report` dicts, key by key."""
-    return {k: sum(r[k] for r in reports) / len(reports) for k in reports[0]}
+def mean_report(reports: list[FieldReport]) -> FieldReport:
+    """The mean of several `field_report` reports (`FieldReport.mean`)."""
+    return FieldReport.mean(reports)
+
+
+def add_refine_arg(p: argparse.ArgumentParser) -> None:
+    """The ``--refine STEPS`` option of the commands that encode known molecules."""
+    p.add_argument("--refine", type=int, metavar="STEPS",
+                   help="optimise each encoder latent on the molecule's own field for this "
+                   "many steps, the decoder frozen (default: a short refinement, "
+                   "autoencoder.encode.DEFAULT_REFINE_STEPS; 0: the encoder alone)")
+
+
+def refine_steps(args: argparse.Namespace) -> int:
+    """``--refine``, or the library's default."""
+    from ..autoencoder.encode import DEFAULT_REFINE_STEPS
+
+    steps = DEFAULT_REFINE_STEPS if args.refine is None else int(args.refine)
+    if steps < 0:
+        raise MolfieldError(f"--refine {steps}: give 0 or more steps.")
+    return steps
