@@ -19,8 +19,8 @@ import torch
 
 from napari_molfield.autodecoder.checkpoint import load_model
 from napari_molfield.autodecoder.decode import decode
-from napari_molfield.interpolate import Interpolator
-from napari_molfield.latent_paths import frame_times
+from napari_molfield.autodecoder.interpolate import interpolator
+from napari_molfield.interpolation.paths import frame_times
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,8 +43,8 @@ def main() -> None:
     model = load_model(args.model)
     n, keys = args.resolution, list(range(model.n_items))
     ts = frame_times(args.frames)
-    fast = Interpolator.from_model(model, keys, n, mode="slerp")
-    dense = Interpolator.from_model(model, keys, n, mode="slerp", support="all")
+    fast = interpolator(model, keys, n, mode="slerp")
+    dense = interpolator(model, keys, n, mode="slerp", support="all")
     out = np.zeros((len(model.channels), n, n, n), np.float32)
     print(f"{model!r}\n{n}³, {len(ts)} frames, {len(keys)} keys, slerp; support "
           f"{100 * fast.support_fraction:.0f}% of voxels")

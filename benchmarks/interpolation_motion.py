@@ -23,7 +23,7 @@ Then at ``--eval`` voxels per edge:
   (``(x_closed + x_open) / 2``), the two references the issue names; and against the
   linear morph itself (what the deformable model's path loss trains toward);
 * the atoms of the deformable model at t = 0.5 against the morph and the intermediate;
-* ms per frame of `DeformInterpolator` vs the plain `Interpolator` (the baseline) at 48³.
+* ms per frame of the deformable interpolator vs the plain one (the baseline) at 48³.
 
 Every PSNR is on one normalised scale (the mean of the two states' channel peaks), with
 its zero-field baseline and the occupied-channel PSNR.
@@ -42,15 +42,15 @@ import torch
 from napari_molfield.autodecoder.checkpoint import load_model, save_model
 from napari_molfield.autodecoder.decode import decode
 from napari_molfield.autodecoder.fit import fit
+from napari_molfield.autodecoder.interpolate import interpolator
 from napari_molfield.chem.readers import read_molecules
 from napari_molfield.deform.checkpoint import load_deform, save_deform
 from napari_molfield.deform.decode import atoms_at
 from napari_molfield.deform.decode import truth_field as deform_truth
 from napari_molfield.deform.ensemble import ensemble_molecule
 from napari_molfield.deform.fit import fit_deform
-from napari_molfield.deform.interpolate import DeformInterpolator
+from napari_molfield.deform.interpolate import interpolator as deform_interpolator
 from napari_molfield.fields.metrics import field_report, format_report, psnr
-from napari_molfield.interpolate import Interpolator
 
 #: AdK's CORE domain (residue ranges); LID and NMP move relative to it.
 CORE = ((1, 29), (60, 121), (160, 214))
@@ -189,8 +189,8 @@ def main() -> None:
         s = 0.5 * (plain.scale(0) + plain.scale(1))
         return decode(plain, 0, n, latent=z).values * s[:, None, None, None] / common
 
-    d_interp = DeformInterpolator(deform, [0, 1], n)
-    p_interp = Interpolator.from_model(plain, [0, 1], n)
+    d_interp = deform_interpolator(deform, [0, 1], n)
+    p_interp = interpolator(plain, [0, 1], n)
     rows = {}
     rows_mid: dict[str, np.ndarray] = {}
     print(f"\nat {n}³ (voxel {deform.region.spacing(n):.2f} Å):")
@@ -247,8 +247,8 @@ def main() -> None:
 
     ts = np.linspace(0, 1, args.frames)
     out = np.zeros((len(deform.channels), 48, 48, 48), np.float32)
-    d48 = d_interp if n == 48 else DeformInterpolator(deform, [0, 1], 48)
-    p48 = p_interp if n == 48 else Interpolator.from_model(plain, [0, 1], 48)
+    d48 = d_interp if n == 48 else deform_interpolator(deform, [0, 1], 48)
+    p48 = p_interp if n == 48 else interpolator(plain, [0, 1], 48)
     ms_d = _frame_ms(lambda t: d48.values(t, out=out), ts)
     ms_p = _frame_ms(lambda t: p48.values(t, out=out), ts)
     ms_a = _frame_ms(d48.atoms, ts)

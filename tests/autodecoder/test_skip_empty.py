@@ -118,14 +118,14 @@ def test_decode_latent_skips_empty_space():
 
 def test_interpolator_without_atoms_skips_empty_space():
     from napari_molfield.autoencoder.checkpoint import load_default_model
+    from napari_molfield.autoencoder.interpolate import interpolator
     from napari_molfield.autoencoder.latents import dataset_latents
-    from napari_molfield.interpolate import Interpolator
 
     model = load_default_model()
     _, _, lat, _ = dataset_latents(model)
     n = 32
-    skip = Interpolator.from_autoencoder(model, lat[:2], n)
-    dense = Interpolator.from_autoencoder(model, lat[:2], n, skip_empty=False)
+    skip = interpolator(model, lat[:2], n)
+    dense = interpolator(model, lat[:2], n, support="all")
     for t in (0.0, 0.4):
         a, b = dense.values(t), skip.values(t)
         assert dense.last_evaluated == 1.0 and skip.last_evaluated < 0.9

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_molfield.chem.pdb_models import pdb_models_text
 from napari_molfield.chem.readers import read_molecules
 from napari_molfield.cli import main
-from napari_molfield.deform.pdb import write_models_pdb
 from napari_molfield.nn.checkpoint import AUTODECODER, DEFORMABLE, checkpoint_format
 
 from .conftest import ELEMENTS, rigid_motion
@@ -25,7 +25,7 @@ def states(tmp_path):
     xyz = rigid_motion()
     paths = [tmp_path / "a.pdb", tmp_path / "b.pdb"]
     for p, x in zip(paths, xyz, strict=True):
-        write_models_pdb(p, ATOMS, x)
+        p.write_text(pdb_models_text(ATOMS, x))
     return paths
 
 

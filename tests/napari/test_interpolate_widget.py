@@ -21,7 +21,7 @@ def _settle(w, qtbot):
 
 
 def test_slider_updates_sample_layers_in_place_and_exports(viewer, qtbot, tmp_path):
-    from napari_molfield.movie import count_frames
+    from napari_molfield.interpolation.movie import count_frames
 
     viewer.open_sample("napari-molfield", "nmr_interpolation")
     assert viewer.dims.ndisplay == 3  # a volume: the default movie is 3D, not a slice

@@ -55,13 +55,13 @@ def freesolv_molecule() -> list[LayerData]:
 def nmr_interpolation() -> list[LayerData]:
     """The pre-fitted 1L2Y ensemble (10 NMR models, H,C,N,O): load it into the session's
     models and show item 0 decoded, as the Interpolate widget's layers (imports torch)."""
-    from ..interpolate import Interpolator
+    from ..autodecoder.interpolate import interpolator
     from .layers import interpolation_layers
     from .session import MODELS
 
     name = MODELS.load(sample_path("1l2y_ensemble.safetensors"))
     model = MODELS.get(name)
-    interp = Interpolator.from_model(model, [0, model.n_items - 1], 48)
+    interp = interpolator(model, [0, model.n_items - 1], 48)
     view_in_3d()  # a volume: the default movie is a 3D view, not a slice
     return interpolation_layers(interp.field(0.0), name)
 

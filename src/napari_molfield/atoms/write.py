@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..chem.pdb_models import models_text
 from ..errors import MolfieldError
 from ..fields.io import atomic_write
 from .bonds import xyz_block
@@ -76,14 +77,9 @@ def write_atoms(
                 + (f" in frame {k}" if len(results) > 1 else "")
                 + f" ({r.sanitize_message})."
             )
-        text = _rdkit_text(r.mol, suffix, label, r.sanitize_message)
-        if suffix == ".pdb" and len(results) > 1:
-            body = "".join(line + "\n" for line in text.splitlines()
-                           if not line.startswith(("END", "MODEL", "ENDMDL")))
-            text = f"MODEL     {k + 1:4d}\n{body}ENDMDL\n"
-        texts.append(text)
+        texts.append(_rdkit_text(r.mol, suffix, label, r.sanitize_message))
     if suffix == ".pdb" and len(results) > 1:
-        texts.append("END\n")
+        texts = [models_text(texts)]
 
     def writer(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:

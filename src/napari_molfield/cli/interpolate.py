@@ -1,8 +1,10 @@
 """``molfield interpolate``: decode a latent path and save it as a movie or as frames.
 
-Auto-decoder checkpoints take item indices (or names) for ``--from/--via/--to``;
-auto-encoder checkpoints (or ``default``, the shipped one) take SMILES or molecule files,
-which are encoded first. Movies are rendered without napari (`movie.render_mip`).
+Auto-decoder and deformable checkpoints take item indices (or names) for
+``--from/--via/--to``; auto-encoder checkpoints (or ``default``, the shipped one) take
+SMILES or molecule files, which are encoded first. `models.interpolator` builds the path
+of any kind (one interface); movies are rendered without napari
+(`interpolation.movie.render_mip`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MolfieldError
-from ..latent_paths import MODES, frame_times
+from ..interpolation.paths import MODES, frame_times
+
+if TYPE_CHECKING:
+    from ..interpolation.base import LatentPath
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -62,43 +67,30 @@ def _keys(model: Any, keys: list[str], along_data: bool) -> list[int | str]:
     return list(range(a, b + 1) if a <= b else range(a, b - 1, -1))
 
 
-def _load(args: argparse.Namespace) -> Any:  # an Interpolator
-    from ..interpolate import Interpolator
+def _load(args: argparse.Namespace) -> LatentPath:
+    """The checkpoint's interpolator, whatever its kind (`models.interpolator`)."""
+    from ..models import AUTOENCODER, interpolator, kind_of, load
 
+    model = load(args.model)  # "default": the shipped auto-encoder
     keys = [args.start, *args.via, args.end]
-    if args.model != "default":
-        from ..autodecoder.checkpoint import load_model
-        from ..nn.checkpoint import AUTODECODER, DEFORMABLE, checkpoint_format
+    support = "all" if args.all_voxels else "atoms"
+    if kind_of(model) == AUTOENCODER:  # SMILES or molecule files: encoded first
+        from ..autoencoder.encode import encode_molecules
 
-        if checkpoint_format(args.model) == DEFORMABLE:  # the model whose density moves
-            from ..deform.checkpoint import load_deform
-            from ..deform.interpolate import DeformInterpolator
-
-            model = load_deform(args.model)
-            return DeformInterpolator(model, _keys(model, keys, args.along_data),
-                                      args.resolution, mode=args.mode,
-                                      support="all" if args.all_voxels else "atoms")
-        if checkpoint_format(args.model) in (AUTODECODER, None):  # None: load_model says why
-            model = load_model(args.model)
-            keys = _keys(model, keys, args.along_data)
-            return Interpolator.from_model(
-                model, [_item(k) for k in keys], args.resolution, mode=args.mode,
-                support="all" if args.all_voxels else "atoms",
-            )
-    from ..autoencoder.checkpoint import load_autoencoder, load_default_model
-    from ..autoencoder.encode import encode_molecules
-
-    ae = load_default_model() if args.model == "default" else load_autoencoder(args.model)
-    latents = encode_molecules(ae, keys)
-    return Interpolator.from_autoencoder(ae, latents, args.resolution, mode=args.mode,
-                                         names=keys)
+        return interpolator(model, encode_molecules(model, keys), args.resolution,
+                            mode=args.mode, support=support, names=keys)
+    return interpolator(model, _keys(model, keys, args.along_data), args.resolution,
+                        mode=args.mode, support=support)
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
     """``molfield interpolate``."""
-    import numpy as np
-
-    from ..movie import MOVIE_SUFFIXES, channel_colours, render_mip, write_frames_npz, write_movie
+    from ..interpolation.movie import (
+        MOVIE_SUFFIXES,
+        path_images,
+        write_frames_npz,
+        write_movie,
+    )
 
     out = Path(args.output)
     suffix = out.suffix.lower()
@@ -108,38 +100,19 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     interp = _load(args)
     t_load = time.perf_counter() - t0
-    n, c = interp.n, len(interp.channels)
     atoms_out = [Path(p) for p in (args.atoms, out if suffix == ".pdb" else None) if p]
-    if atoms_out and not hasattr(interp, "write_atoms"):
+    if atoms_out and not interp.moves_atoms:
         raise MolfieldError("Only a deformable model (molfield fit --model deform) moves "
                             "atoms: write .gif, .mp4 or .npz for this one.")
     for path in atoms_out:
         interp.write_atoms(path, ts)
     t1 = time.perf_counter()
-    if suffix == ".pdb":
-        pass
-    elif suffix == ".npz":
-        values = np.zeros((len(ts), c, n, n, n), np.float32)
-        for f, t in enumerate(ts):
-            interp.values(float(t), out=values[f])
-        boxes = [interp.box(float(t)) for t in ts]
-        write_frames_npz(
-            out, values=values, t=ts, origin=np.array([b.origin(n) for b in boxes]),
-            spacing=np.array([b.spacing(n) for b in boxes]),
-            channels=np.array(interp.channels), keys=np.array([str(k) for k in interp.names]),
-            mode=np.array(interp.mode),
-        )
-    else:
-        colours = channel_colours(interp.channels)
-        buf = np.zeros((c, n, n, n), np.float32)
-
-        def frames():
-            for t in ts:
-                yield render_mip(interp.values(float(t), out=buf), colours, size=args.size)
-
-        write_movie(frames(), out, fps=args.fps)
+    if suffix == ".npz":
+        write_frames_npz(out, **interp.arrays(ts))
+    elif suffix != ".pdb":
+        write_movie(path_images(interp, ts, size=args.size), out, fps=args.fps)
     dt = time.perf_counter() - t1
-    print(f"{len(ts)} frames at {n}³ ({interp.mode}, {interp.n_keys} keys, "
+    print(f"{len(ts)} frames at {interp.n}³ ({interp.mode}, {interp.n_keys} keys, "
           f"{100 * interp.support_fraction:.0f}% of voxels evaluated) in {dt:.1f} s "
           f"({1000 * dt / len(ts):.0f} ms/frame; loading {t_load:.1f} s) → {out}",
           file=sys.stderr)

@@ -9,14 +9,13 @@ module             role
 ``choice``         `wants_deform`: which model kind a fit of some inputs wants
 ``config``         `DeformConfig`, `DeformFitConfig` and the named presets
 ``ensemble``       molecules with the same atoms → one ensemble; template atoms
-``model``          `DeformNet` (``T`` and ``D``) and `DeformModel`
+``model``          `DeformModel` (its network: `nn.deform_net.DeformNet`)
 ``steps``          minibatches, losses, evaluation of one fit step
 ``fit``            `fit_deform` (a generator of `DeformProgress`), `fit_deform_model`
 ``decode``         `decode_deform`, `decode_points`, `displacement`, `atoms_at`,
                    `truth_field`
-``interpolate``    `DeformInterpolator`: fields and atoms along a latent path
+``interpolate``    `interpolator`: fields and atoms along a latent path
 ``checkpoint``     `save_deform` / `load_deform`
-``pdb``            multi-model PDB output of atom frames
 =================  ===========================================================
 """
 

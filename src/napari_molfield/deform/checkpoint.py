@@ -17,8 +17,9 @@ import torch
 from ..errors import MolfieldError
 from ..fields.box import Box
 from ..nn.checkpoint import DEFORMABLE, read_checkpoint, require, strip_prefix, write_checkpoint
+from ..nn.deform_net import DeformNet
 from .config import DeformConfig
-from .model import ATOM_FIELDS, DeformModel, DeformNet
+from .model import ATOM_FIELDS, DeformModel
 
 
 def save_deform(model: DeformModel, path: str | os.PathLike[str]) -> Path:

@@ -28,7 +28,7 @@ from magicgui.widgets import (
 
 from ...errors import MolfieldError
 from ..layers import INTERPOLATED_ROLE, interpolation_group, interpolation_layers
-from ..session import MODELS, is_deformable
+from ..session import MODELS
 from ..workers import JobRunner
 from .common import (
     ScrollingDock,
@@ -43,6 +43,8 @@ from .interpolate_jobs import (
     decode_frame,
     export_frames,
     frame_atoms_layer,
+    moves_atoms,
+    parse_items,
     recover_frame,
     write_frames,
 )
@@ -51,15 +53,7 @@ if TYPE_CHECKING:
     import napari
 
     from ...fields.field import Field
-    from ...interpolate import Interpolator
-
-
-def parse_items(text: str) -> list[int]:
-    """``"1, 2, 5"`` → ``[1, 2, 5]`` (empty → ``[]``)."""
-    try:
-        return [int(p) for p in text.replace(";", ",").split(",") if p.strip()]
-    except ValueError:
-        raise MolfieldError(f"Via items {text!r}: write item numbers like 1, 2, 5.") from None
+    from ...interpolation.base import LatentPath
 
 
 class InterpolateWidget(ScrollingDock, Container):
@@ -106,7 +100,7 @@ class InterpolateWidget(ScrollingDock, Container):
         self.recovered: Any = None  # the last recovered atoms
         self.saved: Path | None = None  # the last atoms file written
         self.frame_ms: float | None = None
-        self._interp: Interpolator | None = None
+        self._interp: LatentPath | None = None
         self._interp_key: tuple | None = None
         self._pending: float | None = None
         self._exporting = False
@@ -147,7 +141,7 @@ class InterpolateWidget(ScrollingDock, Container):
             return
         model = MODELS.get(self.model.value)
         k = model.n_items
-        deformable = is_deformable(model)
+        deformable = moves_atoms(model)
         self.export_atoms_button.enabled = deformable
         self.atoms_button.enabled = not deformable
         with self.t.changed.blocked():
@@ -168,7 +162,7 @@ class InterpolateWidget(ScrollingDock, Container):
     # ------------------------------------------------------------------ decoding
 
     def _settings(self) -> tuple[Any, list[int], tuple]:
-        """The chosen model, path items and a cache key for its `Interpolator` (cheap)."""
+        """The chosen model, path items and a cache key for its interpolator (cheap)."""
         if self.model.value is None or self.model.value not in MODELS:
             raise MolfieldError("No model yet: fit one, load a checkpoint or open the sample.")
         model = MODELS.get(self.model.value)
@@ -177,8 +171,8 @@ class InterpolateWidget(ScrollingDock, Container):
                int(self.resolution.value))
         return model, keys, key
 
-    def interpolator(self) -> Interpolator:
-        """The current settings' `Interpolator` (rebuilt only when they change)."""
+    def interpolator(self) -> LatentPath:
+        """The current settings' interpolator (rebuilt only when they change)."""
         model, keys, key = self._settings()
         if key != self._interp_key or self._interp is None:
             self._interp = build_interpolator(model, keys, key)
@@ -201,7 +195,7 @@ class InterpolateWidget(ScrollingDock, Container):
         self._pending = None
         name = self.model.value
         cached = self._interp if key == self._interp_key else None
-        # the Interpolator (grid, first layer, atom support) is built in the worker too
+        # the interpolator (grid, first layer, atom support) is built in the worker too
         self.runner.start(decode_frame, cached, model, keys, key, t,
                           on_return=lambda r: self._show(name, r),
                           on_finish=self._next)
@@ -264,7 +258,7 @@ class InterpolateWidget(ScrollingDock, Container):
             self.status.value = str(exc)
             return None
         name = self.model.value
-        if is_deformable(model):
+        if moves_atoms(model):
             self.status.value = "A deformable model's atoms follow the slider already."
             return None
         t = float(self.t.value)
@@ -305,7 +299,7 @@ class InterpolateWidget(ScrollingDock, Container):
             self.status.value = str(exc)
             return None
         path = Path(path if path is not None else self.atoms_path.value)
-        if not is_deformable(model) or path.suffix.lower() != ".pdb":
+        if not moves_atoms(model) or path.suffix.lower() != ".pdb":
             self.status.value = ("Atom frames of a deformable model are written as a .pdb "
                                  "file (an auto-decoder: use Atoms, then Save atoms).")
             return None
@@ -390,7 +384,7 @@ class InterpolateWidget(ScrollingDock, Container):
         def encode() -> None:
             if not self._exporting:
                 return  # a frame failed: already reported
-            from ...movie import write_movie
+            from ...interpolation.movie import write_movie
 
             self.exporter.start(write_movie, list(shots), path, fps=fps, on_return=written,
                                 on_error=failed)

@@ -1,18 +1,19 @@
 """Jobs of the Interpolate widget, run in its workers (Qt-free): building the path's
 interpolator, decoding a frame (with a deformable model's atoms), the movie's frames,
-recovering a frame's atoms and writing atom frames."""
+recovering a frame's atoms and writing atom frames; parsing the via items."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...errors import MolfieldError
 from ..layers import LayerData, atoms_layer
-from ..session import is_deformable
 from .decode import recovered_layer
 
 if TYPE_CHECKING:
     from ...fields.field import Field
+    from ...interpolation.base import LatentPath
 
 #: Grid on which the atoms of a frame are first located (refined on the network).
 ATOMS_RESOLUTION = 48
@@ -20,29 +21,37 @@ ATOMS_RESOLUTION = 48
 
 def export_frames(model: Any, keys: list[int], resolution: int, mode: str,
                    n: int) -> Any:
-    """Decode the movie's frames (a worker generator; each frame a copy of its own, with
-    its atoms for a deformable model)."""
-    from ...latent_paths import frame_times
-
-    # its own buffers: a slider decode still running cannot interfere
+    """Decode the movie's frames (a worker generator; each frame its own field, with its
+    atoms when the path moves them)."""
+    # its own interpolator and buffers: a slider decode still running cannot interfere
     interp = make_interpolator(model, keys, resolution, mode)
-    moves = is_deformable(model)
-    for t in frame_times(n):
-        field = interp.field(float(t))
-        atoms = interp.atoms(float(t)) if moves else None
-        yield (field.__class__(field.values.copy(), field.origin, field.spacing,
-                               field.channels, box=field.box, meta=dict(field.meta)), atoms)
+    for field in interp.frames(n):  # every field holds a fresh values array
+        t = float(field.meta["t"])
+        yield field, (interp.atoms(t) if interp.moves_atoms else None)
 
 
-def make_interpolator(model: Any, keys: list[int], resolution: int, mode: str) -> Any:
-    """An `Interpolator` (auto-decoder) or a `DeformInterpolator` (deformable model)."""
-    if is_deformable(model):
-        from ...deform.interpolate import DeformInterpolator
+def parse_items(text: str) -> list[int]:
+    """``"1, 2, 5"`` → ``[1, 2, 5]`` (empty → ``[]``)."""
+    try:
+        return [int(p) for p in text.replace(";", ",").split(",") if p.strip()]
+    except ValueError:
+        raise MolfieldError(f"Via items {text!r}: write item numbers like 1, 2, 5.") from None
 
-        return DeformInterpolator(model, keys, resolution, mode=mode)
-    from ...interpolate import Interpolator
 
-    return Interpolator.from_model(model, keys, resolution, mode=mode)
+def moves_atoms(model: Any) -> bool:
+    """Whether a model's interpolation moves atoms (a deformable model)."""
+    from ...models import DEFORMABLE, kind_of
+
+    return kind_of(model) == DEFORMABLE
+
+
+def make_interpolator(model: Any, keys: list[int], resolution: int, mode: str
+                      ) -> LatentPath:
+    """The interpolator of a session model, whatever its kind (one interface,
+    `interpolation.base.LatentPath`; ``moves_atoms`` for a deformable model)."""
+    from ...models import interpolator
+
+    return interpolator(model, keys, resolution, mode=mode)
 
 
 def build_interpolator(model: Any, keys: list[int], key: tuple) -> Any:
@@ -61,7 +70,7 @@ def decode_frame(
         interp = build_interpolator(model, keys, key)
     t0 = time.perf_counter()
     field = interp.field(t)
-    atoms = interp.atoms(t) if is_deformable(model) else None
+    atoms = interp.atoms(t) if interp.moves_atoms else None
     return interp, key, field, time.perf_counter() - t0, atoms
 
 

@@ -1,6 +1,7 @@
 """The Latent map widget: the training set's latents in 2D, coloured by a property.
 
-PCA (numpy SVD) always; UMAP (``umap-learn``, imported in the worker) when installed.
+The map and the ways through it are computed by `landscape` (PCA always; UMAP,
+``umap-learn``, imported in the worker, when installed); this widget draws them.
 Hovering a point shows its name and SMILES; clicking it decodes that molecule into the
 viewer; the molecule last encoded with the Encode widget is marked with a star, projected
 with the same embedding. To navigate the space:
@@ -22,18 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, Label, PushButton, SpinBox
 
+from ...landscape.embedding import umap_available
+from ...landscape.properties import property_label, property_order
 from ..encoding import hide_noise
-from ..latent_space import (
-    LABELS,
-    DecodedItem,
-    Library,
-    MapData,
-    PathMovie,
-    decode_item,
-    load_map,
-    property_order,
-    umap_available,
-)
+from ..latent_space import DecodedItem, Library, MapData, PathMovie, decode_item, load_map
 from ..layers import FieldParams, atoms_layer, field_layers, recover_field_atoms
 from ..session import AUTOENCODER, Encoded
 from ..workers import JobRunner
@@ -47,6 +40,8 @@ if TYPE_CHECKING:
 #: Group of the layers a click decodes (each click replaces the previous molecule).
 GROUP = "latent-map"
 __all__ = ["GROUP", "PATH_GROUP", "LatentMapWidget"]
+
+
 class LatentMapWidget(MapNavigation, Container):
     """A 2D map of the dataset latents; hover for names, click to decode."""
 
@@ -181,7 +176,7 @@ class LatentMapWidget(MapNavigation, Container):
     def _colour_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
         if self.data is None:
             return []
-        return [(LABELS.get(k, k), k) for k in property_order(self.data.properties)]
+        return [(property_label(k), k) for k in property_order(self.data.properties)]
 
     # ------------------------------------------------------------------------ drawing
 
@@ -240,7 +235,7 @@ class LatentMapWidget(MapNavigation, Container):
 
     def _style_colorbar(self) -> None:
         cb = self.colorbar
-        cb.set_label(LABELS.get(self.colour.value, self.colour.value), color=self.fg,
+        cb.set_label(property_label(self.colour.value), color=self.fg,
                      fontsize=8)
         cb.ax.tick_params(colors=self.fg, labelsize=7)
         cb.outline.set_edgecolor(self.fg)

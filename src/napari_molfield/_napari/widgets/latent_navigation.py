@@ -2,8 +2,8 @@
 data (k-NN graph) beside the straight line, k-means representatives.
 
 `MapNavigation` is mixed into `LatentMapWidget` (widgets/latent_map.py), which owns the
-controls, the matplotlib axes and the loaded `MapData`; the numbers come from the
-Qt-free `latent_space` module.
+controls, the matplotlib axes and the loaded `MapData`; the numbers come from the core's
+`landscape` (through the map's `Embedding`), the jobs from `latent_space`.
 """
 
 from __future__ import annotations
@@ -14,17 +14,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...errors import MolfieldError
+from ...landscape.navigation import straight_line
 from ..encoding import HALLUCINATION_PEAK, hide_noise
-from ..latent_space import (
-    Library,
-    PathMovie,
-    decode_path,
-    encode_library,
-    graph_path,
-    latents_at,
-    representatives,
-    straight_line,
-)
+from ..latent_space import Library, PathMovie, decode_path, encode_library
 from ..layers import FieldParams, field_layers
 from .common import replace_group_layers
 
@@ -55,7 +47,6 @@ class MapNavigation:
     clicked: list[int]
     last_path: PathMovie | None
     overlays: list[Any]
-
 
     def draw_overlays(self) -> None:
         """Redraw the library, the drawn path, the graph path and the representatives."""
@@ -138,7 +129,7 @@ class MapNavigation:
         if self.graph:
             return d.latents[self.graph], (f"{d.names[self.graph[0]]} → "
                                            f"{d.names[self.graph[-1]]} through the data")
-        return latents_at(np.asarray(self.path_xy), d.embedding.xy, d.latents), "drawn path"
+        return d.embedding.latents_at(self.path_xy), "drawn path"
 
     def decode_drawn_path(self, _event: Any = None) -> Any:
         """Decode frames along the path into the viewer (and the movie file, if set)."""
@@ -186,7 +177,7 @@ class MapNavigation:
             return None
         a, b = self.clicked
         try:
-            self.graph = graph_path(d.latents, a, b)
+            self.graph = d.embedding.graph_path(a, b)
         except MolfieldError as exc:
             self.status.value = f"⚠ {exc}"
             return None
@@ -199,7 +190,7 @@ class MapNavigation:
         d = self.data
         if d is None:
             return
-        self.reps = representatives(d.latents, int(self.n_reps.value))
+        self.reps = d.embedding.representatives(int(self.n_reps.value))
         self.rep_pos = -1
         self.status.value = (f"{len(self.reps)} representatives: "
                              + ", ".join(d.names[i] for i in self.reps[:4])

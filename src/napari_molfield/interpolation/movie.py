@@ -10,23 +10,26 @@ an interrupted export never leaves a half-written movie behind.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import MolfieldError
-from .fields.colours import DISPLAY_SATURATION, channel_colour
-from .fields.io import atomic_write
+from ..errors import MolfieldError
+from ..fields.colours import DISPLAY_SATURATION, channel_colour
+from ..fields.io import atomic_write
+from .paths import times_of
 
+if TYPE_CHECKING:
+    from .base import LatentPath
+
+#: Movie formats `write_movie` writes.
 MOVIE_SUFFIXES = (".gif", ".mp4")
-#: Normalised value shown at full colour (same role as the layers' display saturation).
 
 
 def channel_colours(channels: Sequence[str]) -> np.ndarray:
     """``[C, 3]`` RGB colours (0..1) of channel names, as the napari layers use them."""
-
     return np.array([channel_colour(c) for c in channels], dtype=np.float32)
 
 
@@ -67,6 +70,17 @@ def render_mip(
     if ph or pw:
         img = np.pad(img, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
     return (img * 255.0 + 0.5).astype(np.uint8)
+
+
+def path_images(interp: LatentPath, times: int | Sequence[float], size: int = 384
+                ) -> Iterator[np.ndarray]:
+    """RGB images (`render_mip`) of the frames of any interpolator at ``times`` (or that
+    many even frames), decoded one at a time into one reused buffer."""
+    colours = channel_colours(interp.channels)
+    n = interp.n
+    buf = np.zeros((len(interp.channels), n, n, n), np.float32)
+    for t in times_of(times):
+        yield render_mip(interp.values(float(t), out=buf), colours, size=size)
 
 
 def write_movie(frames: Iterable[np.ndarray], path: str | os.PathLike[str], fps: float = 12.0
@@ -149,7 +163,7 @@ def count_frames(path: str | os.PathLike[str]) -> int:
     if path.suffix.lower() == ".mp4":
         import imageio.v2 as iio2
 
-        reader = iio2.get_reader(path, format="FFMPEG")
+        reader: Any = iio2.get_reader(path, format="FFMPEG")
         try:
             return sum(1 for _ in reader)
         finally:
@@ -161,6 +175,7 @@ __all__ = [
     "MOVIE_SUFFIXES",
     "channel_colours",
     "count_frames",
+    "path_images",
     "render_mip",
     "write_frames_npz",
     "write_movie",
