@@ -11,7 +11,7 @@ from napari_molfield.deform.checkpoint import load_deform, save_deform
 from napari_molfield.deform.decode import decode_deform, displacement, truth_field
 from napari_molfield.deform.ensemble import ensemble_molecule, is_ensemble
 from napari_molfield.deform.fit import fit_deform, fit_deform_model
-from napari_molfield.deform.interpolate import DeformInterpolator
+from napari_molfield.deform.interpolate import interpolator
 from napari_molfield.errors import MolfieldError
 from napari_molfield.fields.metrics import psnr
 
@@ -33,7 +33,8 @@ def test_identical_conformers_give_no_displacement():
 
 
 def test_keys_give_back_their_atoms_also_through_a_pdb_file(moving, moving_model, tmp_path):
-    interp = DeformInterpolator(moving_model, resolution=12)
+    interp = interpolator(moving_model, None, 12)
+    assert interp.moves_atoms and interp.key_times.tolist() == [0.0, 1.0]
     for k, t in enumerate((0.0, 1.0)):
         assert np.abs(interp.atoms(t) - moving.coords[k]).max() < 1e-4
     path = interp.write_atoms(tmp_path / "movie.pdb", 5)
@@ -44,9 +45,26 @@ def test_keys_give_back_their_atoms_also_through_a_pdb_file(moving, moving_model
     assert np.abs(back.coords[-1] - moving.coords[1]).max() < PDB_TOL
 
 
+def test_reversed_path_and_the_shared_interface(moving, moving_model, tmp_path):
+    interp = interpolator(moving_model, [1, 0], 10, mode="slerp", names=["end", "start"])
+    assert interp.names == ["end", "start"] and interp.mode == "slerp"
+    assert np.abs(interp.atoms(0.0) - moving.coords[1]).max() < 1e-4  # key 0 is item 1
+    assert np.abs(interp.atoms(1.0) - moving.coords[0]).max() < 1e-4
+    np.testing.assert_allclose(interp.latent(0.0), moving_model.latent(1).numpy(), atol=1e-6)
+    assert interp.box(0.4) == moving_model.region
+    np.testing.assert_allclose(interp.scale(0.4), moving_model.scale(0))
+    np.testing.assert_allclose(interp.values_of(interp.latent(0.5)), interp.values(0.5))
+    d = interp.arrays([0.0, 1.0])
+    assert d["values"].shape == (2, len(moving_model.channels), 10, 10, 10)
+    with pytest.raises(MolfieldError, match=r"written as \.pdb"):
+        interp.write_atoms(tmp_path / "x.xyz", 2)
+    with pytest.raises(MolfieldError, match="use atoms or all"):
+        interpolator(moving_model, None, 10, support="near")
+
+
 def test_rigid_motion_atoms_at_half_lie_between_the_ends(moving, moving_model):
     a, b = moving.coords
-    mid = DeformInterpolator(moving_model, resolution=12).atoms(0.5)
+    mid = interpolator(moving_model, None, 12).atoms(0.5)
     seg = b - a
     s = ((mid - a) * seg).sum(-1) / (seg * seg).sum(-1)  # where along each atom's path
     off = np.linalg.norm(mid - (a + s[:, None] * seg), axis=-1)  # away from the path
@@ -55,7 +73,7 @@ def test_rigid_motion_atoms_at_half_lie_between_the_ends(moving, moving_model):
 
 
 def test_half_frame_moves_density_rather_than_fading_it(moving, moving_model):
-    interp = DeformInterpolator(moving_model, resolution=12, support="all")
+    interp = interpolator(moving_model, None, 12, support="all")
     morph = moving.coords.mean(0)
     truth_mid = truth_field(moving_model, 0, 12, coords=morph).values
     ends = [truth_field(moving_model, k, 12).values for k in (0, 1)]
@@ -63,20 +81,22 @@ def test_half_frame_moves_density_rather_than_fading_it(moving, moving_model):
     mid = interp.values(0.5)
     # the frame is closer to the morphed atoms' field than even the exact cross-fade is
     assert psnr(mid, truth_mid) > psnr(fade, truth_mid) + 0.5
-    assert np.allclose(interp.values(0.0), decode_deform(moving_model, 0, 12).values, atol=1e-4)
+    dense = decode_deform(moving_model, 0, 12, skip_empty=False).values
+    assert np.allclose(interp.values(0.0), dense, atol=1e-4)
 
 
 def test_support_frames_match_the_full_decode_inside_the_support(moving_model):
-    fast = DeformInterpolator(moving_model, resolution=12)
-    full = DeformInterpolator(moving_model, resolution=12, support="all")
+    fast = interpolator(moving_model, None, 12)
+    full = interpolator(moving_model, None, 12, support="all")
     assert 0 < fast.support_fraction < 1
     inside = np.zeros(12**3, bool)
     inside[fast.index] = True
     a, b = fast.values(0.3), full.values(0.3)
     assert np.allclose(a[:, inside.reshape(12, 12, 12)], b[:, inside.reshape(12, 12, 12)],
                        atol=1e-5)
-    f, xyz = fast.frame(0.3)
+    f, xyz = fast.field(0.3), fast.atoms(0.3)
     assert f.meta["t"] == pytest.approx(0.3) and xyz.shape == (6, 3)
+    assert f.meta["model"] == "deformable" and f.meta["items"] == [0, 1]
 
 
 def test_checkpoint_round_trip(moving_model, tmp_path):

@@ -275,17 +275,6 @@ def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
     assert not errors, errors
 
 
-def test_pca_projects_new_latents_like_the_dataset():
-    from napari_molfield._napari.latent_space import pca_embedding
-
-    rng = np.random.default_rng(0)
-    z = rng.normal(size=(50, 8)) * np.array([5, 2, 1, 1, 1, 1, 1, 1])
-    emb = pca_embedding(z)
-    np.testing.assert_allclose(emb.project(z[3]), emb.xy[3:4])
-    assert emb.xy[:, 0].var() > emb.xy[:, 1].var() > 0
-    assert emb.axis_labels[0].startswith("PC1")
-
-
 def test_widgets_open_from_the_plugins_menu(viewer, qtbot):
     for title, cls in (("Encode", EncodeWidget), ("Latent map", LatentMapWidget)):
         _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, title)
@@ -293,44 +282,11 @@ def test_widgets_open_from_the_plugins_menu(viewer, qtbot):
     qtbot.waitUntil(lambda: widget.runner.idle, timeout=120_000)  # the shipped map, if any
 
 
-def test_map_navigation_helpers():
-    from napari_molfield._napari.latent_space import (
-        graph_path,
-        latents_at,
-        representatives,
-        straight_line,
-    )
-
-    rng = np.random.default_rng(0)
-    # molecules along a half circle: between its ends the graph path follows the arc
-    angle = np.linspace(0, np.pi, 60)
-    z = np.zeros((60, 6))
-    z[:, 0], z[:, 1] = 5 * np.cos(angle), 5 * np.sin(angle)
-    order = rng.permutation(60)
-    z = z[order]
-    start, end = int(np.flatnonzero(order == 0)[0]), int(np.flatnonzero(order == 59)[0])
-    path = graph_path(z, start, end, k=4)
-    steps = np.diff(order[path])
-    assert (steps > 0).all() and steps.max() <= 4  # forward along the arc, small steps
-    walked = np.linalg.norm(np.diff(z[path], axis=0), axis=1).sum()
-    assert 14.5 < walked < 5 * np.pi + 1e-6  # the arc (15.7), not the chord (10)
-    line = straight_line(z[start], z[end], 5)
-    np.testing.assert_allclose(line[[0, -1]], z[[start, end]], atol=1e-6)
-    assert np.abs(line[:, 1]).max() < 1e-6  # the straight line cuts across
-    blobs = np.vstack([rng.normal(0, 0.3, (30, 6)), rng.normal(0, 0.3, (30, 6)) + 8])
-    reps = representatives(blobs, 2, seed=0)
-    assert len(set(reps)) == 2 and (reps[0] < 30) != (reps[1] < 30)  # one per blob
-    xy = z[:, :2] * [1.0, -1.0]  # a map of the latents
-    np.testing.assert_allclose(latents_at(xy[[5]], xy, z)[0], z[5], atol=1e-5)
-    mid = latents_at([[0.0, -5.2]], xy, z)[0]  # near the top of the arc
-    assert abs(mid[0]) < 0.5 and 4.5 < mid[1] < 5.1
-
-
 def test_latent_map_umap_library_paths_and_representatives(viewer, qtbot, ae, errors,
                                                            tmp_path):
     pytest.importorskip("umap")
     from napari_molfield._napari.widgets.latent_map import PATH_GROUP
-    from napari_molfield.movie import count_frames
+    from napari_molfield.interpolation.movie import count_frames
 
     model, path, _ = ae
     AUTOENCODER.set_model(model, Path(path).name, path)

@@ -30,11 +30,12 @@ from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.channels import ChannelSpec
 from ..fields.pools import build_pools
+from ..nn.deform_net import DeformNet
 from ..nn.device import pick_device, prepare_cpu
 from ..nn.schedule import ActiveClock, budget_settings, cosine_factor, schedule_progress
 from .config import DeformConfig, DeformFitConfig, get_preset, split_overrides
 from .ensemble import ensemble_molecule, template_atoms
-from .model import DeformModel, DeformNet, atom_annotations
+from .model import DeformModel, atom_annotations
 from .steps import (
     AtomTargets,
     adam,

@@ -1,4 +1,4 @@
-"""`DeformNet` (template ``T`` seen through a displacement ``D``) and `DeformModel`.
+"""`DeformModel`: a fitted `nn.deform_net.DeformNet` with its ensemble.
 
 ``f(x; z) = T(x + D(x, z))``: the template SIREN holds one structure's field; the
 displacement SIREN, modulated by the conformer's latent, says where in the template
@@ -8,59 +8,21 @@ each point of a conformer comes from. Sliding ``z`` moves density instead of fad
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..chem.molecule import Molecule
 from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.channels import AtomTable, ChannelSpec
-from ..nn.siren import ModulatedSiren
+from ..nn.deform_net import DeformNet
 from .config import DeformConfig
 
 #: Per-atom annotations a `DeformModel` keeps (to rebuild the molecule and write PDB).
 ATOM_FIELDS = ("elements", "atom_names", "residue_names", "residue_numbers", "chains",
                "hetero", "ligand_mask")
-
-
-class DeformNet(nn.Module):
-    """The template SIREN ``T`` and the latent-modulated displacement SIREN ``D``.
-
-    Coordinates are in the network frame ``[-1, 1]³`` of the ensemble's box, and so are
-    displacements.
-    """
-
-    def __init__(self, config: DeformConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.template = ModulatedSiren(config.template_net())
-        self.warp = ModulatedSiren(config.warp_net())
-        with torch.no_grad():
-            self.warp.out.weight.mul_(config.warp_init)
-            self.warp.out.bias.zero_()
-
-    def template_mods(self) -> torch.Tensor:
-        """The template's (latent-free) modulations ``[1, depth, width]``."""
-        dev = self.template.out.weight.device
-        return self.template.modulations(torch.zeros(1, 1, device=dev))
-
-    def displacement(self, u: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """``D(u, z)`` ``[B, P, 3]`` at ``u`` ``[B, P, 3]`` for latents ``z`` ``[B, L]``."""
-        return self.warp(u, z)
-
-    def template_values(self, v: torch.Tensor, mods: torch.Tensor | None = None
-                        ) -> torch.Tensor:
-        """``T(v)`` ``[B, P, C]`` at template-frame points ``v`` ``[B, P, 3]``."""
-        b, p, _ = v.shape
-        mods = self.template_mods() if mods is None else mods
-        return self.template.forward_modulated(v.reshape(1, b * p, 3), mods).view(b, p, -1)
-
-    def forward(self, u: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """``T(u + D(u, z))`` ``[B, P, C]``."""
-        return self.template_values(u + self.displacement(u, z))
 
 
 @dataclass(eq=False)
@@ -100,6 +62,9 @@ class DeformModel:
         The `DeformFitConfig` as a dict and ``{"step", "loss", "psnr", "elapsed"}`` records.
     """
 
+    #: The kind name of the model protocol (`napari_molfield.models`).
+    kind: ClassVar[str] = "deformable"
+
     network: DeformNet
     config: DeformConfig
     latents: torch.Tensor
@@ -126,6 +91,16 @@ class DeformModel:
     def n_atoms(self) -> int:
         """Atoms per conformer ``A``."""
         return int(self.coords.shape[1])
+
+    @property
+    def item_names(self) -> list[str]:
+        """Names of the conformers, in order."""
+        return [str(it["name"]) for it in self.items]
+
+    @property
+    def latent_dim(self) -> int:
+        """Latent length ``L``."""
+        return int(self.config.latent_dim)
 
     @property
     def device(self) -> torch.device:
@@ -208,4 +183,4 @@ def atom_annotations(mol: Molecule) -> dict[str, list[Any]]:
     return out
 
 
-__all__ = ["ATOM_FIELDS", "DeformModel", "DeformNet", "atom_annotations"]
+__all__ = ["ATOM_FIELDS", "DeformModel", "atom_annotations"]

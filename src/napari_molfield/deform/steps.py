@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from ..fields.pools import PointPools
-from .model import DeformNet
+from ..nn.deform_net import DeformNet
 
 
 @dataclass(eq=False)
