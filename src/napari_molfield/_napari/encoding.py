@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..autoencoder import DEFAULT_REFINE_STEPS
 from ..errors import MolfieldError
 from .session import AUTOENCODER
 
@@ -69,6 +70,21 @@ class EncodeResult:
     psnr_occupied: float
     seconds: float
     notes: list[str] = field(default_factory=list)
+    zero: float = float("nan")
+    zero_occupied: float = float("nan")
+    refine_steps: int = 0
+    encoder_psnr: float = float("nan")
+    encoder_psnr_occupied: float = float("nan")
+
+    def report(self) -> str:
+        """PSNR of the refined latent and of the encoder alone, with the zero field's."""
+        ref = (f"refined ({self.refine_steps} steps): " if self.refine_steps else "")
+        line = (f"{ref}PSNR {self.psnr:.1f} dB (zero field {self.zero:.1f}), occupied "
+                f"channels {self.psnr_occupied:.1f} dB (zero field {self.zero_occupied:.1f})")
+        if self.refine_steps:
+            line += (f"; encoder alone {self.encoder_psnr:.1f} / "
+                     f"{self.encoder_psnr_occupied:.1f} dB occupied")
+        return line
 
 
 def model_box_field(model: AEModel, molecule: Molecule, resolution: int
@@ -109,8 +125,10 @@ def model_box_field(model: AEModel, molecule: Molecule, resolution: int
     return f, inp.scales[0], inp.occupied[0], notes
 
 
-def run_encode(path: str | None, source: Molecule | str, resolution: int) -> EncodeResult:
-    """Encode one molecule (or SMILES) and decode it; runs in a worker thread.
+def run_encode(path: str | None, source: Molecule | str, resolution: int,
+               refine_steps: int = DEFAULT_REFINE_STEPS) -> EncodeResult:
+    """Encode one molecule (or SMILES), refine its latent ``refine_steps`` steps on the
+    molecule's own field (0: the encoder alone) and decode it; runs in a worker thread.
 
     A model with a canonical frame encodes the molecule in that frame; the decoded field
     is evaluated at the user's grid points mapped into it, so it overlays the input.
@@ -142,8 +160,10 @@ def run_encode(path: str | None, source: Molecule | str, resolution: int) -> Enc
         notes.append(f"conformer 1 of {source.n_conformers}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ev = evaluate_molecules(model, [molecule])  # checks the size against the box first
+        alone = evaluate_molecules(model, [molecule])  # checks the size against the box first
     notes += [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    steps = max(0, int(refine_steps))
+    ev = evaluate_molecules(model, [molecule], refine_steps=steps) if steps else alone
     truth, scale, occupied, more = model_box_field(model, molecule, resolution)
     notes += [n for n in more if not any(n.split(" have ")[0] in m for m in notes)]
     latent = ev["latents"][0]
@@ -151,9 +171,23 @@ def run_encode(path: str | None, source: Molecule | str, resolution: int) -> Enc
     keep = [c for c in range(len(model.channels))
             if occupied[c] or decoded.values[c].max() > HALLUCINATION_PEAK * scale[c]]
     decoded = subset_channels(decoded, keep)
+    per = ev["per_molecule"]
     return EncodeResult(model, label, path, molecule, latent, truth, decoded,
                         float(ev["psnr"]), float(ev["psnr_occupied"]),
-                        time.perf_counter() - t0, notes)
+                        time.perf_counter() - t0, notes, zero=float(per["psnr_zero"][0]),
+                        zero_occupied=float(per["psnr_zero_occupied"][0]), refine_steps=steps,
+                        encoder_psnr=float(alone["psnr"]),
+                        encoder_psnr_occupied=float(alone["psnr_occupied"]))
+
+
+def recover_encoded_atoms(r: EncodeResult, group: str, label: str) -> tuple[Any, Any]:
+    """Atoms of an encoded molecule, refined on the network in the molecule's own frame
+    with its own channel scales, and their layer data (a worker's job)."""
+    from ..atoms.models import atoms_in_place
+    from .layers import recovered_layer
+
+    result = atoms_in_place(r.model, r.latent, r.molecule)
+    return result, recovered_layer(result, group, label)
 
 
 def subset_channels(f: Field, keep: list[int]) -> Field:

@@ -27,6 +27,7 @@ from ..fields.grid_decode import SubBox, decode_grid
 from ..fields.metrics import channel_report, occupied_channels
 from ..fields.skip import DEFAULT_THRESHOLD
 from ..nn.fast_eval import FoldedEvaluator
+from . import DEFAULT_REFINE_STEPS
 from .datasets import DATASET_SUFFIXES, Record, RowProblem, load_dataset, prepare_molecule
 from .inputs import field_inputs, normalised_grids
 from .model import AEModel
@@ -69,11 +70,6 @@ def _grids(model: AEModel, mols: Sequence[Molecule]) -> tuple[np.ndarray, Any]:
     inp = field_inputs(mols, list(model.channels), model.box_edge, model.beta,
                        canonical=model.canonical)
     return normalised_grids(inp, model.resolution, model.beta), inp
-
-
-#: Latent refinement steps after encoding a known molecule, by default, in the CLI and the
-#: widgets (`refine_latents`; 0 is the encoder alone).
-DEFAULT_REFINE_STEPS = 100
 
 
 def encode_molecules(model: AEModel, molecules: Sequence[Molecule | str],

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, LineEdit, PushButton, SpinBox
 from napari.utils.notifications import show_error
 
+from ...autoencoder import DEFAULT_REFINE_STEPS
 from ...errors import MolfieldError
-from ..encoding import EncodeResult, hide_noise, run_encode
-from ..layers import FieldParams, atoms_layer, field_layers, recover_field_atoms
+from ..encoding import EncodeResult, hide_noise, recover_encoded_atoms, run_encode
+from ..layers import FieldParams, atoms_layer, field_layers
 from ..session import AUTOENCODER, Encoded
 from ..workers import JobRunner
 from .common import molecule_choices, molecule_groups, replace_group_layers, wrapping_label
@@ -45,6 +46,10 @@ class EncodeWidget(Container):
         self.checkpoint.tooltip = ("An auto-encoder checkpoint (.safetensors); empty = the "
                                    "shipped FreeSolv model")
         self.resolution = SpinBox(label="display resolution", value=32, min=8, max=256, step=8)
+        self.refine = SpinBox(label="refine steps", value=DEFAULT_REFINE_STEPS, min=0,
+                              max=5000, step=50)
+        self.refine.tooltip = ("After encoding, optimise the latent on the molecule's own field "
+                               "(decoder frozen); 0 = the encoder alone")
         self.run = PushButton(text="Encode")
         self.atoms_button = PushButton(text="Atoms")
         self.atoms_button.tooltip = "Recover atoms from the decoded field (points layer)"
@@ -53,7 +58,7 @@ class EncodeWidget(Container):
         for w in (self.status, self.psnr):
             wrapping_label(w)
         super().__init__(widgets=[self.molecule, self.smiles, self.checkpoint, self.resolution,
-                                  self.run, self.atoms_button, self.status, self.psnr])
+                                  self.refine, self.run, self.atoms_button, self.status, self.psnr])
         self.runner = JobRunner()
         self.last: EncodeResult | None = None
         self.run.changed.connect(self.encode)
@@ -92,7 +97,7 @@ class EncodeWidget(Container):
         self.status.value = "Encoding …"
         self.psnr.value = ""
         return self.runner.start(
-            run_encode, self._checkpoint_path(), source, n,
+            run_encode, self._checkpoint_path(), source, n, int(self.refine.value),
             on_return=lambda r: self._show(group, r),
             on_error=lambda exc: self._fail(exc, notify=False),
         )
@@ -129,8 +134,7 @@ class EncodeWidget(Container):
         frame = " (canonical frame)" if r.model.canonical else ""
         self.status.value = (f"{name}: encoded with {r.model_label}{frame} in "
                              f"{r.seconds:.1f} s{extra}")
-        self.psnr.value = (f"PSNR {r.psnr:.1f} dB all channels, {r.psnr_occupied:.1f} dB "
-                           f"occupied ({r.model.resolution}³ grid)")
+        self.psnr.value = f"{r.report()} ({r.model.resolution}³ grid)"
         AUTOENCODER.set_encoded(Encoded(name, mol.smiles, r.latent))
 
     def recover(self) -> Any:
@@ -149,5 +153,5 @@ class EncodeWidget(Container):
             replace_group_layers(self.viewer, group, [layer], roles=("atoms",))
             self.status.value = f"{self.recovered.summary()} ({self.recovered.seconds:.1f} s)"
 
-        return self.runner.start(recover_field_atoms, r.decoded, group, label, on_return=done,
+        return self.runner.start(recover_encoded_atoms, r, group, label, on_return=done,
                                  on_error=lambda exc: self._fail(exc, notify=False))
