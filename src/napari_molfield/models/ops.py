@@ -60,19 +60,21 @@ def decode(
         units; the auto-encoder has none).
     """
     kind = kind_of(model)
-    opts = {"box": box, "sub_box": sub_box, "skip_empty": skip_empty, "threshold": threshold}
     if kind == DEFORMABLE:
         from ..deform.decode import decode_deform
 
-        return decode_deform(model, item, resolution, latent=latent, **opts)
+        return decode_deform(model, item, resolution, latent=latent, box=box, sub_box=sub_box,
+                             skip_empty=skip_empty, threshold=threshold)
     if kind == AUTOENCODER:
         from ..autoencoder.encode import decode_latent
 
         z = model.latent(item) if latent is None else latent
-        return decode_latent(model, z, resolution, **opts)
+        return decode_latent(model, z, resolution, box=box, sub_box=sub_box,
+                             skip_empty=skip_empty, threshold=threshold)
     from ..autodecoder.decode import decode as decode_items
 
-    return decode_items(model, item, resolution, latent=latent, **opts)
+    return decode_items(model, item, resolution, latent=latent, box=box, sub_box=sub_box,
+                        skip_empty=skip_empty, threshold=threshold)
 
 
 def truth(
@@ -133,20 +135,23 @@ def interpolator(
     (deformable models), ``atoms(t)`` and ``write_atoms``.
     """
     kind = kind_of(model)
-    opts = {"mode": mode, "support": support, "names": names}
     if kind == DEFORMABLE:
-        from ..deform.interpolate import interpolator as make
-    elif kind == AUTOENCODER:
-        from ..autoencoder.interpolate import interpolator as make
+        from ..deform.interpolate import interpolator as deform_path
+
+        return deform_path(model, list(keys), resolution, mode=mode, support=support,
+                           names=names)
+    if kind == AUTOENCODER:
+        from ..autoencoder.interpolate import interpolator as latent_path
 
         arr = np.asarray(keys)
         if arr.ndim != 2:  # dataset items by index or name
             idx = [model.item_index(k) for k in keys]
-            keys = np.stack([model.latent(i).numpy() for i in idx])
-            opts["names"] = list(names) if names else [model.item_names[i] for i in idx]
-    else:
-        from ..autodecoder.interpolate import interpolator as make
-    return make(model, keys, resolution, **opts)
+            arr = np.stack([model.latent(i).numpy() for i in idx])
+            names = list(names) if names else [model.item_names[i] for i in idx]
+        return latent_path(model, arr, resolution, mode=mode, support=support, names=names)
+    from ..autodecoder.interpolate import interpolator as item_path
+
+    return item_path(model, list(keys), resolution, mode=mode, support=support, names=names)
 
 
 def atoms(
