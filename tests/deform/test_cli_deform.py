@@ -35,7 +35,7 @@ def test_fit_two_same_atom_files_picks_deform_then_interpolates_atoms(states, tm
     assert main(["fit", *map(str, states), *FAST, "-o", str(model)]) == 0
     assert checkpoint_format(model) == DEFORMABLE
     text = capsys.readouterr().out
-    assert "deformable model of 2 conformers" in text and "zero field" in text
+    assert "deformable, 2 conformers" in text and "zero field" in text
     frames, atoms = tmp_path / "frames.npz", tmp_path / "frames.pdb"
     assert main(["interpolate", str(model), "--from", "0", "--to", "1", "--frames", "3",
                  "-n", "10", "-o", str(frames), "--atoms", str(atoms)]) == 0

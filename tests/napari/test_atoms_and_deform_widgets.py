@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_molfield._napari.session import DEFORMABLE_KIND, MODELS
+from napari_molfield._napari.session import MODELS
 from napari_molfield.chem.molecule import Molecule
+from napari_molfield.models import DEFORMABLE as DEFORMABLE_KIND
 
 from .conftest import assert_not_blank, save_shot
 
