@@ -43,16 +43,21 @@ def resolve_model(path: str | Path | None) -> tuple[AEModel, str]:
     MolfieldError
         For an unreadable checkpoint or a missing shipped model.
     """
-    from ..autoencoder.checkpoint import DEFAULT_MODEL, load_autoencoder, load_default_model
+    from .. import models
+    from ..autoencoder.checkpoint import DEFAULT_MODEL
 
     if path:
         p = Path(path)
         if AUTOENCODER.model is not None and AUTOENCODER.path == p.resolve():
             return AUTOENCODER.model, p.name
-        return load_autoencoder(p), p.name
+        model = models.load(p)
+        if models.kind_of(model) != models.AUTOENCODER:
+            raise MolfieldError(f"{p.name} holds an {models.kind_of(model)} model: encoding "
+                                "needs an auto-encoder (empty = the shipped one).")
+        return model, p.name
     if AUTOENCODER.model is not None:
         return AUTOENCODER.model, AUTOENCODER.label
-    return load_default_model(), DEFAULT_MODEL
+    return models.load(models.DEFAULT), DEFAULT_MODEL
 
 
 @dataclass
