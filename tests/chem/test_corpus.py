@@ -86,7 +86,7 @@ def test_charmm_pdb_without_elements() -> None:
              "adk_protein_ions.gro.xz"]
 )
 def test_pqr_pdbqt_gro_match_mdanalysis(name: str, tmp_path: Path) -> None:
-    mda = pytest.importorskip("MDAnalysis")
+    import MDAnalysis as mda  # optional for users ("md" extra), required by the test suite
     path = STRUCTURES / name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

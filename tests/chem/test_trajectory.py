@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 import tracemalloc
 import warnings
 from pathlib import Path
 
+import MDAnalysis as mda  # optional for users ("md" extra), required by the test suite
 import numpy as np
 import pytest
 
 from napari_molfield.chem import read_trajectory
 from napari_molfield.errors import MolfieldError
-
-mda = pytest.importorskip("MDAnalysis")
 
 STRUCTURES = Path(__file__).resolve().parents[1] / "data" / "structures"
 PSF = STRUCTURES / "tip125_tric_C36.psf"
@@ -55,8 +55,10 @@ def test_frame_errors() -> None:
         read_trajectory(PSF, DCD, select="resname (", keep_waters=True)
 
 
-def test_atom_count_mismatch() -> None:
-    xtc = STRUCTURES / "xtc_test_only_10_frame_10_atoms.xtc"
+def test_atom_count_mismatch(tmp_path: Path) -> None:
+    # a copy: MDAnalysis writes an offsets cache (and its lock) next to an XTC file
+    xtc = tmp_path / "xtc_test_only_10_frame_10_atoms.xtc"
+    shutil.copy(STRUCTURES / xtc.name, xtc)
     with pytest.raises(MolfieldError, match=r"different numbers of atoms \(topology \d+"):
         read_trajectory(PSF, xtc)
 

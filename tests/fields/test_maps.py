@@ -5,7 +5,6 @@ from __future__ import annotations
 import bz2
 import gzip
 import itertools
-import time
 from pathlib import Path
 
 import gemmi
@@ -219,19 +218,22 @@ def test_several_maps_as_channels(tmp_path):
     one_sentence(exc)
 
 
-def test_memory_mapped_256_opens_fast(tmp_path):
+def test_an_mrc_map_is_a_view_of_the_file_not_a_copy(tmp_path):
+    """Opening a map reads no voxels into memory: its values are the file, memory-mapped
+    (a change written to the file afterwards shows in them). No wall-clock limit: the
+    behaviour is what makes a large map open fast."""
     path = tmp_path / "big.mrc"
     with mrcfile.new(path) as m:
-        m.set_data(np.random.default_rng(0).standard_normal((256, 256, 256), np.float32))
+        m.set_data(np.random.default_rng(0).standard_normal((96, 80, 64), np.float32))
         m.voxel_size = 1.1
-    best = np.inf
-    for _ in range(2):
-        t = time.perf_counter()
-        f = read_map(path)
-        best = min(best, time.perf_counter() - t)
+    f = read_map(path)
     assert isinstance(f.values.base, np.memmap)  # a view of the file, no copy
     assert f.meta["header"]["memory_mapped"]
-    assert best < 1.0, f"opening a 256³ map took {best:.2f} s"
+    assert f.values.shape == (1, 64, 80, 96)
+    with mrcfile.mmap(path, mode="r+") as m:  # [sections z, rows y, columns x]
+        m.data[5, 6, 7] = 1234.5
+        m.flush()
+    assert f.values[0, 7, 6, 5] == 1234.5
 
 
 # --------------------------------------------------------------------------- helpers
@@ -356,8 +358,9 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", ["test.dx", "test.dx.gz", "1jzv.ccp4", "test.ccp4"])
 def test_agrees_with_griddataformats(name):
-    """A second independent reader where it is installed (it reads DX, which gemmi does not)."""
-    grid_data = pytest.importorskip("gridData")
+    """A second independent reader (it reads DX, which gemmi does not). GridDataFormats
+    comes with MDAnalysis, which the test suite requires ("testing" extra)."""
+    import gridData as grid_data
     g = grid_data.Grid(str(MAPS / name))
     f = read_map(MAPS / name)
     np.testing.assert_allclose(f.values[0], g.grid, rtol=1e-6)
