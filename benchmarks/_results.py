@@ -30,7 +30,8 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,23 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def alternate(fns: Mapping[str, Callable[[], object]], repeat: int, warmup: int = 1
+              ) -> dict[str, list[float]]:
+    """Wall times (s) of each function over ``repeat`` rounds, the functions taking turns
+    within each round (after ``warmup`` untimed rounds), so that a machine whose load
+    changes slows them alike and their ratios hold."""
+    for _ in range(max(0, warmup)):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(max(1, repeat)):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+    return times
+
+
 def readme_row(what: str, result: str) -> dict[str, str]:
     """One row of the benchmark's README table (``results["readme"]``)."""
     return {"what": what, "result": result}
@@ -148,5 +166,5 @@ def write_result(name: str, results: Mapping[str, Any], args: Any = None) -> Pat
     return path
 
 
-__all__ = ["ENV_DIR", "RESULTS_DIR", "git_commit", "jsonable", "machine", "readme_row",
+__all__ = ["ENV_DIR", "RESULTS_DIR", "alternate", "git_commit", "jsonable", "machine", "readme_row",
            "results_dir", "write_result"]
