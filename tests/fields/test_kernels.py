@@ -21,7 +21,7 @@ def _entries(table):
 
 @pytest.mark.parametrize("n", [5, 20])
 def test_torch_grid_equals_numba(random_molecule, n):
-    kt = pytest.importorskip("napari_molfield.fields.kernels_torch")
+    from napari_molfield.fields import kernels_torch as kt
     table = ChannelSpec.parse("C,N,O,other,en").assign(random_molecule, 1)
     box = Box.around(random_molecule.coords, 0.5)
     want = sample_table(table, box, n, beta=2.2, tol=1e-6)
@@ -33,7 +33,7 @@ def test_torch_grid_equals_numba(random_molecule, n):
 
 
 def test_torch_points_equal_numba(random_molecule):
-    kt = pytest.importorskip("napari_molfield.fields.kernels_torch")
+    from napari_molfield.fields import kernels_torch as kt
     table = ChannelSpec.parse(None).assign(random_molecule)
     pts = np.random.default_rng(1).uniform(-8, 8, (2000, 3))
     want = sample_points(table, pts)
@@ -43,7 +43,6 @@ def test_torch_points_equal_numba(random_molecule):
 
 
 def test_unavailable_device(random_molecule):
-    pytest.importorskip("torch")
     import torch
 
     from napari_molfield.errors import MolfieldError
