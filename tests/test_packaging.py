@@ -32,3 +32,83 @@ def test_wheel_install_validates_with_npe2(tmp_path):
                          cwd=tmp_path, timeout=600, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "napari-molfield"
+
+
+def _requirement_names(block: str) -> set[str]:
+    """Distribution names (normalised) of a TOML list of requirement strings."""
+    import re
+
+    names = re.findall(r'"\s*([A-Za-z0-9][A-Za-z0-9._-]*)', block)
+    return {re.sub(r"[-_.]+", "-", n).lower() for n in names}
+
+
+def _declared() -> dict[str, set[str]]:
+    """``dependencies`` and each optional group of pyproject.toml, as distribution names."""
+    import re
+
+    text = (ROOT / "pyproject.toml").read_text()
+    out = {"dependencies": _requirement_names(
+        re.search(r"^dependencies = \[(.*?)^\]", text, re.S | re.M).group(1))}
+    extras = re.search(r"^\[project\.optional-dependencies\]\n(.*?)^\[", text, re.S | re.M)
+    for name, block in re.findall(r"^(\w+) = \[(.*?)\]", extras.group(1), re.S | re.M):
+        out[name] = _requirement_names(block)
+    return out
+
+
+def _third_party_imports(paths: list[Path]) -> dict[tuple[str, bool], set[str]]:
+    """Top-level modules outside the standard library and this package that ``paths``
+    import, keyed by ``(module, lazy)`` (lazy: imported inside a function), with the
+    files that do."""
+    import ast
+
+    found: dict[tuple[str, bool], set[str]] = {}
+    for path in paths:
+        tree = ast.parse(path.read_text(), str(path))
+        in_function = {id(n) for f in ast.walk(tree)
+                       if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       for n in ast.walk(f)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "napari_molfield":
+                    found.setdefault((top, id(node) in in_function), set()).add(path.name)
+    return found
+
+
+def test_every_imported_package_is_declared():
+    """What the core imports at module level is in ``dependencies``; what it imports
+    inside a function for an optional feature may instead be in an extra (MDAnalysis for
+    trajectories, umap-learn for UMAP maps). The napari shell (and `molfield demo`, its
+    door) may also use the "napari" extra and what napari itself requires. A package
+    that is only there by chance (scipy was, for the core) fails."""
+    import re
+    from importlib.metadata import packages_distributions, requires
+
+    declared = _declared()
+    extras = set().union(*(v for k, v in declared.items()
+                           if k not in ("dependencies", "testing")))
+    dist_of = packages_distributions()
+    src = ROOT / "src" / "napari_molfield"
+    shell = sorted([*(src / "_napari").rglob("*.py"), src / "cli" / "demo.py"])
+    core = sorted(p for p in src.rglob("*.py") if p not in set(shell))
+    napari_needs = {re.sub(r"[-_.]+", "-", re.split(r"[ ;<>=!~\[]", r)[0]).lower()
+                    for r in requires("napari") or [] if "extra ==" not in r}
+    shell_ok = declared["dependencies"] | declared["napari"] | napari_needs
+    missing = []
+    for part, files in (("core", core), ("napari shell", shell)):
+        for (module, lazy), users in sorted(_third_party_imports(files).items()):
+            dists = {re.sub(r"[-_.]+", "-", d).lower() for d in dist_of.get(module, [module])}
+            if part == "napari shell":
+                ok = shell_ok
+            else:
+                ok = declared["dependencies"] | (extras if lazy else set())
+            if not dists & ok:
+                how = "inside a function" if lazy else "at module level"
+                missing.append(f"{part}: {module} {how} ({', '.join(sorted(users))})")
+    assert not missing, "imported but not declared in pyproject.toml: " + "; ".join(missing)
