@@ -43,9 +43,10 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all-voxels", action="store_true",
                    help="evaluate every voxel (default: only near the atoms of the items)")
     p.add_argument("--output", "-o", required=True,
-                   help="movie.gif, movie.mp4, frames.npz, or atoms.pdb (deformable models)")
-    p.add_argument("--atoms", metavar="PDB", help="also write the atoms of every frame as a "
-                   "multi-model PDB (deformable models)")
+                   help="movie.gif, movie.mp4, frames.npz, or atoms.pdb (the atoms of every frame)")
+    p.add_argument("--atoms", metavar="FILE", help="also write the atoms of every frame (a "
+                   "deformable model moves its own; others: recovered from each frame, "
+                   ".sdf one record a frame, .pdb one MODEL a frame, .xyz)")
     p.add_argument("--along-data", action="store_true", help="pass through every conformer "
                    "between --from and --to in data order (an MD trajectory, an NMR ensemble)")
     p.set_defaults(func=cmd_interpolate)
@@ -67,8 +68,9 @@ def _keys(model: Any, keys: list[str], along_data: bool) -> list[int | str]:
     return list(range(a, b + 1) if a <= b else range(a, b - 1, -1))
 
 
-def _load(args: argparse.Namespace) -> LatentPath:
-    """The checkpoint's interpolator, whatever its kind (`models.interpolator`)."""
+def _load(args: argparse.Namespace) -> tuple[Any, LatentPath, list[Any]]:
+    """The checkpoint's model, its interpolator (whatever its kind: `models.interpolator`)
+    and the key items (none for an auto-encoder's encoded molecules)."""
     from ..models import AUTOENCODER, interpolator, kind_of, load
 
     model = load(args.model)  # "default": the shipped auto-encoder
@@ -77,10 +79,34 @@ def _load(args: argparse.Namespace) -> LatentPath:
     if kind_of(model) == AUTOENCODER:  # SMILES or molecule files: encoded first
         from ..autoencoder.encode import encode_molecules
 
-        return interpolator(model, encode_molecules(model, keys), args.resolution,
-                            mode=args.mode, support=support, names=keys)
-    return interpolator(model, _keys(model, keys, args.along_data), args.resolution,
-                        mode=args.mode, support=support)
+        return model, interpolator(model, encode_molecules(model, keys), args.resolution,
+                                   mode=args.mode, support=support, names=keys), []
+    items = _keys(model, keys, args.along_data)
+    return model, interpolator(model, items, args.resolution, mode=args.mode,
+                               support=support), items
+
+
+def frame_atoms(model: Any, interp: LatentPath, items: list[Any], ts: Any, path: Path,
+                resolution: int) -> None:
+    """Atoms recovered from every frame, in the frame of the nearest key item (scales
+    estimated where no molecule is known), written one record (SDF) or MODEL (PDB) a
+    frame; prints which frames give a molecule RDKit sanitizes, and their share."""
+    from ..atoms import write_atoms
+    from ..models import atoms
+
+    results, valid = [], 0
+    for f, t in enumerate(ts):
+        item = items[round(float(t) * (len(items) - 1))] if items else 0
+        r = atoms(model, item, resolution, latent=interp.latent(float(t)))
+        valid += r.valid
+        print(f"frame {f} (t = {float(t):.2f}): {r.summary()}", file=sys.stderr)
+        if r.mol is not None or path.suffix.lower() == ".xyz":
+            results.append(r)
+    print(f"{valid} of {len(ts)} frames give a sanitizable molecule "
+          f"({100 * valid / max(len(ts), 1):.0f} %)", file=sys.stderr)
+    if not results:
+        raise MolfieldError("No frame gave atoms with bonds: write .xyz to keep the atoms.")
+    write_atoms(results, path)
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
@@ -98,14 +124,14 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
         raise MolfieldError(f"{out.name}: write .gif, .mp4, .npz or .pdb.")
     ts = frame_times(args.frames)
     t0 = time.perf_counter()
-    interp = _load(args)
+    model, interp, items = _load(args)
     t_load = time.perf_counter() - t0
     atoms_out = [Path(p) for p in (args.atoms, out if suffix == ".pdb" else None) if p]
-    if atoms_out and not interp.moves_atoms:
-        raise MolfieldError("Only a deformable model (molfield fit --model deform) moves "
-                            "atoms: write .gif, .mp4 or .npz for this one.")
     for path in atoms_out:
-        interp.write_atoms(path, ts)
+        if interp.moves_atoms:  # a deformable model carries its atoms along the path
+            interp.write_atoms(path, ts)
+        else:
+            frame_atoms(model, interp, items, ts, path, args.resolution)
     t1 = time.perf_counter()
     if suffix == ".npz":
         write_frames_npz(out, **interp.arrays(ts))
