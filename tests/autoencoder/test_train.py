@@ -16,7 +16,7 @@ TINY = dict(preset="tiny", resolution=16, box_edge=16.0, batch_items=4, batch_po
 
 
 def test_tiny_training_improves_held_out_psnr(small_dataset, tmp_path):
-    run = train(small_dataset, steps=100, seed=0, **TINY)
+    run = train(small_dataset, steps=160, seed=0, **TINY)
     assert len(run.split["test"]) == 2 and len(run.split["val"]) == 2
     held = run.parts["val"] + run.parts["test"]
     before = evaluate_molecules(run.model, held)

@@ -1,11 +1,21 @@
-"""Training batches of the auto-encoder: precomputed targets, or rotated ones on the fly.
+"""Training batches of the auto-encoder: cached items, or targets recomputed per step.
 
-Targets are precomputed once per molecule (grid at the training resolution, divided by
-the per-channel peaks of `channel_peaks`, plus near-atom points with exact targets from
-`sample_points`, via the auto-decoder's point pools). Fields are computed on the fly
-instead (:func:`is_dynamic`) when every step draws something new: random rotations
-(``rotate``), 180° flips in the canonical frame (``flip_prob``), or one of several
-conformers per molecule. Models with a canonical frame see every molecule in it.
+By default (``TrainConfig.batch_cache``) every molecule conformer is computed once, on the
+first step that draws it (:class:`ItemCache`): its grid at the training resolution,
+divided by the per-channel peaks of `channel_peaks` and kept as one crop per channel
+around the voxels it reaches (Eq. 1 is cut off beyond ``DEFAULT_TOL``, so the crop is
+exact), and a pool of near-atom points with exact targets (`build_pools`: atom centres
+plus jitter, every channel with the same share). The 180° turns about the canonical
+frame's axes (``flip_prob``) are sign changes of two coordinates: the box is centred on
+the atoms and the grid is voxel-centred, so a turn maps the grid onto itself by reversing
+two axes, and a near-atom point ``x`` onto ``x`` with two signs changed, the target
+unchanged. A step then only copies crops and picks points.
+
+Random rotations (``rotate``) change every field, so those batches are recomputed at
+every step, as are all augmented batches with ``batch_cache=False`` (the path before the
+cache, kept for benchmarks). Without augmentation and with one conformer per molecule,
+that path precomputes all grids (`precompute`). Models with a canonical frame see every
+molecule in it.
 """
 
 from __future__ import annotations
@@ -31,37 +41,136 @@ OCCUPIED_THRESHOLD = 1e-3
 
 @dataclass(eq=False)
 class TrainData:
-    """Molecules with their precomputed targets (on one device)."""
+    """Molecules with their precomputed targets (on one device; empty tensors unless every
+    grid is precomputed)."""
 
     molecules: list[Molecule]
-    grid_y: torch.Tensor  # [M, N³, C] normalised grid targets (empty with rotate)
+    grid_y: torch.Tensor  # [M, N³, C] normalised grid targets
     near_x: torch.Tensor  # [M, P, 3] unit frame
     near_y: torch.Tensor  # [M, P, C]
     occupied_voxels: torch.Tensor  # [M, N³] float mask
-    occupied: np.ndarray  # [M, C]
 
 
 def precompute(mols: list[Molecule], model: AEModel, pool_near: int, seed: int,
                device: torch.device, grids: bool = True) -> TrainData:
-    """Targets of ``mols`` on ``device`` (only the occupancy table when ``grids`` is False)."""
+    """Targets of ``mols`` on ``device`` (none when ``grids`` is False)."""
+    if not grids:
+        e = torch.zeros(0)
+        return TrainData(mols, e, e, e, e)
     inp = field_inputs(mols, model.channels, model.box_edge, model.beta,
                        canonical=model.canonical)
     n = model.resolution
-    if not grids:
-        e = torch.zeros(0)
-        return TrainData(mols, e, e, e, e, inp.occupied)
     pools = build_pools(
         inp.tables, inp.boxes, list(inp.scales), n, n_uniform=0, n_near=pool_near,
         near_sigma=0.5, beta=model.beta, rng=np.random.default_rng([seed, 7]),
     ).to(device)
     occ = (pools.grid_y.amax(dim=2) > OCCUPIED_THRESHOLD).float()
-    return TrainData(mols, pools.grid_y, pools.rand_x, pools.rand_y, occ, inp.occupied)
+    return TrainData(mols, pools.grid_y, pools.rand_x, pools.rand_y, occ)
 
 
 def is_dynamic(config: TrainConfig, mols: list[Molecule]) -> bool:
     """Whether batches are computed on the fly (augmentation or several conformers)."""
     return bool(config.rotate or config.flip_prob > 0
                 or any(m.n_conformers > 1 for m in mols))
+
+
+def batch_mode(config: TrainConfig, mols: list[Molecule]) -> str:
+    """``"cached"`` (:class:`ItemCache`), ``"dynamic"`` (recomputed at every step) or
+    ``"static"`` (every grid precomputed by `precompute`)."""
+    if config.batch_cache and not config.rotate:
+        return "cached"
+    return "dynamic" if is_dynamic(config, mols) else "static"
+
+
+@dataclass(eq=False)
+class CachedItem:
+    """One molecule conformer as training sees it, before any flip.
+
+    Attributes
+    ----------
+    crops
+        ``(channel, first voxel (i, j, k), values [a, b, c])`` of every channel the
+        molecule reaches; the normalised grid is zero outside them.
+    near_x, near_y
+        ``[P, 3]`` unit-frame near-atom points and their ``[P, C]`` normalised targets.
+    """
+
+    crops: list[tuple[int, tuple[int, int, int], torch.Tensor]]
+    near_x: torch.Tensor
+    near_y: torch.Tensor
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the tensors."""
+        ts = [v for _, _, v in self.crops] + [self.near_x, self.near_y]
+        return sum(t.element_size() * t.numel() for t in ts)
+
+    def write(self, out: torch.Tensor, signs: np.ndarray) -> None:
+        """Write the grid turned by ``diag(signs)`` (each ±1) into the zeroed ``out``
+        ``[C, N, N, N]``: every axis with sign −1 is reversed."""
+        n = out.shape[-1]
+        dims = [d for d in range(3) if signs[d] < 0]
+        for c, lo, v in self.crops:
+            box = tuple(slice(n - a - w, n - a) if sg < 0 else slice(a, a + w)
+                        for a, w, sg in zip(lo, v.shape, signs, strict=True))
+            out[(c, *box)] = v.flip(dims) if dims else v
+
+
+class ItemCache:
+    """Grids and near-atom pools of molecule conformers, computed on first use.
+
+    Item ``(index, conformer)`` draws its pool with its own seed, so what it holds does
+    not depend on when, or in which process, it is first used.
+    """
+
+    def __init__(self, model: AEModel, molecules: list[Molecule], pool_near: int,
+                 seed: int) -> None:
+        self.model = model
+        self.molecules = molecules
+        self.pool_near = pool_near
+        self.seed = seed
+        self.items: dict[tuple[int, int], CachedItem] = {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the cached tensors."""
+        return sum(item.nbytes for item in self.items.values())
+
+    def get(self, index: int, conformer: int) -> CachedItem:
+        """Conformer ``conformer`` of molecule ``index`` (computed now if new)."""
+        key = (int(index), int(conformer))
+        item = self.items.get(key)
+        if item is None:
+            item = self.items[key] = self.build(*key)
+        return item
+
+    def build(self, index: int, conformer: int) -> CachedItem:
+        """Compute an item (Eq. 1 on the grid and at its near-atom pool), uncached."""
+        mdl = self.model
+        inp = field_inputs([self.molecules[index]], mdl.channels, mdl.box_edge, mdl.beta,
+                           canonical=mdl.canonical, conformers=[conformer])
+        n = mdl.resolution
+        pools = build_pools(
+            inp.tables, inp.boxes, list(inp.scales), n, n_uniform=0, n_near=self.pool_near,
+            near_sigma=0.5, beta=mdl.beta,
+            rng=np.random.default_rng([self.seed, 7, index, conformer]),
+        )
+        grid = pools.grid_y[0].T.reshape(-1, n, n, n)
+        crops = []
+        for c, g in enumerate(grid):
+            spans = [np.flatnonzero(g.any(axis=tuple(a for a in range(3) if a != d)))
+                     for d in range(3)]
+            if not len(spans[0]):
+                continue
+            lo = (int(spans[0][0]), int(spans[1][0]), int(spans[2][0]))
+            hi = [int(sp[-1]) + 1 for sp in spans]
+            part = g[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+            crops.append((c, lo, torch.from_numpy(np.ascontiguousarray(part))))
+        return CachedItem(crops, torch.from_numpy(pools.rand_x[0].copy()),
+                          torch.from_numpy(pools.rand_y[0].copy()))
 
 
 class BatchSampler:
@@ -74,24 +183,86 @@ class BatchSampler:
         self.config = config
         self.dist = dist
         self.device = device
-        self.dynamic = is_dynamic(config, data.molecules)
+        self.mode = batch_mode(config, data.molecules)
+        self.cache = ItemCache(model, data.molecules, config.pool_near, config.seed)
 
     def __call__(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """This rank's grids, points and targets of the global batch of ``step``."""
-        c, d = self.config, self.data
-        rng = np.random.default_rng([c.seed, step, 11])
-        m = len(d.molecules)
-        items = rng.choice(m, size=c.batch_items, replace=c.batch_items > m)
+        c = self.config
+        rng, items = self._items(step)
         per = c.batch_items // self.dist.world
         lo = self.dist.rank * per
-        mine = items[lo : lo + per]
+        # draws for the whole global batch (identical on every rank), then my share
+        if self.mode == "cached":
+            return self._cached(items, lo, per, step)
+        if self.mode == "dynamic":
+            return self._dynamic(items, lo, per, step)
+        return self._static(items, lo, per, rng)
+
+    def plan(self, step: int) -> tuple[np.ndarray, list[int], np.ndarray]:
+        """Molecule indices, conformers and flip signs ``[I, 3]`` (±1, the diagonal of
+        the turn in the canonical frame) of the whole global batch of ``step``; the
+        cached and the recomputing paths draw the same ones (except under ``rotate``)."""
+        items = self._items(step)[1]
+        return (items, *self._augmentation(items, step))
+
+    def _items(self, step: int) -> tuple[np.random.Generator, np.ndarray]:
+        c = self.config
+        rng = np.random.default_rng([c.seed, step, 11])
+        m = len(self.data.molecules)
+        return rng, rng.choice(m, size=c.batch_items, replace=c.batch_items > m)
+
+    def _counts(self) -> tuple[int, int, int]:
+        """Near-atom, voxel and occupied-voxel points per item."""
+        c = self.config
         n_near = round(c.batch_points * c.frac_near)
         n_grid = c.batch_points - n_near
-        n_occ = round(n_grid * c.frac_occupied)
+        return n_near, n_grid, round(n_grid * c.frac_occupied)
+
+    def _augmentation(self, items: np.ndarray, step: int) -> tuple[list[int], np.ndarray]:
+        """Conformer and flip signs ``[I, 3]`` of every item (the draws of `_dynamic`)."""
+        c = self.config
+        r13 = np.random.default_rng([c.seed, step, 13])
+        conf = [int(r13.integers(self.data.molecules[i].n_conformers)) for i in items]
+        signs = np.ones((len(items), 3))
+        if self.model.canonical and c.flip_prob > 0:
+            turn = np.where(r13.random(len(items)) < c.flip_prob,
+                            r13.integers(1, 4, len(items)), 0)
+            signs = np.diagonal(proper_flips()[turn], axis1=1, axis2=2).copy()
+        return conf, signs
+
+    def _cached(self, items: np.ndarray, lo: int, per: int, step: int
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        c, n = self.config, self.model.resolution
+        conf, signs = self._augmentation(items, step)
+        n_near, n_grid, n_occ = self._counts()
+        grids = torch.zeros(per, len(self.model.channels), n, n, n)
+        gx = self._cpu_grid()
+        xs, ys = [], []
+        for j in range(per):
+            g = lo + j
+            item = self.cache.get(int(items[g]), conf[g])
+            item.write(grids[j], signs[g])
+            flat = grids[j].view(grids.shape[1], -1)
+            occ = torch.nonzero(flat.amax(dim=0) > OCCUPIED_THRESHOLD).squeeze(1).numpy()
+            r = np.random.default_rng([c.seed, step, 17, g])
+            vox = torch.as_tensor(np.concatenate([
+                r.integers(0, n**3, n_grid - n_occ),
+                occ[r.integers(0, len(occ), n_occ)] if len(occ) else r.integers(0, n**3, n_occ),
+            ]))
+            near = torch.as_tensor(r.integers(0, len(item.near_y), n_near))
+            sign = torch.as_tensor(signs[g], dtype=torch.float32)
+            xs.append(torch.cat([gx[vox], item.near_x[near] * sign]))
+            ys.append(torch.cat([flat[:, vox].T, item.near_y[near]]))
+        return (grids.to(self.device), torch.stack(xs).to(self.device),
+                torch.stack(ys).to(self.device))
+
+    def _static(self, items: np.ndarray, lo: int, per: int, rng: np.random.Generator
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        c, d = self.config, self.data
+        n_near, n_grid, n_occ = self._counts()
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        # indices for the whole global batch (identical on every rank), then my share
-        if self.dynamic:
-            return self._dynamic(items, lo, per, step)
+        mine = items[lo : lo + per]
         n3 = d.grid_y.shape[1]
         uni = torch.randint(0, n3, (c.batch_items, n_grid - n_occ), generator=gen)
         occ_w = d.occupied_voxels[torch.as_tensor(items)].cpu() + 1e-6
@@ -126,9 +297,7 @@ class BatchSampler:
                            canonical=mdl.canonical, conformers=conf[lo : lo + per], flips=flips)
         grids = normalised_grids(inp, mdl.resolution, mdl.beta)
         n3 = mdl.resolution**3
-        n_near = round(c.batch_points * c.frac_near)
-        n_grid = c.batch_points - n_near
-        n_occ = round(n_grid * c.frac_occupied)
+        n_near, n_grid, n_occ = self._counts()
         gx = self._unit_grid().cpu().numpy()
         xs, ys = [], []
         for i, (g, t, b, s) in enumerate(zip(grids, inp.tables, inp.boxes, inp.scales,
@@ -151,6 +320,11 @@ class BatchSampler:
         return (torch.as_tensor(grids, **f32), torch.as_tensor(np.stack(xs), **f32),
                 torch.as_tensor(np.stack(ys), **f32))
 
+    def _cpu_grid(self) -> torch.Tensor:
+        if not hasattr(self, "_cpu"):
+            self._cpu = torch.as_tensor(unit_grid(self.model.resolution), dtype=torch.float32)
+        return self._cpu
+
     def _unit_grid(self) -> torch.Tensor:
         if not hasattr(self, "_grid"):
             self._grid = torch.as_tensor(unit_grid(self.model.resolution), dtype=torch.float32,
@@ -159,4 +333,5 @@ class BatchSampler:
         return self._grid
 
 
-__all__ = ["OCCUPIED_THRESHOLD", "BatchSampler", "is_dynamic", "precompute"]
+__all__ = ["OCCUPIED_THRESHOLD", "BatchSampler", "CachedItem", "ItemCache", "TrainData",
+           "batch_mode", "is_dynamic", "precompute"]

@@ -39,7 +39,16 @@ class TrainConfig(ConfigMixin):
         about one of the frame's axes (covers axis signs the skewness rule could get
         wrong for near-symmetric molecules).
     pool_near
-        Near-atom points per molecule in the precomputed pool.
+        Near-atom points per molecule (and conformer) in its pool.
+    batch_cache
+        Compute each molecule conformer's grid and near-atom pool once, on first use, and
+        apply the canonical-frame flips as exact voxel permutations (`batches.ItemCache`).
+        ``False`` recomputes every augmented item at every step (the path before the
+        cache, kept for benchmarks); random rotations (``rotate``) always recompute.
+    threads
+        CPU threads of torch and numba (``None``: every core this process may use, shared
+        out over the ranks). One thread per process uses the fewest CPU-seconds per step
+        on a busy machine.
     eval_every, eval_items
         Steps between PSNR evaluations and molecules evaluated per split.
     seed, device
@@ -61,6 +70,8 @@ class TrainConfig(ConfigMixin):
     rotate: bool = False
     flip_prob: float = 0.0
     pool_near: int = 4096
+    batch_cache: bool = True
+    threads: int | None = None
     eval_every: int = 250
     eval_items: int = 32
     seed: int = 0
@@ -74,6 +85,8 @@ class TrainConfig(ConfigMixin):
         if not (0 <= self.frac_near <= 1 and 0 <= self.frac_occupied <= 1
                 and 0 <= self.flip_prob <= 1):
             raise MolfieldError("Point fractions and the flip chance must lie in [0, 1].")
+        if self.threads is not None and self.threads < 1:
+            raise MolfieldError("The number of CPU threads must be at least 1.")
         if self.time_budget is not None and self.time_budget <= 0:
             raise MolfieldError("The time budget must be a positive number of seconds.")
 

@@ -5,7 +5,10 @@ and can stop at any step; ``run.model`` is the current `AEModel` and ``run.save(
 writes a resumable checkpoint. The same code runs under ``torchrun --nproc-per-node K``
 (`distributed`): every rank takes its share of each global batch of molecules,
 `DistributedDataParallel` averages the gradients, and only rank 0 evaluates, saves and
-reports. Batches come from `batches.BatchSampler`.
+reports. Batches come from `batches.BatchSampler` (each molecule conformer computed once,
+`batches.ItemCache`). On the CPU, torch and numba get the same thread count
+(``TrainConfig.threads``): numba's OpenMP layer would otherwise reset torch's (they share
+one runtime), and denormals are flushed.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from ..chem.molecule import Molecule
 from ..errors import MolfieldError
 from ..fields.channels import ChannelSpec
 from ..fields.sample import DEFAULT_BETA
+from ..nn.device import cpu_threads
 from ..nn.schedule import cosine_factor
-from .batches import BatchSampler, is_dynamic, precompute
+from .batches import BatchSampler, batch_mode, precompute
 from .checkpoint import load_autoencoder, load_optimizer_state, save_autoencoder
 from .config import TrainConfig, ae_configs
 from .datasets import Dataset, make_split
@@ -76,7 +80,7 @@ class TrainRun:
             )
         self.train_data = precompute(self.parts["train"], model, config.pool_near,
                                       config.seed, self.device,
-                                      grids=not is_dynamic(config, self.parts["train"]))
+                                      grids=batch_mode(config, self.parts["train"]) == "static")
         self.batches = BatchSampler(model, self.train_data, config, dist, self.device)
         net: torch.nn.Module = model.net
         if dist.world > 1:
@@ -211,6 +215,19 @@ class TrainRun:
                                 optimizer=self.optimizer if with_optimizer else None)
 
 
+def set_cpu_threads(n: int) -> None:
+    """Run torch and numba with ``n`` threads each and flush denormals.
+
+    Both use the same OpenMP runtime, so a numba kernel run with its own (default: every
+    core) count would change torch's as well.
+    """
+    import numba
+
+    torch.set_num_threads(n)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    torch.set_flush_denormal(True)
+
+
 def train(
     data: str | os.PathLike[str] | Dataset | Sequence[Molecule],
     *,
@@ -287,8 +304,8 @@ def train(
                         DEFAULT_BETA, conformer_seed,
                         frame=FRAME_RECIPE if canonical else None)
     device = rank_device(config.device, dist)
-    if device.type == "cpu" and dist.world > 1:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // dist.world))
+    if device.type == "cpu":
+        set_cpu_threads(config.threads or max(1, cpu_threads() // dist.world))
     model.net.to(device)
     if resume_state:
         resume_state = {k: v.to(device) for k, v in resume_state.items()}
@@ -301,4 +318,4 @@ def train(
     return TrainRun(model, ds, split, config, dist, resume_state)
 
 
-__all__ = ["Progress", "TrainRun", "train"]
+__all__ = ["Progress", "TrainRun", "set_cpu_threads", "train"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 import torch
 from torch import nn
@@ -28,6 +27,13 @@ class EncoderConfig(ConfigMixin):
         Feature maps of the first level (doubled at every further level).
     levels
         Stride-2 stages; the last feature map is ``N / 2**levels`` voxels across.
+    stem
+        Kernel of the first stride-2 convolution: ``4`` (overlapping ``4³`` windows, as
+        every later level) or ``2`` (non-overlapping ``2³`` patches, 8× fewer operations
+        at the full resolution).
+    first_mix
+        Whether the first level has its residual ``3³`` convolution (the costliest layer
+        after the stem: it runs at ``N / 2``).
     """
 
     _kind = "encoder"
@@ -37,6 +43,8 @@ class EncoderConfig(ConfigMixin):
     resolution: int = 32
     base: int = 16
     levels: int = 3
+    stem: int = 4
+    first_mix: bool = True
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "latent_dim", "resolution", "base", "levels"):
@@ -47,32 +55,41 @@ class EncoderConfig(ConfigMixin):
                 f"The encoder resolution {self.resolution} must be a multiple of "
                 f"{2**self.levels} ({self.levels} levels)."
             )
+        if self.stem not in (2, 4):
+            raise MolfieldError(f"The encoder stem must be 2 or 4, not {self.stem}.")
 
 
 class ConvEncoder(nn.Module):
     """Grid ``[B, C, N, N, N]`` → latents ``[B, L]``.
 
-    Each level is a stride-2 ``4³`` convolution followed by a ``3³`` convolution with a
-    residual connection (SiLU activations); a linear layer maps the flattened last
-    feature map to the latent. No normalisation layers: the output is deterministic per
-    input and independent of the batch.
+    Each level is a stride-2 ``4³`` convolution (the first one ``stem³``) followed by a
+    ``3³`` convolution with a residual connection (SiLU activations; the first level's
+    can be left out, ``first_mix``); a linear layer maps the flattened last feature map
+    to the latent. No normalisation layers: the output is deterministic per input and
+    independent of the batch. On the CPU the grids go through the convolutions in the
+    channels-last layout (about a third faster there, same values to float rounding).
     """
 
     def __init__(self, config: EncoderConfig) -> None:
         super().__init__()
         self.config = c = config
         chans = [c.in_channels] + [c.base * 2**i for i in range(c.levels)]
+        kernels = [c.stem] + [4] * (c.levels - 1)
         self.down = nn.ModuleList(
-            nn.Conv3d(chans[i], chans[i + 1], 4, stride=2, padding=1) for i in range(c.levels)
+            nn.Conv3d(chans[i], chans[i + 1], k, stride=2, padding=(k - 2) // 2)
+            for i, k in enumerate(kernels)
         )
         self.mix = nn.ModuleList(
-            nn.Conv3d(chans[i + 1], chans[i + 1], 3, padding=1) for i in range(c.levels)
+            nn.Conv3d(chans[i + 1], chans[i + 1], 3, padding=1) if i or c.first_mix
+            else nn.Identity()
+            for i in range(c.levels)
         )
         side = c.resolution // 2**c.levels
         self.head = nn.Linear(chans[-1] * side**3, c.latent_dim)
         with torch.no_grad():
             for conv in self.mix:
-                cast(nn.Conv3d, conv).weight.mul_(0.5)
+                if isinstance(conv, nn.Conv3d):
+                    conv.weight.mul_(0.5)
             self.head.weight.mul_(0.5)
 
     def forward(self, grids: torch.Tensor) -> torch.Tensor:
@@ -84,10 +101,13 @@ class ConvEncoder(nn.Module):
                 f"{c.resolution}, {c.resolution}], got {list(grids.shape)}."
             )
         h = grids
+        if h.device.type == "cpu":
+            h = h.contiguous(memory_format=torch.channels_last_3d)
         act = nn.functional.silu
         for down, mix in zip(self.down, self.mix, strict=True):
             h = act(down(h))
-            h = h + act(mix(h))
+            if isinstance(mix, nn.Conv3d):
+                h = h + act(mix(h))
         return self.head(h.flatten(1))
 
 
