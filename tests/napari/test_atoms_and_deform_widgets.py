@@ -30,12 +30,14 @@ def _moving() -> Molecule:
 
 @pytest.fixture(scope="module")
 def ethanol():
-    """A tiny auto-decoder fit of ethanol (hydrogens included)."""
+    """A tiny auto-decoder fit of ethanol (hydrogens included), seeded. Only 30 steps: the
+    tests below check what any fit must give (atoms of the model's elements, inside the
+    item's box), not how good the atoms are (tests/atoms does that on exact fields)."""
     from napari_molfield.autodecoder.fit import fit_model
     from napari_molfield.chem.smiles import from_smiles
 
     return fit_model(from_smiles("CCO", seed=0), channels="C,O,H", preset="tiny", steps=30,
-                     resolution=12, device="cpu")
+                     resolution=12, device="cpu", seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +80,7 @@ def test_decode_atoms_replace_and_save_sdf(viewer, qtbot, tmp_path, ethanol):
     (layer,) = _recovered(viewer)
     result = w.recovered
     assert layer._type_string == "points" and len(layer.data) == result.n_atoms > 0
+    assert set(result.elements.astype(str)) <= {"C", "O", "H"}
     assert all(str(u) == "angstrom" for u in layer.units)
     assert result.summary() in w.status.value
     assert list(layer.features["element"]) == list(result.elements.astype(str))
@@ -86,7 +89,9 @@ def test_decode_atoms_replace_and_save_sdf(viewer, qtbot, tmp_path, ethanol):
     colours = {e: tuple(c) for e, c in zip(layer.features["element"], layer.face_color,
                                           strict=True)}
     assert len(set(colours.values())) == len(colours)
-    # the atoms sit inside the item's box, over the decoded field
+    # the atoms sit inside the item's box, over the decoded field, however short the fit
+    # (recovery drops an atom it refines out of the box: 30-step fits of other seeds, or
+    # of this one elsewhere, had put an H up to 8 Å outside)
     box = ethanol.box(0)
     assert np.all(np.abs(layer.data - np.asarray(box.centre)) <= box.edge / 2)
 
