@@ -24,6 +24,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from _results import readme_row, write_result
+
 ROOT = Path(__file__).resolve().parents[1]
 HWB = ROOT / "tests" / "data" / "biotite_HWB.sdf"
 SHIPPED = "src/napari_molfield/data/freesolv_ae.safetensors"
@@ -33,13 +35,13 @@ GOALS = {"unseen_occupied": 32.0, "spread": 1.5, "drift": 0.2, "fs_all": 38.0,
 
 def measure(path: Path, orientations: int, n_freesolv: int, seed: int) -> dict:
     """The goal numbers of one model file."""
-    from napari_molfield.autoencoder.checkpoint import load_autoencoder
+    from napari_molfield import models
     from napari_molfield.autoencoder.conformers import cached_conformer
     from napari_molfield.autoencoder.corpus import UNSEEN_DRUGS
     from napari_molfield.autoencoder.encode import molecules_from
     from napari_molfield.autoencoder.orientation import orientation_study, summary
 
-    model = load_autoencoder(path)
+    model = models.load(path)
     mols, problems = molecules_from([*UNSEEN_DRUGS.values(), HWB], model)
     unseen = summary(orientation_study(model, mols, n=orientations, seed=seed))
     ds, split = model.meta["dataset"], model.meta["split"]
@@ -118,6 +120,17 @@ def main(argv: list[str] | None = None) -> int:
             ok = v >= goal[1] if goal[0] == "≥" else v <= goal[1]
             g = f"{goal[0]} {goal[1]:g}: {'met' if ok else 'NOT met'}"
         print(f"{label:48s} {v:9.3f} {bv:9.3f} {v - bv:8.3f}  {g}")
+    u, f = m["unseen"], m["freesolv"]
+    runs["readme"] = [readme_row(
+        f"auto-encoder `{args.model.name}` ({m['frame']} frame): {m['n_unseen']} unseen drugs "
+        f"× {args.orientations} orientations, {m['n_fs']} held-out FreeSolv molecules in a "
+        "random orientation each",
+        f"unseen {u['psnr']:.1f} / {u['psnr_occupied']:.1f} dB all / occupied channels (zero "
+        f"field {u['psnr_zero']:.1f} / {u['psnr_zero_occupied']:.1f}), spread over "
+        f"orientations ≤ {u['spread_max']:.2f} dB, latent drift ratio {u['drift_ratio']:.2f}; "
+        f"FreeSolv {f['psnr']:.1f} / {f['psnr_occupied']:.1f} dB (zero field "
+        f"{f['psnr_zero']:.1f} / {f['psnr_zero_occupied']:.1f})")]
+    write_result("ae_orientation", runs, args)
     return 0
 
 

@@ -11,12 +11,13 @@ Prints, in one process (so the ratios hold on a loaded machine):
   dense decode, ~10× longer);
 * 48³ of the untrained "cpu" preset (goal ≤ 150 ms), as before.
 
-The model is fitted here for ``--fit-seconds`` (default 60) at 32³ with the "cpu"
-preset, or read with ``--model``; ``--save`` keeps the fitted one.
+The model is fitted here for ``--fit-seconds`` (default 60; ``--fit-steps`` for a step
+count, the same model however busy the machine) at 32³ with the "cpu" preset, or read
+with ``--model``; ``--save`` keeps the fitted one.
 
 Usage::
 
-    python benchmarks/bench_decode.py [--fit-seconds 60] [--model m.safetensors]
+    python benchmarks/bench_decode.py [--fit-seconds 60 | --fit-steps 600] [--model m.safetensors]
         [--save m.safetensors] [--repeat 3] [--threads 2] [--dense-256]
 """
 
@@ -54,16 +55,17 @@ def random_model(preset: str = "cpu", channels: int = 6) -> FittedModel:
                        2.0, 32)
 
 
-def fitted_model(seconds: float) -> FittedModel:
-    """The 1IEP complex (both chains, ligands) fitted for ``seconds`` at 32³, "cpu" preset."""
+def fitted_model(seconds: float, steps: int | None = None) -> FittedModel:
+    """The 1IEP complex (both chains, ligands) fitted for ``seconds`` (or ``steps``) at 32³,
+    "cpu" preset."""
     from napari_molfield.chem.readers import read_molecules
 
     mol = read_molecules(PDB)[0]
     t = time.perf_counter()
-    model = models.fit_model(mol, resolution=32, preset="cpu", steps=10**6,
-                             time_budget=seconds, seed=0, device="cpu")
+    budget = {"steps": steps} if steps else {"steps": 10**6, "time_budget": seconds}
+    model = models.fit_model(mol, resolution=32, preset="cpu", seed=0, device="cpu", **budget)
     print(f"fitted {mol.name}: {mol.n_atoms} atoms, {len(model.channels)} channels, "
-          f"{time.perf_counter() - t:.0f} s")
+          f"{model.history[-1]['step']} steps, {time.perf_counter() - t:.0f} s")
     return model
 
 
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", help="a saved checkpoint (default: fit 1IEP here)")
     ap.add_argument("--save", help="write the fitted model here")
     ap.add_argument("--fit-seconds", type=float, default=60.0)
+    ap.add_argument("--fit-steps", type=int, default=None,
+                    help="fit this many steps instead (the same model on a busy machine)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--dense-256", action="store_true")
@@ -94,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
-    model = models.load(args.model) if args.model else fitted_model(args.fit_seconds)
+    model = (models.load(args.model) if args.model
+             else fitted_model(args.fit_seconds, args.fit_steps))
     if args.save:
         models.save(model, args.save)
     print(f"{model}  threads={torch.get_num_threads()}  (times under the machine's "
@@ -134,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
           "ripples in empty space); occupied channels "
           f"{r_skip['occupied_psnr'] - r_dense['occupied_psnr']:+.3f} dB")
     out: dict = {"model": repr(model), "threads": torch.get_num_threads(),
+                 "fit_steps": model.history[-1]["step"] if model.history else None,
                  "channels": len(model.channels), "n": n,
                  "times_s": times, "dense_s": t_dense, "skip_s": t_skip,
                  "main_branch_s": t_main, "skip_speedup": speed,
@@ -154,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\ndecode 48³ × 6 channels, untrained 'cpu' preset, every voxel: {t48 * 1e3:.0f} ms "
           f"(goal ≤ 150 ms: {'ok' if t48 <= 0.15 else 'SLOWER'})")
     out["untrained_48_dense_s"] = t48
-    fit = (f"a {args.fit_seconds:.0f} s 1IEP fit" if not args.model else "1IEP model")
+    fit = ("a saved 1IEP model" if args.model else f"a {out['fit_steps']}-step 1IEP fit")
     out["readme"] = [
         readme_row(f"{n}³ decode of {fit} ({len(model.channels)} channels): skip empty "
                    "space vs every voxel",

@@ -14,6 +14,8 @@ On a machine with CUDA it
 Without CUDA, or with ``--dry``, it runs the same steps at tiny sizes on the CPU (the
 torch kernel on the CPU device, 20 fit steps, 3 training steps, and the 2-process step
 with gloo); ``tests/test_gpu_check.py`` runs that in CI. Exit status 1 when a check fails.
+Each timed step goes to ``benchmarks/results/gpu_check.json`` (``gpu_check_dry.json`` in
+the dry mode).
 
 Usage::
 
@@ -35,12 +37,15 @@ from typing import Any
 
 import numpy as np
 import torch
+from _results import readme_row, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 PDB = ROOT / "sample_data" / "1iep.pdb"
 FREESOLV = ROOT / "sample_data" / "freesolv_database.txt"
 #: Largest CUDA − CPU sampling difference accepted, relative to the channel peak.
 KERNEL_TOL = 1e-4
+#: ``(label, seconds)`` of every `timed` step, and other numbers worth keeping.
+RECORD: dict[str, Any] = {"timings": []}
 
 
 def sync(device: str) -> None:
@@ -55,7 +60,9 @@ def timed(label: str, fn: Callable[[], Any], device: str) -> Any:
     t = time.perf_counter()
     out = fn()
     sync(device)
-    print(f"[{time.perf_counter() - t:7.2f} s] {label}", flush=True)
+    dt = time.perf_counter() - t
+    RECORD["timings"].append({"step": label, "seconds": dt})
+    print(f"[{dt:7.2f} s] {label}", flush=True)
     return out
 
 
@@ -92,6 +99,7 @@ def check_kernels(mol: Any, n: int, device: str) -> bool:
                 lambda: torch_kernel(n), device)
     peaks = channel_peaks(table)
     err = float((np.abs(dev - cpu) / peaks[:, None, None, None]).max())
+    RECORD["kernel_difference"] = err
     ok = err <= KERNEL_TOL
     print(f"    largest difference {err:.2e} of the channel peak "
           f"({'ok' if ok else 'FAILED'}: ≤ {KERNEL_TOL:g})")
@@ -119,7 +127,9 @@ def check_fit_decode(mol: Any, device: str, dry: bool, seconds: float, n_decode:
                   lambda: truth_field(model, 0, n_decode, device=device).values, device)
     info = skip.meta["skip_empty"]
     for label, f in (("skip ", skip), ("dense", dense)):
-        print(f"    {label} {format_report(field_report(f.values, truth))}")
+        report = field_report(f.values, truth)
+        RECORD[f"decode_{label.strip()}"] = dict(report)
+        print(f"    {label} {format_report(report)}")
     print(f"    skip evaluated {100 * info['evaluated']:.1f} % of the voxels "
           f"(threshold {info['threshold']:.3g}, stride {info['stride']})")
     return bool(np.isfinite(skip.values).all() and np.isfinite(dense.values).all())
@@ -223,8 +233,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("[   skip  ] DDP with NCCL: needs 2 GPUs")
     failed = [k for k, ok in results.items() if not ok]
-    print(f"total {time.perf_counter() - t0:.1f} s: "
+    total = time.perf_counter() - t0
+    print(f"total {total:.1f} s: "
           + ("all checks passed" if not failed else f"FAILED: {', '.join(failed)}"))
+    RECORD.update(mode="dry" if dry else "full", gpu=name, gpus=gpus, checks=results,
+                  total_s=total)
+    RECORD["readme"] = [readme_row(f"{r['step']} ({'dry: CPU, tiny sizes' if dry else name})",
+                                   f"{r['seconds']:.2f} s") for r in RECORD["timings"]]
+    write_result("gpu_check_dry" if dry else "gpu_check", RECORD, args)
     return 1 if failed else 0
 
 

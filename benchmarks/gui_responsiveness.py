@@ -4,9 +4,12 @@ Run under a display, e.g. ``xvfb-run -a .venv/bin/python benchmarks/gui_responsi
 (software OpenGL: Mesa llvmpipe). On the bundled 1IEP complex (chain A + imatinib, the
 ``kinase_inhibitor`` sample, its default layers visible) it prints:
 
-1. fit speed: steps per second of a plain `fit` generator loop for ``--seconds`` (what
-   ``molfield fit`` runs) and of the Fit widget's fit for as long, previews on — and their
-   ratio (goal ≥ 0.70);
+1. fit speed as the user feels it: steps per **wall-clock** second, from the start of a
+   plain `fit` generator loop for ``--seconds`` (what ``molfield fit`` runs) to its end,
+   and from pressing the Fit widget's Start to its fit being done (process start, model
+   set-up, previews on) — and their ratio (goal ≥ 0.70). Beside them, labelled, the same
+   on the fits' own training clock (`nn.loop`'s clock, which stops while progress is
+   handed out and leaves out what happens before the fit starts);
 2. the longest event-loop freeze during the widget's fit, from a 50 ms QTimer heartbeat
    (goal ≤ 1 s);
 3. the longest freeze while a 128³ decode runs and its layers are applied, and while the
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import time
+
+from _results import readme_row, write_result
 
 
 class Heartbeat:
@@ -73,7 +78,7 @@ def spin(condition, timeout: float) -> bool:
     return condition()
 
 
-def apply_freeze(beat: Heartbeat, what: str, run, widget) -> None:
+def apply_freeze(beat: Heartbeat, what: str, run, widget) -> dict[str, float]:
     """Start ``run`` (a widget's button), wait for its job and the redraw after it, and
     print the time and the longest freeze (goal ≤ 2 s) with the widget's status line."""
     spin(lambda: False, 0.5)
@@ -82,23 +87,29 @@ def apply_freeze(beat: Heartbeat, what: str, run, widget) -> None:
     run()
     spin(lambda: widget.runner.idle, 600)
     spin(lambda: False, 1.0)  # the redraw after the swap counts too
-    print(f"{what} and apply: {time.perf_counter() - t0 - 1:.1f} s, longest freeze "
+    took = time.perf_counter() - t0 - 1
+    print(f"{what} and apply: {took:.1f} s, longest freeze "
           f"{beat.longest:.2f} s (goal ≤ 2 s) — {widget.status.value}")
+    return {"seconds": took, "longest_freeze_s": beat.longest}
 
 
 CHANNELS = "C,N,O,S,other"
 
 
-def cli_rate(mol, seconds: float, resolution: int, preset: str) -> tuple[int, float]:
-    """Steps and seconds of a plain `fit` loop with a time budget (the CLI's loop)."""
-    from napari_molfield.autodecoder.fit import fit
+def cli_rate(mol, seconds: float, resolution: int, preset: str
+             ) -> tuple[int, float, float]:
+    """Steps, wall-clock seconds (from the call to the end of the loop) and training-clock
+    seconds of a plain `fit` loop with a time budget (the CLI's loop)."""
+    from napari_molfield import models
 
     last = None
-    for progress in fit(mol, channels=CHANNELS, resolution=resolution, preset=preset,
-                        steps=10**9, time_budget=seconds):
+    t0 = time.perf_counter()
+    for progress in models.fit(mol, model="siren", channels=CHANNELS, resolution=resolution,
+                               preset=preset, steps=10**9, time_budget=seconds):
         last = progress
+    wall = time.perf_counter() - t0
     assert last is not None
-    return last.step, last.elapsed
+    return last.step, wall, last.elapsed
 
 
 def main() -> None:
@@ -121,9 +132,10 @@ def main() -> None:
     print(f"{mol.name}: {mol.n_atoms} atoms; fits of {args.seconds:.0f} s at "
           f"{args.resolution}³, preset {args.preset}")
 
-    steps, elapsed = cli_rate(mol, args.seconds, args.resolution, args.preset)
-    cli = steps / elapsed
-    print(f"plain fit loop (CLI):   {steps:6d} steps in {elapsed:5.1f} s = {cli:6.1f} steps/s")
+    steps, cli_wall, elapsed = cli_rate(mol, args.seconds, args.resolution, args.preset)
+    cli, cli_train = steps / cli_wall, steps / elapsed
+    print(f"plain fit loop (CLI):   {steps:6d} steps in {cli_wall:5.1f} s wall = {cli:6.1f} "
+          f"steps/s (training clock: {elapsed:5.1f} s = {cli_train:6.1f} steps/s)")
 
     viewer = napari.Viewer(show=True)
     viewer.window._qt_window.resize(1400, 900)
@@ -161,28 +173,54 @@ def main() -> None:
     viewer_cpu = time.process_time() - cpu0
     fit_freeze = beat.longest
     last = fit_w._last or {}
-    widget = last.get("step", 0) / max(last.get("elapsed", 1e-9), 1e-9)
+    w_steps = int(last.get("step", 0))
+    widget = w_steps / wall  # from pressing Start to the fit being done: what the user feels
+    widget_train = w_steps / max(last.get("elapsed", 1e-9), 1e-9)
     what = "previews, view turned every 1 s" if args.turn else "previews"
-    print(f"Fit widget ({what}):  {last.get('step', 0):6d} steps in "
-          f"{last.get('elapsed', 0):5.1f} s = {widget:6.1f} steps/s "
-          f"({wall:.1f} s wall with process start and model load)")
-    print(f"  ratio widget / CLI: {widget / cli:.2f} (goal ≥ 0.70); the viewer's process "
-          f"used {viewer_cpu:.1f} CPU-s meanwhile (spinning the event loop included)")
+    print(f"Fit widget ({what}):  {w_steps:6d} steps in {wall:5.1f} s wall (process start "
+          f"and model set-up included) = {widget:6.1f} steps/s (training clock: "
+          f"{last.get('elapsed', 0):5.1f} s = {widget_train:6.1f} steps/s)")
+    print(f"  ratio widget / CLI, wall clock: {widget / cli:.2f} (goal ≥ 0.70); on the "
+          f"training clock {widget_train / cli_train:.2f}; the viewer's process used "
+          f"{viewer_cpu:.1f} CPU-s meanwhile (spinning the event loop included)")
     print(f"  longest freeze during the fit: {fit_freeze:.2f} s (goal ≤ 1 s)")
     print(f"  status: {fit_w.status.value}")
+    res: dict = {
+        "atoms": mol.n_atoms, "cli": {"steps": steps, "wall_s": cli_wall, "train_s": elapsed,
+                                      "steps_per_wall_s": cli, "steps_per_train_s": cli_train},
+        "widget": {"steps": w_steps, "wall_s": wall, "train_s": last.get("elapsed"),
+                   "steps_per_wall_s": widget, "steps_per_train_s": widget_train,
+                   "viewer_cpu_s": viewer_cpu, "longest_freeze_s": fit_freeze},
+        "ratio_wall": widget / cli, "ratio_train": widget_train / cli_train,
+    }
 
     dec = DecodeWidget(viewer)
     viewer.window.add_dock_widget(dec, name="Decode", tabify=True)
     dec.model.value = fit_w.model_name
     dec.resolution.value = args.apply
-    apply_freeze(beat, f"decode {args.apply}³", dec.decode, dec)
+    res["decode"] = apply_freeze(beat, f"decode {args.apply}³", dec.decode, dec)
 
     fields = FieldsWidget(viewer)
     viewer.window.add_dock_widget(fields, name="Fields", tabify=True)
     fields.resolution.value = args.apply
-    apply_freeze(beat, f"resample {args.apply}³", fields.resample, fields)
+    res["resample"] = apply_freeze(beat, f"resample {args.apply}³", fields.resample, fields)
     beat.timer.stop()
     viewer.close()
+    turned = ", view turned every second" if args.turn else ""
+    res["readme"] = [
+        readme_row(f"napari: Fit widget (1IEP-A, {args.seconds:.0f} s at {args.resolution}³, "
+                   f"previews in the dock{turned}) vs the CLI's loop, steps per wall-clock "
+                   "second",
+                   f"**{widget / cli:.2f}** of the CLI's steps/s ({widget:.1f} vs {cli:.1f}; "
+                   f"goal 0.70), the widget's wall clock from Start to done; on the fits' "
+                   f"training clocks {widget_train / cli_train:.2f}; longest event-loop "
+                   f"freeze during the fit {fit_freeze:.2f} s (goal 1 s)"),
+        readme_row(f"napari: apply a {args.apply}³ decode / resample",
+                   f"{res['decode']['seconds']:.2f} s / {res['resample']['seconds']:.2f} s, "
+                   f"longest freezes {res['decode']['longest_freeze_s']:.2f} / "
+                   f"{res['resample']['longest_freeze_s']:.2f} s (goal 2 s)"),
+    ]
+    write_result("gui_responsiveness", res, args)
 
 
 if __name__ == "__main__":

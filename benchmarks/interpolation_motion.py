@@ -38,18 +38,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _results import readme_row, write_result
 
-from napari_molfield.autodecoder.checkpoint import load_model, save_model
-from napari_molfield.autodecoder.decode import decode
-from napari_molfield.autodecoder.fit import fit
-from napari_molfield.autodecoder.interpolate import interpolator
+from napari_molfield import models
 from napari_molfield.chem.readers import read_molecules
-from napari_molfield.deform.checkpoint import load_deform, save_deform
 from napari_molfield.deform.decode import atoms_at
 from napari_molfield.deform.decode import truth_field as deform_truth
 from napari_molfield.deform.ensemble import ensemble_molecule
-from napari_molfield.deform.fit import fit_deform
-from napari_molfield.deform.interpolate import interpolator as deform_interpolator
 from napari_molfield.fields.metrics import field_report, format_report, psnr
 
 #: AdK's CORE domain (residue ranges); LID and NMP move relative to it.
@@ -155,14 +150,14 @@ def main() -> None:
     saved = [Path(args.models) / f for f in ("plain.safetensors", "deform.safetensors")] if (
         args.models) else None
     if saved and all(f.exists() for f in saved):
-        plain, deform = load_model(saved[0]), load_deform(saved[1])
+        plain, deform = models.load(saved[0]), models.load(saved[1])
         print(f"models read from {args.models} (not fitted here)")
     else:
         runs = {
-            "plain": _fit_for(fit(mol, resolution=args.resolution, preset="cpu", steps=10**9,
-                                  time_budget=args.budget, device="cpu")),
-            "deform": _fit_for(fit_deform(mol, resolution=args.resolution, preset="cpu",
-                                          steps=10**9, time_budget=args.budget, device="cpu")),
+            kind: _fit_for(models.fit(mol, model=choice, resolution=args.resolution,
+                                      preset="cpu", steps=10**9, time_budget=args.budget,
+                                      device="cpu"))
+            for kind, choice in (("plain", "siren"), ("deform", "deform"))
         }
         plain, deform = runs["plain"][0].model, runs["deform"][0].model
         print(f"fits of {args.budget:.0f} s each, one after the other: plain "
@@ -171,12 +166,12 @@ def main() -> None:
               f"deformable atoms → template {runs['deform'][0].atom_rmsd:.2f} Å RMS")
         if saved:
             saved[0].parent.mkdir(parents=True, exist_ok=True)
-            save_model(plain, saved[0])
-            save_deform(deform, saved[1])
+            models.save(plain, saved[0])
+            models.save(deform, saved[1])
 
     n = args.eval
     common = deform.scale(0)[:, None, None, None]  # one normalised scale for every field
-    truth = [deform_truth(deform, k, n).values for k in (0, 1)]
+    truth = [models.truth(deform, k, n).values for k in (0, 1)]
     morph = 0.5 * (x0 + x1)
     truth_mid = deform_truth(deform, 0, n, coords=morph).values
     truth_real = deform_truth(deform, 0, n, coords=inter).values
@@ -184,13 +179,14 @@ def main() -> None:
 
     def plain_values(k: int | None) -> np.ndarray:
         if k is not None:
-            return decode(plain, k, n).values * plain.scale(k)[:, None, None, None] / common
+            return (models.decode(plain, k, n).values * plain.scale(k)[:, None, None, None]
+                    / common)
         z = 0.5 * (plain.latent(0) + plain.latent(1))
         s = 0.5 * (plain.scale(0) + plain.scale(1))
-        return decode(plain, 0, n, latent=z).values * s[:, None, None, None] / common
+        return models.decode(plain, 0, n, latent=z).values * s[:, None, None, None] / common
 
-    d_interp = deform_interpolator(deform, [0, 1], n)
-    p_interp = interpolator(plain, [0, 1], n)
+    d_interp = models.interpolator(deform, [0, 1], n)
+    p_interp = models.interpolator(plain, [0, 1], n)
     rows = {}
     rows_mid: dict[str, np.ndarray] = {}
     print(f"\nat {n}³ (voxel {deform.region.spacing(n):.2f} Å):")
@@ -247,8 +243,8 @@ def main() -> None:
 
     ts = np.linspace(0, 1, args.frames)
     out = np.zeros((len(deform.channels), 48, 48, 48), np.float32)
-    d48 = d_interp if n == 48 else deform_interpolator(deform, [0, 1], 48)
-    p48 = p_interp if n == 48 else interpolator(plain, [0, 1], 48)
+    d48 = d_interp if n == 48 else models.interpolator(deform, [0, 1], 48)
+    p48 = p_interp if n == 48 else models.interpolator(plain, [0, 1], 48)
     ms_d = _frame_ms(lambda t: d48.values(t, out=out), ts)
     ms_p = _frame_ms(lambda t: p48.values(t, out=out), ts)
     ms_a = _frame_ms(d48.atoms, ts)
@@ -276,6 +272,25 @@ def main() -> None:
     print(f"  end states: deformable − plain = {ends[0]:+.2f} / {ends[1]:+.2f} dB (goal ≥ −1): "
           f"{'met' if min(ends) >= -1 else 'NOT met'}")
     print(f"  48³ frame: {ms_d:.0f} ms (goal ≤ 150 ms): {'met' if ms_d <= 150 else 'NOT met'}")
+    r = {k: {"ends": [dict(e) for e in v[0]], "vs_morph": dict(v[1]), "vs_real": dict(v[2])}
+         for k, v in rows.items()}
+    d, p = rows["deformable"], rows["plain SIREN"]
+    write_result("interpolation_motion", {
+        "rmsd_states": _rmsd(x0, x1), "intermediate_frame": frame, "models": r,
+        "cross_fade_vs_real": fade_real, "domain_psnr": domain, "frame_ms": {
+            "deformable": ms_d, "plain": ms_p, "atoms": ms_a},
+        "readme": [readme_row(
+            f"adenylate kinase closed ↔ open ({how}, {_rmsd(x0, x1):.1f} Å RMSD), deformable "
+            f"vs plain SIREN, {args.budget:.0f} s each at {args.resolution}³, evaluated at {n}³",
+            f"t = 0.5 vs the linear morph: {d[1]['psnr']:.2f} vs {p[1]['psnr']:.2f} dB "
+            f"(**{gain:+.2f} dB**); vs a real intermediate (DIMS frame {frame}): "
+            f"{d[2]['psnr']:.2f} vs {p[2]['psnr']:.2f} dB (cross-fade {fade_real:.2f}), at "
+            f"σ = {args.blur:g} Å {domain['deformable t = 0.5']:.2f} vs "
+            f"{domain['plain SIREN t = 0.5']:.2f} dB (cross-fade "
+            f"{domain['cross-fade of the true end fields']:.2f}); end states "
+            f"{d[0][0]['psnr']:.2f} / {d[0][1]['psnr']:.2f} vs {p[0][0]['psnr']:.2f} / "
+            f"{p[0][1]['psnr']:.2f} dB; 48³ frame {ms_d:.0f} ms (plain {ms_p:.0f} ms)")],
+    }, args)
 
 
 if __name__ == "__main__":

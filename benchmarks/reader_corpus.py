@@ -10,6 +10,7 @@ mismatch. Packages that are missing are skipped.
 
 from __future__ import annotations
 
+import argparse
 import bz2
 import gzip
 import lzma
@@ -19,6 +20,8 @@ import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
+
+from _results import readme_row, write_result
 
 from napari_molfield.chem import read_molecules
 from napari_molfield.chem.readers import SUPPORTED_EXTENSIONS
@@ -102,8 +105,13 @@ def _reason(message: str) -> str:
     return "other"
 
 
-def main(folders: list[Path]) -> int:
-    """Print the outcome table; return 0."""
+def main(argv: list[str] | None = None) -> int:
+    """Print the outcome table, write the results; return 0."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folders", nargs="*", type=Path,
+                    help="folders to search (default: MDAnalysisTests' data and tests/data)")
+    args = ap.parse_args(argv)
+    folders = args.folders or default_folders()
     files = sorted(
         p for folder in folders for p in folder.rglob("*")
         if p.is_file() and p.name.lower().endswith(SUPPORTED_EXTENSIONS)
@@ -145,9 +153,15 @@ def main(folders: list[Path]) -> int:
     print(f"\n{'outcome':<34s}{'files':>6s}")
     for key, n in sorted(outcome.items()):
         print(f"{key:<34s}{n:>6d}")
+    counts = dict(sorted(outcome.items()))
+    write_result("reader_corpus", {
+        "files": len(files), "folders": [str(f) for f in folders], "outcome": counts,
+        "details": details,
+        "readme": [readme_row(f"readers on {len(files)} structure files of "
+                              + ", ".join(f.name for f in folders),
+                              "; ".join(f"{k} {n}" for k, n in counts.items()))]}, args)
     return 0
 
 
 if __name__ == "__main__":
-    args = [Path(a) for a in sys.argv[1:]]
-    sys.exit(main(args or default_folders()))
+    sys.exit(main())

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_gpu_check_dry_mode(tmp_path):
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1",
+           "MOLFIELD_BENCH_RESULTS": str(tmp_path / "results")}  # not benchmarks/results
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--dry"],
         capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
@@ -23,3 +24,4 @@ def test_gpu_check_dry_mode(tmp_path):
                  "all checks passed"):
         assert step in out, out
     assert "largest difference" in out and "zero field" in out
+    assert (tmp_path / "results" / "gpu_check_dry.json").is_file(), out
