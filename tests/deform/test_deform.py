@@ -131,10 +131,11 @@ def test_a_fit_that_gets_worse_keeps_its_best_weights(moving, monkeypatch):
     import torch
 
     import napari_molfield.deform.fit as fit_mod
+    import napari_molfield.nn.loop as loop_mod
 
     scores = iter([20.0, 30.0, 22.0, 21.0])
     saved = {}
-    real_snapshot = fit_mod.snapshot
+    real_snapshot = loop_mod.snapshot
 
     def fake_evaluate(*_a, **_k):
         return next(scores)
@@ -145,7 +146,7 @@ def test_a_fit_that_gets_worse_keeps_its_best_weights(moving, monkeypatch):
         return snap
 
     monkeypatch.setattr(fit_mod, "evaluate", fake_evaluate)
-    monkeypatch.setattr(fit_mod, "snapshot", spy_snapshot)
+    monkeypatch.setattr(loop_mod, "snapshot", spy_snapshot)
     with pytest.warns(RuntimeWarning, match="worse after step 100"):
         model = fit_mod.fit_deform_model(moving, resolution=12, preset="tiny", steps=300,
                                          eval_every=100, device="cpu", seed=0)

@@ -162,20 +162,20 @@ def test_decode_error_clears_the_decoding_status(viewer, qtbot, ethanol_model, m
     assert w.status.value == "Failed: The decode could not run."
 
 
-def test_psnr_report_has_its_baselines():
-    from napari_molfield._napari.quality import psnr_report
+def test_field_report_has_its_baselines():
+    from napari_molfield.fields.metrics import field_report
 
     rng = np.random.default_rng(0)
     truth = np.zeros((3, 8, 8, 8))
     truth[0, 2:6, 2:6, 2:6] = 1.0
     truth[1, 3:5, 3:5, 3:5] = 0.5
     decoded = truth + 0.01 * rng.standard_normal(truth.shape)
-    r = psnr_report(decoded, truth)
+    r = field_report(decoded, truth)
     zero = 10 * np.log10(1 / np.mean(truth**2))
-    assert r.zero == pytest.approx(zero)
-    assert r.psnr > r.zero
+    assert r.zero_psnr == pytest.approx(zero)
+    assert r.psnr > r.zero_psnr
     occ = 10 * np.log10(1 / np.mean((decoded[:2] - truth[:2]) ** 2))
-    assert r.occupied == pytest.approx(occ)
+    assert r.occupied_psnr == pytest.approx(occ)
     assert "zero field" in r.text() and "occupied channels" in r.text()
 
 

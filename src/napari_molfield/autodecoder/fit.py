@@ -22,19 +22,17 @@ import torch
 from ..errors import MolfieldError
 from ..fields.channels import ChannelSpec
 from ..fields.field import Field
-from ..fields.metrics import EMPTY_LEVEL
-from ..fields.pools import PointPools
+from ..nn.batches import split_batch
 from ..nn.config import ModelConfig
-from ..nn.device import pick_device, prepare_cpu
-from ..nn.schedule import ActiveClock, budget_settings, cosine_factor, schedule_progress
+from ..nn.device import pick_device
+from ..nn.loop import Task, adam, begin, train
+from ..nn.schedule import budget_settings
 from ..nn.siren import ModulatedSiren
 from .config import FitConfig, get_preset, split_overrides
 from .items import ItemsLike, expand_items
 from .model import FittedModel
-from .steps import adam, evaluate, minibatch, restore, snapshot
+from .steps import evaluate, step_loss
 from .targets import Targets, map_targets, molecule_targets
-
-DIVERGED_LOSS = 1e6  # normalised targets peak near 1: a loss this large is divergence
 
 
 @dataclass(frozen=True)
@@ -210,14 +208,7 @@ def _run(
     mcfg: ModelConfig,
     fcfg: FitConfig,
 ) -> Generator[FitProgress, None, FittedModel]:
-    clock = ActiveClock()
-    dev = pick_device(fcfg.device)
-    if dev.type == "cpu":
-        prepare_cpu()
-    torch.manual_seed(fcfg.seed)
-    gen = torch.Generator().manual_seed(fcfg.seed)
-    rng = np.random.default_rng(fcfg.seed)
-
+    clock, dev, gen, rng = begin(fcfg.seed, fcfg.device)
     pools = targets.pools(resolution, fcfg, rng).to(dev)
     net = ModulatedSiren(mcfg).to(dev)
     n_items = len(targets)
@@ -239,99 +230,21 @@ def _run(
         [{"params": list(net.parameters()), "lr": fcfg.lr},
          {"params": [latents], "lr": fcfg.lr_latent}]
     )
-    base_lrs = [g["lr"] for g in opt.param_groups]
     eval_ids = list(range(min(n_items, fcfg.eval_items)))
-    snap = snapshot(model)
-    last_psnr = evaluate(model, pools, eval_ids)
-    good_step = 0
-    model.history.append(
-        {"step": 0, "loss": None, "psnr": last_psnr, "elapsed": clock()}
-    )
-    clock.hold()
-    yield FitProgress(0, fcfg.steps, math.nan, last_psnr, True, clock(),
-                      fcfg.lr, model)
-    clock.release()
-
     b_items = min(n_items, fcfg.batch_items)
-    n_grid, n_uni_b, n_near_b = _split_batch(fcfg, pools, max(1, fcfg.batch_points // b_items))
-    t_train = clock()
-    step = 0
-    while step < fcfg.steps:
-        elapsed = clock()
-        if fcfg.time_budget is not None and elapsed >= fcfg.time_budget:
-            break
-        # the decay follows the training time left after the pools were built
-        progress = schedule_progress(step, fcfg.steps, fcfg.time_budget, elapsed, t_train)
-        f = cosine_factor(progress, fcfg.lr_final)
-        for g, base in zip(opt.param_groups, base_lrs, strict=True):
-            g["lr"] = base * f
-
-        ids = (torch.randperm(n_items, generator=gen)[:b_items] if n_items > b_items
-               else torch.arange(n_items))
-        x, y = minibatch(pools, ids, n_grid, n_uni_b, n_near_b, gen, dev)
-        pred = net(x, latents[ids.to(dev)])
-        sq = (pred - y) ** 2
-        if fcfg.empty_weight != 1.0:
-            w = torch.where(y.amax(dim=-1, keepdim=True) < EMPTY_LEVEL, fcfg.empty_weight, 1.0)
-            loss = torch.mean(w * sq) / torch.mean(w)
-        else:
-            loss = torch.mean(sq)
-        lv = float(torch.mean(sq).detach())
-        if not math.isfinite(lv) or lv > DIVERGED_LOSS:
-            restore(model, snap)
-            err = MolfieldError(
-                f"Training diverged (loss is {'NaN' if math.isnan(lv) else lv:.3g}) at step "
-                f"{step + 1} — lower the learning rate (lr={fcfg.lr:g}); the model keeps "
-                f"the weights of step {good_step}."
-            )
-            err.model = model  # type: ignore[attr-defined]
-            raise err
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        step += 1
-        evaluated = step % fcfg.eval_every == 0 or step == fcfg.steps
-        if (
-            not evaluated
-            and fcfg.time_budget is not None
-            and clock() >= fcfg.time_budget
-        ):
-            evaluated = True  # the last step of a timed fit
-        if evaluated:
-            p = evaluate(model, pools, eval_ids)
-            if math.isfinite(p):
-                last_psnr = p
-                snap = snapshot(model)
-                good_step = step
-            model.history.append(
-                {"step": step, "loss": lv, "psnr": p, "elapsed": clock()}
-            )
-        clock.hold()
-        yield FitProgress(step, fcfg.steps, lv, last_psnr, evaluated,
-                          clock(), opt.param_groups[0]["lr"], model)
-        clock.release()
-    if not model.history or model.history[-1]["step"] != step:
-        last_psnr = evaluate(model, pools, eval_ids)
-        model.history.append(
-            {"step": step, "loss": None, "psnr": last_psnr, "elapsed": clock()}
-        )
+    counts = split_batch(max(1, fcfg.batch_points // b_items),
+                         (fcfg.frac_grid, fcfg.frac_uniform, fcfg.frac_near),
+                         pools.n_uniform, pools.n_near)
+    task = Task(
+        model, net, latents,
+        loss=lambda: step_loss(model, pools, n_items, b_items, counts, fcfg.empty_weight, gen),
+        evaluate=lambda: evaluate(model, pools, eval_ids),
+        history=model.history,
+    )
+    for s in train(task, opt, fcfg, clock):
+        yield FitProgress(s.step, s.steps, s.loss, s.psnr, s.evaluated, s.elapsed, s.lr,
+                          model)
     return model
-
-
-def _split_batch(fcfg: FitConfig, pools: PointPools, per_item: int) -> tuple[int, int, int]:
-    """Grid, uniform and near-atom points per item and step (empty pools get none)."""
-    fr = np.array([fcfg.frac_grid, fcfg.frac_uniform, fcfg.frac_near], dtype=float)
-    if pools.n_uniform == 0:
-        fr[1] = 0
-    if pools.n_near == 0:
-        fr[2] = 0
-    fr = fr / fr.sum()
-    n_grid = round(per_item * fr[0])
-    n_uni = round(per_item * fr[1])
-    n_near = max(0, per_item - n_grid - n_uni) if fr[2] > 0 else 0
-    if fr[2] == 0:
-        n_uni = per_item - n_grid
-    return n_grid, n_uni, n_near
 
 
 __all__ = ["FitProgress", "fit", "fit_model"]

@@ -1,79 +1,49 @@
-"""The pieces of one auto-decoder step: optimiser, minibatches, evaluation, snapshots."""
+"""What the auto-decoder gives the training loop (`nn.loop.train`): its loss and its PSNR."""
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from collections.abc import Callable
 
 import torch
 
+from ..fields.metrics import EMPTY_LEVEL
 from ..fields.pools import PointPools
+from ..nn.batches import grid_psnr, minibatch
+from ..nn.loop import StepLoss
 from .model import FittedModel
 
 
-def adam(groups: list[dict[str, Any]]) -> torch.optim.Adam:
-    """Fused Adam where this torch has it (CPU since torch 2.4), else the default one."""
-    try:
-        return torch.optim.Adam(groups, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(groups)
+def step_loss(model: FittedModel, pools: PointPools, n_items: int, b_items: int,
+              counts: tuple[int, int, int], empty_weight: float,
+              gen: torch.Generator) -> StepLoss:
+    """The MSE of one minibatch of ``b_items`` random items (all when there are no more).
+
+    With ``empty_weight`` ≠ 1, points whose targets are empty (every channel below
+    `EMPTY_LEVEL`) weigh that much in the descended loss; the reported value is the plain
+    MSE.
+    """
+    ids = (torch.randperm(n_items, generator=gen)[:b_items] if n_items > b_items
+           else torch.arange(n_items))
+    x, y = minibatch(pools, ids, counts, gen)
+    pred = model.network(x, model.latents[ids.to(x.device)])
+    sq = (pred - y) ** 2
+    if empty_weight != 1.0:
+        w = torch.where(y.amax(dim=-1, keepdim=True) < EMPTY_LEVEL, empty_weight, 1.0)
+        loss = torch.mean(w * sq) / torch.mean(w)
+    else:
+        loss = torch.mean(sq)
+    return StepLoss(loss, float(torch.mean(sq).detach()))
 
 
-def minibatch(
-    pools: PointPools,
-    ids: torch.Tensor,
-    n_grid: int,
-    n_uni: int,
-    n_near: int,
-    gen: torch.Generator,
-    dev: torch.device,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``[B, P, 3]`` points and ``[B, P, C]`` targets drawn from the pools of ``ids``."""
-    b = len(ids)
-    ids_d = ids.to(dev)
-    xs, ys = [], []
-    if n_grid:
-        gi = torch.randint(0, pools.grid_x.shape[0], (b, n_grid), generator=gen).to(dev)
-        xs.append(pools.grid_x[gi])
-        ys.append(pools.grid_y[ids_d[:, None], gi])
-    for n, lo, hi in ((n_uni, 0, pools.n_uniform),
-                      (n_near, pools.n_uniform, pools.rand_x.shape[1])):
-        if n and hi > lo:
-            ri = torch.randint(lo, hi, (b, n), generator=gen).to(dev)
-            xs.append(pools.rand_x[ids_d[:, None], ri])
-            ys.append(pools.rand_y[ids_d[:, None], ri])
-    return torch.cat(xs, dim=1), torch.cat(ys, dim=1)
-
-
-@torch.no_grad()
 def evaluate(model: FittedModel, pools: PointPools, ids: list[int], chunk: int = 65536) -> float:
     """PSNR over every voxel and channel of the train grid of items ``ids``."""
     net = model.network
-    mse_sum, count = 0.0, 0
-    for i in ids:
+
+    def field(i: int) -> Callable[[torch.Tensor], torch.Tensor]:
         mods = net.modulations(model.latents[i : i + 1].detach())
-        for a in range(0, pools.grid_x.shape[0], chunk):
-            x = pools.grid_x[None, a : a + chunk]
-            y = pools.grid_y[i : i + 1, a : a + chunk]
-            d = net.forward_modulated(x, mods) - y
-            mse_sum += float(torch.sum(d.double() ** 2))
-            count += d.numel()
-    mse = mse_sum / max(count, 1)
-    if not math.isfinite(mse):
-        return math.nan
-    return float("inf") if mse == 0 else 10 * math.log10(1.0 / mse)
+        return lambda x: net.forward_modulated(x, mods)
+
+    return grid_psnr(pools, ids, field, chunk)
 
 
-def snapshot(model: FittedModel) -> dict[str, torch.Tensor]:
-    snap = {k: v.detach().clone() for k, v in model.network.state_dict().items()}
-    snap["__latents__"] = model.latents.detach().clone()
-    return snap
-
-
-@torch.no_grad()
-def restore(model: FittedModel, snap: dict[str, torch.Tensor]) -> None:
-    model.network.load_state_dict({k: v for k, v in snap.items() if k != "__latents__"})
-    model.latents.copy_(snap["__latents__"])
-
-
-__all__ = ["adam", "evaluate", "minibatch", "restore", "snapshot"]
+__all__ = ["evaluate", "step_loss"]

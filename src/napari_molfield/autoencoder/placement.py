@@ -15,6 +15,7 @@ plain box around the molecule.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from ..chem.molecule import Molecule
 from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.field import Field
+from ..fields.metrics import FieldReport, field_report
 from ..fields.sample import sample_table
 from .frames import Frame
 from .inputs import field_inputs
@@ -116,33 +118,34 @@ def evaluate_placed(model: AEModel, molecules: Sequence[Molecule], latents: np.n
     """PSNR of the decoded ``latents`` against Eq. 1 on each molecule's own box in the
     user's frame (``resolution`` default: the model's grid).
 
-    Returns ``psnr``/``psnr_occupied`` (means, dB), ``per_molecule`` arrays of both, and
-    ``psnr_zero``/``psnr_zero_occupied`` (the zero-field baselines: predicting all
-    zeros), all on normalised fields.
+    Returns ``psnr``/``psnr_occupied`` (means, dB), ``per_molecule`` arrays of both, of
+    ``psnr_zero``/``psnr_zero_occupied`` (the zero-field baselines: predicting all zeros)
+    and ``reports`` (each molecule's `FieldReport`), all on normalised fields; occupied
+    channels as in `occupied_channels`.
     """
     n = int(resolution or model.resolution)
-    all_p, occ_p, zero_p, zocc_p = [], [], [], []
+    reports = []
     for mol, z in zip(molecules, latents, strict=True):
         where = placement(model, mol)
         truth = sample_table(where.table, where.user_box, n, beta=model.beta)
         truth = truth / where.scale.astype(np.float32)[:, None, None, None]
         pred = decode_placed(model, z, where, n, normalised=True).values
-        err = ((pred - truth) ** 2).reshape(len(pred), -1).mean(axis=1).astype(np.float64)
-        zero = (truth**2).reshape(len(truth), -1).mean(axis=1).astype(np.float64)
-        occ = where.occupied
-        all_p.append(_db(err.mean()))
-        occ_p.append(_db((err * occ).sum() / max(occ.sum(), 1)))
-        zero_p.append(_db(zero.mean()))
-        zocc_p.append(_db((zero * occ).sum() / max(occ.sum(), 1)))
-    p, po, pz, pzo = (np.asarray(v, dtype=np.float64) for v in (all_p, occ_p, zero_p, zocc_p))
-    return {"psnr": float(p.mean()) if len(p) else float("nan"),
-            "psnr_occupied": float(po.mean()) if len(po) else float("nan"),
-            "per_molecule": {"psnr": p, "psnr_occupied": po, "psnr_zero": pz,
-                             "psnr_zero_occupied": pzo}}
+        reports.append(field_report(pred, truth))
+    return summarise(reports)
 
 
-def _db(mse: float) -> float:
-    return float(10 * np.log10(1.0 / max(mse, 1e-20)))
+def summarise(reports: Sequence[FieldReport]) -> dict[str, Any]:
+    """The evaluation dict of the auto-encoder from one `FieldReport` per molecule:
+    ``psnr``/``psnr_occupied`` (`FieldReport.mean`), ``per_molecule`` ``[M]`` arrays
+    ``psnr``/``psnr_occupied``/``psnr_zero``/``psnr_zero_occupied`` and the ``reports``."""
+    mean = FieldReport.mean(reports) if reports else FieldReport(*[math.nan] * 4)
+    per = {key: np.array([r[name] for r in reports], dtype=np.float64)
+           for key, name in (("psnr", "psnr"), ("psnr_occupied", "occupied_psnr"),
+                             ("psnr_zero", "zero_psnr"),
+                             ("psnr_zero_occupied", "zero_occupied_psnr"))}
+    return {"psnr": mean.psnr, "psnr_occupied": mean.occupied_psnr, "per_molecule": per,
+            "reports": list(reports)}
 
 
-__all__ = ["Placement", "decode_placed", "decode_points", "evaluate_placed", "placement"]
+__all__ = ["Placement", "decode_placed", "decode_points", "evaluate_placed", "placement",
+           "summarise"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,25 +29,16 @@ from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.channels import ChannelSpec
 from ..fields.pools import build_pools
+from ..nn.batches import split_batch
 from ..nn.deform_net import DeformNet
-from ..nn.device import pick_device, prepare_cpu
-from ..nn.schedule import ActiveClock, budget_settings, cosine_factor, schedule_progress
+from ..nn.device import pick_device
+from ..nn.loop import Task, adam, begin, train
+from ..nn.schedule import budget_settings
 from .config import DeformConfig, DeformFitConfig, get_preset, split_overrides
 from .ensemble import ensemble_molecule, template_atoms
 from .model import DeformModel, atom_annotations
-from .steps import (
-    AtomTargets,
-    adam,
-    atom_loss,
-    evaluate,
-    minibatch,
-    path_loss,
-    restore,
-    smooth_loss,
-    snapshot,
-)
+from .steps import AtomTargets, atom_loss, evaluate, path_loss, smooth_loss, step_loss
 
-DIVERGED_LOSS = 1e6
 #: Standard deviation of the initial latents (distinct codes let ``D`` tell them apart).
 LATENT_INIT = 0.1
 
@@ -155,13 +145,7 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
          ) -> Generator[DeformProgress, None, DeformModel]:
     from ..fields.sample import channel_peaks
 
-    clock = ActiveClock()
-    dev = pick_device(fcfg.device)
-    if dev.type == "cpu":
-        prepare_cpu()
-    torch.manual_seed(fcfg.seed)
-    gen = torch.Generator().manual_seed(fcfg.seed)
-    rng = np.random.default_rng(fcfg.seed)
+    clock, dev, gen, rng = begin(fcfg.seed, fcfg.device)
     k = mol.n_conformers
     tables = [spec.assign(mol, i) for i in range(k)]
     scale = np.mean([channel_peaks(t, beta) for t in tables], axis=0)
@@ -189,88 +173,23 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
     opt = adam([{"params": list(net.template.parameters()), "lr": fcfg.lr},
                 {"params": list(net.warp.parameters()), "lr": fcfg.lr_warp},
                 {"params": [latents], "lr": fcfg.lr_latent}])
-    base_lrs = [g["lr"] for g in opt.param_groups]
     eval_ids = list(range(min(k, fcfg.eval_items)))
     _warmup(net, latents, atoms, fcfg, gen, clock.start)  # set-up, like the pools
-    snap, good_step = snapshot(net, latents), 0
-    last_psnr = evaluate(net, latents, pools, eval_ids)
-    best = (last_psnr if math.isfinite(last_psnr) else -math.inf, snap, 0)
-    model.history.append({"step": 0, "loss": None, "psnr": last_psnr,
-                          "elapsed": clock()})
-    clock.hold()
-    yield DeformProgress(0, fcfg.steps, math.nan, last_psnr, True, clock(),
-                         fcfg.lr, model, math.nan)
-    clock.release()
     b_items = min(k, fcfg.batch_items)
-    counts = _split_batch(fcfg, pools.n_uniform, pools.n_near, max(1, fcfg.batch_points // b_items))
-    step_unit = fcfg.smooth_step / atoms.half
-    t_train = clock()
-    step = 0
-    while step < fcfg.steps:
-        elapsed = clock()
-        if fcfg.time_budget is not None and elapsed >= fcfg.time_budget:
-            break
-        progress = schedule_progress(step, fcfg.steps, fcfg.time_budget, elapsed, t_train)
-        f = cosine_factor(progress, fcfg.lr_final)
-        for g, base in zip(opt.param_groups, base_lrs, strict=True):
-            g["lr"] = base * f
-        ids = (torch.randperm(k, generator=gen)[:b_items] if k > b_items else torch.arange(k))
-        x, y = minibatch(pools, ids, counts, gen)
-        z = latents[ids.to(dev)]
-        d = net.displacement(x, z)
-        field_loss = torch.mean((net.template_values(x + d) - y) ** 2)
-        a_loss = atom_loss(net, atoms, ids, latents, fcfg.atom_points, gen)
-        loss = field_loss + fcfg.atom_weight * a_loss
-        if fcfg.path_weight > 0:
-            loss = loss + fcfg.path_weight * path_loss(
-                net, atoms, latents, fcfg.path_samples, fcfg.atom_points, gen)
-        if fcfg.smooth_weight > 0:
-            sub = slice(None, None, 8)
-            loss = loss + fcfg.smooth_weight * smooth_loss(net, x[:, sub], d[:, sub], z,
-                                                           step_unit, gen)
-        if fcfg.small_weight > 0:
-            loss = loss + fcfg.small_weight * torch.mean(torch.sum(d**2, -1)) * atoms.half**2
-        lv = float(field_loss.detach())
-        if not math.isfinite(float(loss.detach())) or lv > DIVERGED_LOSS:
-            restore(net, latents, snap)
-            err = MolfieldError(
-                f"Training diverged (loss is {lv:.3g}) at step {step + 1} — lower the "
-                f"learning rate (lr={fcfg.lr:g}); the model keeps the weights of step "
-                f"{good_step}."
-            )
-            err.model = model  # type: ignore[attr-defined]
-            raise err
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        step += 1
-        rmsd = math.sqrt(max(float(a_loss.detach()), 0.0))
-        evaluated = step % fcfg.eval_every == 0 or step == fcfg.steps or (
-            fcfg.time_budget is not None and clock() >= fcfg.time_budget)
-        if evaluated:
-            p = evaluate(net, latents, pools, eval_ids)
-            if math.isfinite(p):
-                last_psnr, good_step = p, step
-                snap = snapshot(net, latents)
-                if p > best[0]:
-                    best = (p, snap, step)
-            model.history.append({"step": step, "loss": lv, "psnr": p, "atom_rmsd": rmsd,
-                                  "elapsed": clock()})
-        clock.hold()
-        yield DeformProgress(step, fcfg.steps, lv, last_psnr, evaluated,
-                             clock(), opt.param_groups[0]["lr"], model, rmsd)
-        clock.release()
-    if not model.history or model.history[-1]["step"] != step:
-        last_psnr = evaluate(net, latents, pools, eval_ids)
-        model.history.append({"step": step, "loss": None, "psnr": last_psnr,
-                              "elapsed": clock()})
-    if best[0] > last_psnr + KEEP_BEST_MARGIN:
-        restore(net, latents, best[1])
-        model.history.append({"step": step, "loss": None, "psnr": best[0], "restored": best[2],
-                              "elapsed": clock()})
-        warnings.warn(f"The deformable fit got worse after step {best[2]} ({best[0]:.1f} → "
-                      f"{last_psnr:.1f} dB on the train grid); the model keeps the weights of "
-                      f"step {best[2]}.", RuntimeWarning, stacklevel=2)
+    counts = split_batch(max(1, fcfg.batch_points // b_items),
+                         (fcfg.frac_grid, fcfg.frac_uniform, fcfg.frac_near),
+                         pools.n_uniform, pools.n_near)
+    task = Task(
+        model, net, latents,
+        loss=lambda: step_loss(net, latents, pools, atoms, fcfg, b_items, counts, gen),
+        evaluate=lambda: evaluate(net, latents, pools, eval_ids),
+        history=model.history,
+        what="deformable fit",
+    )
+    for s in train(task, opt, fcfg, clock, extra_keys=("atom_rmsd",),
+                   keep_best=KEEP_BEST_MARGIN):
+        yield DeformProgress(s.step, s.steps, s.loss, s.psnr, s.evaluated, s.elapsed, s.lr,
+                             model, s.extras["atom_rmsd"])
     return model
 
 
@@ -312,20 +231,6 @@ def _warmup(net: DeformNet, latents: torch.Tensor, atoms: AtomTargets, fcfg: Def
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-
-
-def _split_batch(fcfg: DeformFitConfig, n_uniform: int, n_near: int, per_item: int
-                 ) -> tuple[int, int, int]:
-    """Grid, uniform and near-atom points per item and step (empty pools get none)."""
-    fr = np.array([fcfg.frac_grid, fcfg.frac_uniform if n_uniform else 0.0,
-                   fcfg.frac_near if n_near else 0.0])
-    fr = fr / fr.sum()
-    n_grid = round(per_item * fr[0])
-    n_uni = round(per_item * fr[1])
-    n_near_b = max(0, per_item - n_grid - n_uni) if fr[2] > 0 else 0
-    if fr[2] == 0:
-        n_uni = per_item - n_grid
-    return n_grid, n_uni, n_near_b
 
 
 __all__ = ["DeformProgress", "fit_deform", "fit_deform_model"]

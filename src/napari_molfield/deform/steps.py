@@ -1,15 +1,19 @@
-"""The pieces of one deformable-fit step: minibatches, the losses, evaluation, snapshots."""
+"""What the deformable field gives the training loop (`nn.loop.train`): its losses and its
+PSNR."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
 from ..fields.pools import PointPools
+from ..nn.batches import grid_psnr, minibatch
 from ..nn.deform_net import DeformNet
+from ..nn.loop import StepLoss
+from .config import DeformFitConfig
 
 
 @dataclass(eq=False)
@@ -22,33 +26,31 @@ class AtomTargets:
     half: float
 
 
-def adam(groups: list[dict[str, Any]]) -> torch.optim.Adam:
-    """Fused Adam where this torch has it, else the default one."""
-    try:
-        return torch.optim.Adam(groups, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(groups)
-
-
-def minibatch(pools: PointPools, ids: torch.Tensor, counts: tuple[int, int, int],
-              gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """``[B, P, 3]`` points and ``[B, P, C]`` targets of items ``ids`` (grid, uniform, near)."""
-    dev = pools.grid_x.device
-    b = len(ids)
-    ids_d = ids.to(dev)[:, None]
-    n_grid, n_uni, n_near = counts
-    xs, ys = [], []
-    if n_grid:
-        gi = torch.randint(0, pools.grid_x.shape[0], (b, n_grid), generator=gen).to(dev)
-        xs.append(pools.grid_x[gi])
-        ys.append(pools.grid_y[ids_d, gi])
-    n_all = pools.rand_x.shape[1]
-    for n, lo, hi in ((n_uni, 0, pools.n_uniform), (n_near, pools.n_uniform, n_all)):
-        if n and hi > lo:
-            ri = torch.randint(lo, hi, (b, n), generator=gen).to(dev)
-            xs.append(pools.rand_x[ids_d, ri])
-            ys.append(pools.rand_y[ids_d, ri])
-    return torch.cat(xs, dim=1), torch.cat(ys, dim=1)
+def step_loss(net: DeformNet, latents: torch.Tensor, pools: PointPools, atoms: AtomTargets,
+              fcfg: DeformFitConfig, b_items: int, counts: tuple[int, int, int],
+              gen: torch.Generator) -> StepLoss:
+    """The losses of one minibatch of ``b_items`` random conformers (all when there are no
+    more): the field MSE (the reported value), the atom correspondences and the weighted
+    path, smoothness and size terms; ``atom_rmsd`` (Å) rides along."""
+    k = latents.shape[0]
+    ids = torch.randperm(k, generator=gen)[:b_items] if k > b_items else torch.arange(k)
+    x, y = minibatch(pools, ids, counts, gen)
+    z = latents[ids.to(x.device)]
+    d = net.displacement(x, z)
+    field_loss = torch.mean((net.template_values(x + d) - y) ** 2)
+    a_loss = atom_loss(net, atoms, ids, latents, fcfg.atom_points, gen)
+    loss = field_loss + fcfg.atom_weight * a_loss
+    if fcfg.path_weight > 0:
+        loss = loss + fcfg.path_weight * path_loss(
+            net, atoms, latents, fcfg.path_samples, fcfg.atom_points, gen)
+    if fcfg.smooth_weight > 0:
+        sub = slice(None, None, 8)
+        loss = loss + fcfg.smooth_weight * smooth_loss(net, x[:, sub], d[:, sub], z,
+                                                       fcfg.smooth_step / atoms.half, gen)
+    if fcfg.small_weight > 0:
+        loss = loss + fcfg.small_weight * torch.mean(torch.sum(d**2, -1)) * atoms.half**2
+    rmsd = math.sqrt(max(float(a_loss.detach()), 0.0))
+    return StepLoss(loss, float(field_loss.detach()), {"atom_rmsd": rmsd})
 
 
 def atom_loss(net: DeformNet, atoms: AtomTargets, ids: torch.Tensor, latents: torch.Tensor,
@@ -93,36 +95,13 @@ def smooth_loss(net: DeformNet, x: torch.Tensor, d: torch.Tensor, z: torch.Tenso
 def evaluate(net: DeformNet, latents: torch.Tensor, pools: PointPools, ids: list[int],
              chunk: int = 65536) -> float:
     """PSNR over every voxel and channel of the train grid of items ``ids``."""
-    mse_sum, count = 0.0, 0
     tmods = net.template_mods()
-    for i in ids:
-        z = latents[i : i + 1].detach()
-        wmods = net.warp.modulations(z)
-        for a in range(0, pools.grid_x.shape[0], chunk):
-            u = pools.grid_x[None, a : a + chunk]
-            v = u + net.warp.forward_modulated(u, wmods)
-            d = net.template_values(v, tmods) - pools.grid_y[i : i + 1, a : a + chunk]
-            mse_sum += float(torch.sum(d.double() ** 2))
-            count += d.numel()
-    mse = mse_sum / max(count, 1)
-    if not math.isfinite(mse):
-        return math.nan
-    return float("inf") if mse == 0 else 10 * math.log10(1.0 / mse)
+
+    def field(i: int) -> Callable[[torch.Tensor], torch.Tensor]:
+        wmods = net.warp.modulations(latents[i : i + 1].detach())
+        return lambda u: net.template_values(u + net.warp.forward_modulated(u, wmods), tmods)
+
+    return grid_psnr(pools, ids, field, chunk)
 
 
-def snapshot(net: DeformNet, latents: torch.Tensor) -> dict[str, torch.Tensor]:
-    """A copy of the weights and latents."""
-    snap = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    snap["__latents__"] = latents.detach().clone()
-    return snap
-
-
-@torch.no_grad()
-def restore(net: DeformNet, latents: torch.Tensor, snap: dict[str, torch.Tensor]) -> None:
-    """Put a `snapshot` back."""
-    net.load_state_dict({k: v for k, v in snap.items() if k != "__latents__"})
-    latents.copy_(snap["__latents__"])
-
-
-__all__ = ["AtomTargets", "adam", "atom_loss", "evaluate", "minibatch", "path_loss", "restore",
-           "smooth_loss", "snapshot"]
+__all__ = ["AtomTargets", "atom_loss", "evaluate", "path_loss", "smooth_loss", "step_loss"]

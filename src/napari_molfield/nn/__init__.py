@@ -1,5 +1,7 @@
 """Network building blocks: the modulated SIREN, the 3D conv encoder, their configs,
-devices, learning-rate schedules and the checkpoint container. No data, no training loops.
+devices, learning-rate schedules, the checkpoint container, and the one training loop of
+the fits (`loop`: Adam, schedule, divergence, snapshots; `batches`: minibatches and the
+train-grid PSNR from `fields.pools`). No molecules, no model kinds.
 """
 
 from __future__ import annotations
