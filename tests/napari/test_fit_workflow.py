@@ -10,9 +10,22 @@ from napari_molfield._napari.widgets.decode import DecodeWidget
 from napari_molfield._napari.widgets.fit import FitWidget
 from napari_molfield._napari.widgets.models import ModelsWidget
 
+from .._quality import assert_decode_beats_zero
 from .conftest import SHOTS, assert_not_blank, save_shot
 
 PLUGIN = "napari-molfield"
+#: dB over the zero field (caffeine at 16³, computed by the test). Measured with the
+#: library's fit at these settings: 400 steps (C,N,O,S) 43.27 dB over 25.88 (+17.4);
+#: 20 steps (C,N,O) +2.1, where a cancelled fit is at the earliest; one step +0.07.
+DONE_MARGIN, CANCELLED_MARGIN = 10.0, 1.0
+
+
+def assert_model_beats_zero(model, margin: float) -> None:
+    """Item 0 of ``model`` decoded at 16³ clears Eq. 1's zero field by ``margin`` dB."""
+    from napari_molfield.autodecoder.decode import decode, truth_field
+
+    truth = truth_field(model, 0, 16).values
+    assert_decode_beats_zero(decode(model, 0, 16, skip_empty=False).values, truth, margin)
 
 
 def voxel_extent(layer) -> np.ndarray:
@@ -51,11 +64,13 @@ def test_fit_reaches_psnr_and_adds_layers(viewer, qtbot, caffeine):
     w.start()
     assert w.start() is None and "running" in w.status.value  # a second fit is refused
     previews = []
+    # a generous wait: the fit's speed is not under test (400 steps took over 300 s on
+    # two cores shared with other jobs)
     qtbot.waitUntil(lambda: (previews.append(len(_role(viewer, "preview"))) or w.idle),
-                    timeout=300_000)
+                    timeout=900_000)
     assert w.model_name in MODELS
     model = MODELS.get(w.model_name)
-    assert model.history[-1]["psnr"] > 25.0
+    assert_model_beats_zero(model, DONE_MARGIN)
     preview = _role(viewer, "preview")
     assert {ly.metadata["molfield"]["channel"] for ly in preview} == {"C", "N", "O"}
     assert max(previews) == 3  # replaced in place, never piled up
@@ -65,7 +80,7 @@ def test_fit_reaches_psnr_and_adds_layers(viewer, qtbot, caffeine):
     assert len(w.plot.losses) > 10
     assert w.status.value.startswith("Done") and "zero field" in w.status.value
     assert "occupied channels" in w.status.value and w.report is not None
-    assert w.report.psnr > w.report.zero
+    assert w.report.psnr >= w.report.zero_psnr + DONE_MARGIN
     shot = viewer.screenshot(canvas_only=False)
     assert_not_blank(shot)
     save_shot(shot, "fit_widget.png")
@@ -112,8 +127,10 @@ def test_cancel_mid_fit_leaves_a_model_that_decodes(viewer, qtbot, caffeine):
     assert w.status.value.startswith("Cancelled at step"), w.status.value
     assert "Done" not in w.status.value and "zero field" in w.status.value
     assert f"{w.report.psnr:.1f} dB" in w.status.value
-    assert w.report.psnr > w.report.zero  # the last evaluation, not step 0's
+    # the last evaluation, not step 0's (which is within 0.1 dB of the zero field)
+    assert w.report.psnr >= w.report.zero_psnr + CANCELLED_MARGIN
     model = MODELS.get(w.model_name)
+    assert_model_beats_zero(model, CANCELLED_MARGIN)
     field = decode(model, 0, 12)
     assert np.isfinite(field.values).all() and field.values.shape == (3, 12, 12, 12)
 
