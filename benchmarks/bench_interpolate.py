@@ -92,14 +92,17 @@ def main() -> None:
           f"{res['max_err_inside']:.1e}; outside it the interpolator gives 0 (Eq. 1 < 1e-4 of "
           f"a peak there) where the network rings up to {res['ringing_outside_max']:.2f} "
           f"(99th percentile {p99:.3f})")
-    two = res["threads"][2]
-    ms, x = two["ms_per_frame"], two["x_dense"]
+    parts = []
+    for threads, r in res["threads"].items():
+        ms, x = r["ms_per_frame"], r["x_dense"]
+        parts.append(f"{threads} thread{'s' if threads > 1 else ''}: {ms['atoms']:.0f} ms, "
+                     f"**{x['atoms']:.1f}×** a dense decode per frame ({ms['dense']:.0f} ms), "
+                     f"{ms['skip'] / ms['atoms']:.1f}× a skip-empty decode ({ms['skip']:.0f} "
+                     f"ms), every voxel through the interpolator {ms['all']:.0f} ms "
+                     f"({x['all']:.1f}×)")
     res["readme"] = [readme_row(
-        f"interpolation frame, {n}³, 1L2Y sample ({len(keys)} keys, slerp)",
-        f"{ms['atoms']:.0f} ms (2 threads), {x['atoms']:.1f}× a dense decode per frame "
-        f"(every voxel, {ms['dense']:.0f} ms), {ms['skip'] / ms['atoms']:.1f}× a "
-        f"skip-empty decode ({ms['skip']:.0f} ms); every voxel through the interpolator "
-        f"{ms['all']:.0f} ms ({x['all']:.1f}×)")]
+        f"interpolation frame, {n}³, 1L2Y sample ({len(keys)} keys, slerp; atom support "
+        f"{100 * fast.support_fraction:.0f} % of voxels)", "; ".join(parts))]
     write_result("bench_interpolate", res, args)
 
 
