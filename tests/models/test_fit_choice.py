@@ -33,3 +33,15 @@ def test_the_fit_widget_fits_an_ensemble_as_the_cli_does(moving, water_methanol,
     # asked for the plain SIREN, or given one conformer: the auto-decoder
     assert _fit_in_widget_process([moving], tmp_path, "siren") == models.AUTODECODER
     assert _fit_in_widget_process([water_methanol], tmp_path) == models.AUTODECODER
+
+
+def test_a_diverging_deformable_warm_up_is_one_sentence(moving):
+    """Absurd warp rates used to leave NaN weights that the loop's divergence restore then
+    brought back; the warm-up now stops with a sentence that names the setting."""
+    import pytest
+
+    from napari_molfield.errors import MolfieldError
+
+    with pytest.raises(MolfieldError, match=r"warm-up diverged.*lr_warp"):
+        models.fit_model(moving, model="deform", channels="C,O,H", resolution=10,
+                         preset="tiny", steps=5, device="cpu", lr_warp=1e12, warmup=200)

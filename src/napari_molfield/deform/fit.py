@@ -228,6 +228,10 @@ def _warmup(net: DeformNet, latents: torch.Tensor, atoms: AtomTargets, fcfg: Def
             z = latents[ids.to(latents.device)]
             loss = loss + (fcfg.smooth_weight / max(fcfg.atom_weight, 1e-12)) * smooth_loss(
                 net, x, net.displacement(x, z), z, step_unit, gen)
+        if not torch.isfinite(loss):  # the settings, not bad luck: say which
+            raise MolfieldError(
+                f"The deformable warm-up diverged (atom loss {float(loss):.3g}): lower "
+                f"lr_warp (now {fcfg.lr_warp:g}) or lr_latent (now {fcfg.lr_latent:g}).")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
