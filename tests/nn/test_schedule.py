@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -23,18 +21,36 @@ def water_methanol_ensemble() -> Molecule:
     return Molecule(["C", "O", "H", "H", "H", "H"], np.stack([xyz, other]), name="methanol")
 
 
-def test_active_clock_stands_still_while_held():
-    t0 = time.perf_counter()
+class FakeTime:
+    """A clock that moves only when told (and by 1 ms each time it is read)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def perf_counter(self) -> float:
+        self.now += 1e-3
+        return self.now
+
+
+@pytest.fixture
+def fake_time(monkeypatch):
+    from napari_molfield.nn import schedule
+
+    fake = FakeTime()
+    monkeypatch.setattr(schedule, "time", fake)
+    return fake
+
+
+def test_active_clock_stands_still_while_held(fake_time):
     clock = ActiveClock()
-    time.sleep(0.05)
+    fake_time.now += 5.0
     clock.hold()
     held_at = clock()
-    time.sleep(0.2)
+    fake_time.now += 60.0
     assert clock() == held_at  # frozen while held
     clock.release()
-    time.sleep(0.05)
-    wall = time.perf_counter() - t0
-    assert 0.09 <= clock() <= wall - 0.2  # the 0.2 s hold is not counted
+    fake_time.now += 2.0
+    assert 7.0 <= clock() < 7.01  # 5 s + 2 s running; the 60 s hold is not counted
 
 
 def test_cosine_factor_ends():
@@ -44,23 +60,22 @@ def test_cosine_factor_ends():
 
 
 @pytest.mark.parametrize("kind", ["siren", "deform"])
-def test_a_paused_consumer_does_not_spend_the_time_budget(kind, water_methanol_ensemble):
-    """Hold the generator 1.5 s after its first step: it still trains its whole budget."""
+def test_a_paused_consumer_does_not_spend_the_time_budget(kind, water_methanol_ensemble,
+                                                          fake_time):
+    """Hold the generator 1000 s (of the fit's clock) after its first step: it still trains
+    its whole budget, and stops right after it (no wall clock involved)."""
     if kind == "siren":
         from napari_molfield.autodecoder.fit import fit as run
     else:
         from napari_molfield.deform.fit import fit_deform as run
-    budget = 5.0  # set-up (pools, warm-up, first evaluation) counts too
-    t0 = time.perf_counter()
+    budget = 0.5  # 500 reads of the fake clock
     last = None
     for last in run(water_methanol_ensemble, resolution=12, preset="tiny", steps=10**6,
                     time_budget=budget, device="cpu", seed=0):
         if last.step == 1:
-            time.sleep(1.5)  # e.g. a paused Fit widget
-    wall = time.perf_counter() - t0
+            fake_time.now += 1000.0  # e.g. a paused Fit widget
     assert last is not None and last.step > 1
-    assert budget <= last.elapsed < budget + 0.5
-    assert wall - last.elapsed > 1.3, (wall, last.elapsed)  # the hold was not counted
+    assert budget <= last.elapsed < budget + 0.05, last.elapsed  # the hold is not counted
 
 
 def test_a_time_budget_alone_decides_when_a_fit_ends(water_methanol_ensemble):

@@ -14,7 +14,6 @@ Because the map is linear, the shifts of every grid node are computed once per l
 
 from __future__ import annotations
 
-import math
 from typing import cast
 
 import torch
@@ -22,6 +21,7 @@ from torch import nn
 from torch.nn import functional
 
 from .config import ModelConfig
+from .siren import activate, init_siren
 
 
 class LocalSiren(nn.Module):
@@ -60,14 +60,7 @@ class LocalSiren(nn.Module):
     @torch.no_grad()
     def reset_parameters(self) -> None:
         """SIREN initialisation; shifts start at 0 for every latent."""
-        c = self.config
-        first = self.sine_layers[0]
-        first.weight.uniform_(-1 / c.in_dim, 1 / c.in_dim)
-        first.bias.uniform_(-1 / c.in_dim, 1 / c.in_dim)
-        for lin in [*self.sine_layers[1:], self.out]:
-            bound = math.sqrt(6 / lin.in_features) / c.w0_hidden
-            lin.weight.uniform_(-bound, bound)
-            lin.bias.uniform_(-bound, bound)
+        init_siren(self.sine_layers, self.out, self.config)
         self.shift.weight.zero_()
         self.shift.bias.zero_()
 
@@ -92,14 +85,6 @@ class LocalSiren(nn.Module):
         c = self.config
         return s.view(b, c.depth, c.width, p).permute(0, 3, 1, 2)
 
-    def activate(self, y: torch.Tensor) -> torch.Tensor:
-        """The output activation of the config."""
-        if self.config.output_activation == "relu":
-            return torch.relu(y)
-        if self.config.output_activation == "softplus":
-            return functional.softplus(y)
-        return y
-
     def forward_modulated(self, coords: torch.Tensor, mods: torch.Tensor) -> torch.Tensor:
         """Field values ``[B, P, C]`` at ``coords`` ``[B, P, 3]`` given :meth:`modulations`."""
         c = self.config
@@ -108,7 +93,7 @@ class LocalSiren(nn.Module):
         for i, lin in enumerate(self.sine_layers):
             w0 = c.w0_first if i == 0 else c.w0_hidden
             h = torch.sin(w0 * (lin(h) + shifts[:, :, i]))
-        return self.activate(self.out(h))
+        return activate(self.config, self.out(h))
 
     def forward(self, coords: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
         """Field values ``[B, P, C]`` at ``coords`` ``[B, P, 3]`` for ``latents`` ``[B, L]``."""

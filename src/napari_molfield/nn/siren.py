@@ -59,13 +59,7 @@ class ModulatedSiren(nn.Module):
     def reset_parameters(self) -> None:
         """SIREN initialisation; modulations start neutral (amplitude 1, shift 0)."""
         c = self.config
-        first = self.sine_layers[0]
-        first.weight.uniform_(-1 / c.in_dim, 1 / c.in_dim)
-        first.bias.uniform_(-1 / c.in_dim, 1 / c.in_dim)
-        for lin in [*self.sine_layers[1:], self.out]:
-            bound = math.sqrt(6 / lin.in_features) / c.w0_hidden
-            lin.weight.uniform_(-bound, bound)
-            lin.bias.uniform_(-bound, bound)
+        init_siren(self.sine_layers, self.out, c)
         if c.modulation == "mehta":
             for lin in self.modulator_layers:
                 bound = 0.1 / math.sqrt(lin.in_features)
@@ -117,11 +111,7 @@ class ModulatedSiren(nn.Module):
 
     def activate(self, y: torch.Tensor) -> torch.Tensor:
         """The output activation of the config."""
-        if self.config.output_activation == "relu":
-            return torch.relu(y)
-        if self.config.output_activation == "softplus":
-            return nn.functional.softplus(y)
-        return y
+        return activate(self.config, y)
 
     def forward_modulated(self, coords: torch.Tensor, mods: torch.Tensor) -> torch.Tensor:
         """Field values ``[B, P, C]`` at ``coords`` ``[B, P, 3]`` given :meth:`modulations`.
@@ -142,6 +132,27 @@ class ModulatedSiren(nn.Module):
         return self.forward_modulated(coords, self.modulations(latents))
 
 
+@torch.no_grad()
+def init_siren(sine_layers: list[nn.Linear], out: nn.Linear, c: ModelConfig) -> None:
+    """SIREN initialisation (Sitzmann et al. 2020) of the sine layers and the output."""
+    first = sine_layers[0]
+    first.weight.uniform_(-1 / c.in_dim, 1 / c.in_dim)
+    first.bias.uniform_(-1 / c.in_dim, 1 / c.in_dim)
+    for lin in [*sine_layers[1:], out]:
+        bound = math.sqrt(6 / lin.in_features) / c.w0_hidden
+        lin.weight.uniform_(-bound, bound)
+        lin.bias.uniform_(-bound, bound)
+
+
+def activate(c: ModelConfig, y: torch.Tensor) -> torch.Tensor:
+    """The output activation ``c.output_activation`` of ``y``."""
+    if c.output_activation == "relu":
+        return torch.relu(y)
+    if c.output_activation == "softplus":
+        return nn.functional.softplus(y)
+    return y
+
+
 def _linear(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """``h @ weight[b].T + bias[b]`` for ``h`` ``[B, P, in]``, ``weight`` ``[1 or B, out, in]``.
 
@@ -156,4 +167,4 @@ def _linear(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.
     return torch.baddbmm(bias[:, None, :], h, weight.transpose(1, 2))
 
 
-__all__ = ["ModulatedSiren"]
+__all__ = ["ModulatedSiren", "activate", "init_siren"]
