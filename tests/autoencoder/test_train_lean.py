@@ -57,3 +57,17 @@ def test_numba_kernels_leave_torch_threads_alone():
     finally:
         torch.set_num_threads(before[0])
         numba.set_num_threads(before[1])
+
+
+def test_cpu_budget_clock(small_dataset):
+    from napari_molfield.autoencoder.config import TrainConfig
+    from napari_molfield.autoencoder.train import train
+
+    run = train(small_dataset, preset="tiny", resolution=16, box_edge=16.0, batch_items=2,
+                batch_points=128, steps=None, time_budget=1.0, budget_clock="cpu",
+                eval_every=10**6, device="cpu", threads=1)
+    lrs = [p.lr for p in run]
+    assert run.model.meta["cpu_elapsed"] >= 1.0 and len(lrs) > 2
+    assert lrs[-1] < 0.5 * lrs[0]  # the cosine schedule follows the CPU clock
+    with pytest.raises(MolfieldError, match="budget clock"):
+        TrainConfig(budget_clock="gpu")

@@ -3,9 +3,10 @@
 By default (``TrainConfig.batch_cache``) every molecule conformer is computed once, on the
 first step that draws it (:class:`ItemCache`): its grid at the training resolution,
 divided by the per-channel peaks of `channel_peaks` and kept as one crop per channel
-around the voxels it reaches (Eq. 1 is cut off beyond ``DEFAULT_TOL``, so the crop is
-exact), and a pool of near-atom points with exact targets (`build_pools`: atom centres
-plus jitter, every channel with the same share). The 180° turns about the canonical
+around its non-zero voxels (lossless; Eq. 1 is cut off beyond ``DEFAULT_TOL``, so the
+crops are small), and a pool of near-atom points with exact targets (`build_pools`: atom
+centres plus jitter, every channel with the same share, as the precomputed path draws
+them; the recomputing path draws atoms uniformly). The 180° turns about the canonical
 frame's axes (``flip_prob``) are sign changes of two coordinates: the box is centred on
 the atoms and the grid is voxel-centred, so a turn maps the grid onto itself by reversing
 two axes, and a near-atom point ``x`` onto ``x`` with two signs changed, the target

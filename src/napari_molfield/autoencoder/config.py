@@ -17,6 +17,10 @@ class TrainConfig(ConfigMixin):
     ----------
     steps, time_budget
         Stop after ``steps`` optimiser steps or ``time_budget`` seconds, whichever first.
+    budget_clock
+        What ``time_budget`` counts: ``"wall"`` seconds, or ``"cpu"`` seconds of this
+        process (all its threads; unlike wall time, not stretched by other jobs on a
+        shared machine).
     batch_items
         Molecules per global batch (split evenly over the ranks).
     batch_points
@@ -59,6 +63,7 @@ class TrainConfig(ConfigMixin):
 
     steps: int | None = 2000
     time_budget: float | None = None
+    budget_clock: str = "wall"
     batch_items: int = 16
     batch_points: int = 2048
     frac_near: float = 0.25
@@ -85,6 +90,9 @@ class TrainConfig(ConfigMixin):
         if not (0 <= self.frac_near <= 1 and 0 <= self.frac_occupied <= 1
                 and 0 <= self.flip_prob <= 1):
             raise MolfieldError("Point fractions and the flip chance must lie in [0, 1].")
+        if self.budget_clock not in ("wall", "cpu"):
+            raise MolfieldError(f"The budget clock must be 'wall' or 'cpu', not "
+                                f"{self.budget_clock!r}.")
         if self.threads is not None and self.threads < 1:
             raise MolfieldError("The number of CPU threads must be at least 1.")
         if self.time_budget is not None and self.time_budget <= 0:

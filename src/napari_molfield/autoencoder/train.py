@@ -95,6 +95,7 @@ class TrainRun:
         ])
         self.step = int(model.meta.get("step", 0))
         self.elapsed0 = float(model.meta.get("elapsed", 0.0))
+        self.cpu0 = float(model.meta.get("cpu_elapsed", 0.0))
         if resume_state:
             load_optimizer_state(self.optimizer, resume_state)
         self.history: list[dict[str, Any]] = list(model.meta.get("history", []))
@@ -131,16 +132,18 @@ class TrainRun:
         c = self.config
         torch.manual_seed(c.seed + 1 + self.step)
         t0 = time.perf_counter() - self.elapsed0
+        c0 = time.process_time() - self.cpu0
+        cpu_clock = c.budget_clock == "cpu"
         base = [c.lr_encoder, c.lr]
         self.model.net.train()
         while True:
-            elapsed = time.perf_counter() - t0
+            used = time.process_time() - c0 if cpu_clock else time.perf_counter() - t0
             done_steps = c.steps is not None and self.step >= c.steps
-            done_time = c.time_budget is not None and elapsed >= c.time_budget
+            done_time = c.time_budget is not None and used >= c.time_budget
             if self._stop_all(done_steps or done_time):
                 break
             fr = [self.step / c.steps if c.steps else 0.0,
-                  elapsed / c.time_budget if c.time_budget else 0.0]
+                  used / c.time_budget if c.time_budget else 0.0]
             factor = cosine_factor(max(fr), c.lr_final)
             for g, lr in zip(self.optimizer.param_groups, base, strict=True):
                 g["lr"] = lr * factor
@@ -161,7 +164,8 @@ class TrainRun:
                 dist.all_reduce(t)
                 value = float(t.item()) / self.dist.world
             elapsed = time.perf_counter() - t0
-            self.model.meta.update({"step": self.step, "elapsed": elapsed})
+            self.model.meta.update({"step": self.step, "elapsed": elapsed,
+                                    "cpu_elapsed": time.process_time() - c0})
             prog = Progress(self.step, value, elapsed, base[1] * factor)
             last = (c.steps is not None and self.step >= c.steps)
             if self.dist.is_main and (self.step % c.eval_every == 0 or last):

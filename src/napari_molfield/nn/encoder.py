@@ -67,12 +67,14 @@ class ConvEncoder(nn.Module):
     can be left out, ``first_mix``); a linear layer maps the flattened last feature map
     to the latent. No normalisation layers: the output is deterministic per input and
     independent of the batch. On the CPU the grids go through the convolutions in the
-    channels-last layout (about a third faster there, same values to float rounding).
+    channels-last layout (about a third faster there, same values to float rounding;
+    ``channels_last = False`` turns it off, for benchmarks).
     """
 
     def __init__(self, config: EncoderConfig) -> None:
         super().__init__()
         self.config = c = config
+        self.channels_last = True
         chans = [c.in_channels] + [c.base * 2**i for i in range(c.levels)]
         kernels = [c.stem] + [4] * (c.levels - 1)
         self.down = nn.ModuleList(
@@ -101,7 +103,7 @@ class ConvEncoder(nn.Module):
                 f"{c.resolution}, {c.resolution}], got {list(grids.shape)}."
             )
         h = grids
-        if h.device.type == "cpu":
+        if self.channels_last and h.device.type == "cpu":
             h = h.contiguous(memory_format=torch.channels_last_3d)
         act = nn.functional.silu
         for down, mix in zip(self.down, self.mix, strict=True):
