@@ -8,9 +8,10 @@ one MSE over every voxel and channel).
 
 `decode` skips empty space by default (``skip_empty=True``): a coarse pass finds where
 some channel exceeds a threshold (by default a few times the network's own floor in
-empty space, within 1e-3…5e-2 of the peak) and only blocks there are decoded; the rest is
-0. `fields.skip.coarse_to_fine` states exactly what can be missed: only occupied regions
-that hold no coarse sample, i.e. fit between samples ≤ 2.5 Å apart.
+empty space, within 0.05…0.1 of the peak: `fields.skip.AUTO_RANGE`) and only blocks
+there are decoded; the rest is 0. `fields.skip.coarse_to_fine` states exactly what can be
+missed: only occupied regions that hold no coarse sample, i.e. fit between samples ≤ 2.5 Å
+apart.
 ``skip_empty=False`` evaluates every voxel.
 """
 
@@ -82,7 +83,7 @@ def decode(
         evaluates every voxel.
     threshold
         Normalised value (channel peaks ≈ 1) at or below which a voxel counts as empty;
-        ``"auto"``: a few times the network's floor in empty space, within [1e-3, 2e-2]
+        ``"auto"``: a few times the network's floor in empty space, within `AUTO_RANGE`
         (`fields.skip.auto_threshold`).
 
     Returns

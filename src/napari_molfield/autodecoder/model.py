@@ -12,6 +12,7 @@ from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.channels import AtomTable
 from ..nn.config import ModelConfig
+from ..nn.items import LatentItems
 from ..nn.siren import ModulatedSiren
 
 
@@ -49,7 +50,7 @@ class AtomPack:
 
 
 @dataclass(eq=False)
-class FittedModel:
+class FittedModel(LatentItems):
     """An auto-decoder: one `ModulatedSiren` and one latent code per item.
 
     Decoded values are on each item's normalised scale: channel ``c`` of item ``i`` is
@@ -98,50 +99,13 @@ class FittedModel:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def n_items(self) -> int:
-        """Number of items ``I``."""
-        return len(self.items)
-
-    @property
-    def item_names(self) -> list[str]:
-        """Names of the items, in order."""
-        return [str(it["name"]) for it in self.items]
-
-    @property
-    def latent_dim(self) -> int:
-        """Latent length ``L``."""
-        return int(self.config.latent_dim)
-
-    @property
     def device(self) -> torch.device:
         """Where the network lives."""
         return next(self.network.parameters()).device
 
-    def item_index(self, item: int | str) -> int:
-        """Index of ``item`` (an index, negative allowed, or an item name)."""
-        if isinstance(item, str):
-            names = [it["name"] for it in self.items]
-            if item not in names:
-                raise MolfieldError(f"The model has no item named {item!r}.")
-            return names.index(item)
-        i = int(item)
-        if not -self.n_items <= i < self.n_items:
-            raise MolfieldError(
-                f"Item {item} does not exist: the model holds {self.n_items} item(s)."
-            )
-        return i % self.n_items
-
     def box(self, item: int | str = 0) -> Box:
         """The `Box` of ``item`` (its network frame)."""
         return Box.from_dict(self.items[self.item_index(item)]["box"])
-
-    def scale(self, item: int | str = 0) -> np.ndarray:
-        """``[C]`` per-channel normalisation scale of ``item``."""
-        return np.asarray(self.items[self.item_index(item)]["scale"], dtype=np.float64)
-
-    def latent(self, item: int | str = 0) -> torch.Tensor:
-        """The ``[L]`` latent code of ``item`` (detached)."""
-        return self.latents[self.item_index(item)].detach()
 
     def table(self, item: int | str = 0) -> AtomTable:
         """The stored Eq. 1 inputs of ``item``."""

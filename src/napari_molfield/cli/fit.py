@@ -43,6 +43,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.steps is None and args.time_budget is None:
         args.time_budget = 60.0  # a time budget alone decides when a fit ends
     kind = models.choose_kind(mols, args.model)
+    from ..nn.device import pick_device
+
+    pick_device(args.device)  # a device that is not there: one line, before any progress
     run = models.fit(
         mols, model=args.model, channels=args.channels, split=args.split,
         resolution=args.resolution, beta=args.beta, padding=args.padding,

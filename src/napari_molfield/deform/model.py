@@ -14,10 +14,10 @@ import numpy as np
 import torch
 
 from ..chem.molecule import Molecule
-from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.channels import AtomTable, ChannelSpec
 from ..nn.deform_net import DeformNet
+from ..nn.items import LatentItems
 from .config import DeformConfig
 
 #: Per-atom annotations a `DeformModel` keeps (to rebuild the molecule and write PDB).
@@ -26,7 +26,7 @@ ATOM_FIELDS = ("elements", "atom_names", "residue_names", "residue_numbers", "ch
 
 
 @dataclass(eq=False)
-class DeformModel:
+class DeformModel(LatentItems):
     """A fitted deformable field of one ensemble (conformers of the same atoms).
 
     Decoded values are on the ensemble's normalised scale: channel ``c`` is the Eq. 1
@@ -64,6 +64,7 @@ class DeformModel:
 
     #: The kind name of the model protocol (`napari_molfield.models`).
     kind: ClassVar[str] = "deformable"
+    item_word: ClassVar[str] = "conformer"
 
     network: DeformNet
     config: DeformConfig
@@ -83,56 +84,19 @@ class DeformModel:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def n_items(self) -> int:
-        """Number of conformers ``K``."""
-        return len(self.items)
-
-    @property
     def n_atoms(self) -> int:
         """Atoms per conformer ``A``."""
         return int(self.coords.shape[1])
-
-    @property
-    def item_names(self) -> list[str]:
-        """Names of the conformers, in order."""
-        return [str(it["name"]) for it in self.items]
-
-    @property
-    def latent_dim(self) -> int:
-        """Latent length ``L``."""
-        return int(self.config.latent_dim)
 
     @property
     def device(self) -> torch.device:
         """Where the network lives."""
         return next(self.network.parameters()).device
 
-    def item_index(self, item: int | str) -> int:
-        """Index of ``item`` (an index, negative allowed, or a conformer's name)."""
-        if isinstance(item, str):
-            names = [it["name"] for it in self.items]
-            if item not in names:
-                raise MolfieldError(f"The model has no conformer named {item!r}.")
-            return names.index(item)
-        i = int(item)
-        if not -self.n_items <= i < self.n_items:
-            raise MolfieldError(
-                f"Conformer {item} does not exist: the model holds {self.n_items}."
-            )
-        return i % self.n_items
-
     def box(self, item: int | str = 0) -> Box:
         """The `Box` of ``item``: every conformer shares the ensemble's `region`."""
         self.item_index(item)
         return self.region
-
-    def scale(self, item: int | str = 0) -> np.ndarray:
-        """``[C]`` normalisation scale (shared by every conformer)."""
-        return np.asarray(self.items[self.item_index(item)]["scale"], dtype=np.float64)
-
-    def latent(self, item: int | str = 0) -> torch.Tensor:
-        """The ``[L]`` latent of ``item`` (detached)."""
-        return self.latents[self.item_index(item)].detach()
 
     def molecule(self) -> Molecule:
         """The ensemble as one `Molecule` with ``K`` conformers."""
