@@ -154,11 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     for key, n in sorted(outcome.items()):
         print(f"{key:<34s}{n:>6d}")
     counts = dict(sorted(outcome.items()))
+    root = Path(__file__).resolve().parents[1]
+    shown = [f.resolve().relative_to(root) if f.resolve().is_relative_to(root) else f
+             for f in folders]
     write_result("reader_corpus", {
-        "files": len(files), "folders": [str(f) for f in folders], "outcome": counts,
+        "files": len(files), "folders": [str(f) for f in shown], "outcome": counts,
         "details": details,
         "readme": [readme_row(f"readers on {len(files)} structure files of "
-                              + ", ".join(f.name for f in folders),
+                              + ", ".join(f"`{f}`" for f in shown),
                               "; ".join(f"{k} {n}" for k, n in counts.items()))]}, args)
     return 0
 
