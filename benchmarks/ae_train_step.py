@@ -168,6 +168,7 @@ def quality(data: Any, name: str, budget: float, n_eval: int) -> dict[str, Any]:
     res = {"what": PATHS[name][0], "steps": run.step,
            "samples": run.step * run.config.batch_items, "cpu_s": cpu, "wall_s": wall,
            "items_cached": len(run.batches.cache), "cache_mb": run.batches.cache.nbytes / 2**20,
+           "cache_reserved_mb": run.batches.cache.slabs.reserved / 2**20,
            **margins(run.model, run.parts["val"][:n_eval]),
            "peak_rss_mb_so_far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     print(f"{name:14s} {run.step} steps in {cpu:.0f} CPU-s ({wall:.0f} s wall): held-out "

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from napari_molfield.autoencoder.batches import BatchSampler, ItemCache, TrainData
+from napari_molfield.autoencoder.batches import BatchSampler, ItemCache, Slabs, TrainData
 from napari_molfield.autoencoder.config import TrainConfig, ae_configs
 from napari_molfield.autoencoder.datasets import load_dataset
 from napari_molfield.autoencoder.distributed import DistInfo
@@ -123,3 +123,16 @@ def test_old_path_draws_the_same_items(mols):
         assert (a[0] == b[0]).all() and a[1] == b[1] and (a[2] == b[2]).all()
         torch.testing.assert_close(new(step)[0], old(step)[0], rtol=1e-5, atol=1e-6)
     assert _sampler(model, mols, rotate=True).mode == "dynamic"
+
+
+def test_slabs_hold_copies_in_few_blocks(monkeypatch):
+    monkeypatch.setattr(Slabs, "BLOCK", 100)
+    slabs = Slabs()
+    rng = np.random.default_rng(0)
+    arrays = [rng.random((3, 4, 5))[:, 1:, ::2] for _ in range(6)]  # strided views
+    outs = [slabs.put(a) for a in arrays]
+    big = slabs.put(np.ones((20, 10)))  # larger than a block: a block of its own
+    for a, t in zip(arrays, outs, strict=True):
+        np.testing.assert_array_equal(t.numpy(), a.astype(np.float32))
+    assert big.shape == (20, 10) and float(big.sum()) == 200.0
+    assert len(slabs.blocks) == 3 and slabs.reserved == 4 * (2 * 100 + 200)  # 3 arrays a block
