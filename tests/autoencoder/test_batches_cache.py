@@ -136,3 +136,13 @@ def test_slabs_hold_copies_in_few_blocks(monkeypatch):
         np.testing.assert_array_equal(t.numpy(), a.astype(np.float32))
     assert big.shape == (20, 10) and float(big.sum()) == 200.0
     assert len(slabs.blocks) == 3 and slabs.reserved == 4 * (2 * 100 + 200)  # 3 arrays a block
+
+
+def test_full_cache_computes_new_items_at_each_use(mols):
+    model = _model()
+    cache = ItemCache(model, mols, pool_near=32, seed=0, max_bytes=1)
+    first = cache.get(0, 0)
+    second = cache.get(1, 0)
+    assert len(cache) == 1 and cache.get(0, 0) is first and cache.get(1, 0) is not second
+    torch.testing.assert_close(second.near_y, cache.get(1, 0).near_y)  # same, recomputed
+    assert cache.slabs.used_total == sum(v.numel() for _, _, v in first.crops) + 32 * 12
