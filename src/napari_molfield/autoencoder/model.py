@@ -14,6 +14,7 @@ from ..errors import MolfieldError
 from ..fields.box import Box
 from ..nn.config import ModelConfig
 from ..nn.encoder import ConvEncoder, EncoderConfig
+from ..nn.items import LatentItems
 from ..nn.siren import ModulatedSiren
 
 
@@ -62,7 +63,7 @@ class AutoEncoder(nn.Module):
 
 
 @dataclass(eq=False)
-class AEModel:
+class AEModel(LatentItems):
     """A trained auto-encoder with everything needed to encode new molecules.
 
     Attributes
@@ -93,6 +94,7 @@ class AEModel:
 
     #: The kind name of the model protocol (`napari_molfield.models`).
     kind: ClassVar[str] = "auto-encoder"
+    item_word: ClassVar[str] = "dataset molecule"
 
     net: AutoEncoder
     channels: tuple[str, ...]
@@ -135,19 +137,6 @@ class AEModel:
     def n_items(self) -> int:
         """Number of dataset molecules with a stored latent."""
         return 0 if self.dataset_latents is None else len(self.dataset_latents)
-
-    def item_index(self, item: int | str) -> int:
-        """Index of dataset molecule ``item`` (an index, negative allowed, or a name)."""
-        if isinstance(item, str):
-            names = self.item_names
-            if item not in names:
-                raise MolfieldError(f"The model's dataset has no molecule named {item!r}.")
-            return names.index(item)
-        i = int(item)
-        if not -self.n_items <= i < self.n_items:
-            raise MolfieldError(f"Dataset molecule {item} does not exist: the checkpoint "
-                                f"stores {self.n_items} latent(s).")
-        return i % self.n_items
 
     def box(self, item: int | str = 0) -> Box:
         """The shared box, centred at the origin (every molecule is centred in it)."""
