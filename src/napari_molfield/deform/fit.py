@@ -230,7 +230,7 @@ def _warmup(net: DeformNet, latents: torch.Tensor, atoms: AtomTargets, fcfg: Def
                 net, x, net.displacement(x, z), z, step_unit, gen)
         if not torch.isfinite(loss):  # the settings, not bad luck: say which
             raise MolfieldError(
-                f"The deformable warm-up diverged (atom loss {float(loss):.3g}): lower "
+                f"The deformable warm-up diverged (atom loss {float(loss.detach()):.3g}): lower "
                 f"lr_warp (now {fcfg.lr_warp:g}) or lr_latent (now {fcfg.lr_latent:g}).")
         opt.zero_grad(set_to_none=True)
         loss.backward()
