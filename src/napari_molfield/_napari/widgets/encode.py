@@ -55,8 +55,8 @@ class EncodeWidget(Container):
         self.atoms_button.tooltip = "Recover atoms from the decoded field (points layer)"
         self.status = Label(value="")
         self.psnr = Label(value="")
-        for w in (self.status, self.psnr):
-            wrapping_label(w)
+        wrapping_label(self.status)
+        wrapping_label(self.psnr, lines=4)  # refined and encoder-alone numbers, baselines
         super().__init__(widgets=[self.molecule, self.smiles, self.checkpoint, self.resolution,
                                   self.refine, self.run, self.atoms_button, self.status, self.psnr])
         self.runner = JobRunner()
