@@ -166,11 +166,15 @@ def test_md_names_ions_and_dummies(tmp_path: Path) -> None:
     assert (table.channel[d] == list(table.channels).index("H")).all()
 
 
-def test_only_unknown_atoms_refused(tmp_path: Path) -> None:
+def test_only_dummy_atoms_read_as_x(tmp_path: Path) -> None:
+    # A model of dummy atoms only is read as MD tools read it (issue 22): every atom "X",
+    # in the 'other' channel, with one warning; an XYZ of unknown symbols stays refused.
     p = tmp_path / "dummies.pdb"
-    p.write_text("HETATM    1  DU  DUM     1       0.000   0.000   0.000  1.00  0.00\nEND\n")
-    with pytest.warns(UserWarning), pytest.raises(MolfieldError, match=r"dummies\.pdb: no atom"):
-        read_molecules(p)
+    p.write_text("HETATM    1  DU  DUM     1       0.000   0.000   0.000  1.00  0.00\n"
+                 "HETATM    2  DU  DUM     2       1.000   0.000   0.000  1.00  0.00\nEND\n")
+    with pytest.warns(UserWarning, match=r"dummies\.pdb: all 2 atom\(s\) of unknown element"):
+        (m,) = read_molecules(p)
+    assert list(m.elements) == ["X", "X"]
 
 
 @pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])

@@ -17,6 +17,7 @@ def checked_elements(
     elements: Sequence[object],
     coords: np.ndarray,
     atom_names: Sequence[object] | None = None,
+    dummies_ok: bool = False,
 ) -> np.ndarray:
     """``[A]`` element symbols, unknown and dummy atoms as ``"X"`` (with one warning).
 
@@ -30,18 +31,22 @@ def checked_elements(
         ``[..., A, 3]`` coordinates.
     atom_names
         ``[A]`` atom names, quoted in the warning.
+    dummies_ok
+        Read a file of dummy atoms only (a coarse-grained model: beads named ``BB``,
+        ``SC1``, …) with every atom as ``"X"``, as MD tools read it; else such a file
+        is refused (its element symbols were given and none is an element).
 
     Raises
     ------
     MolfieldError
-        For a file without atoms, without any atom of a known element, or with NaN/inf
-        coordinates.
+        For a file without atoms, without any atom of a known element (unless
+        ``dummies_ok``), or with NaN/inf coordinates.
     """
     if len(elements) == 0:
         raise MolfieldError(f"{label}: the file contains no atoms.")
     syms = [normalise_symbol(e) for e in elements]
     unknown = [i for i, s in enumerate(syms) if not is_known_element(s)]
-    if len(unknown) == len(syms):
+    if len(unknown) == len(syms) and not dummies_ok:
         shown = sorted({str(elements[i]).strip() or "(blank)" for i in unknown})[:5]
         raise MolfieldError(
             f"{label}: no atom has a known element (unknown element symbol(s) "
@@ -52,8 +57,9 @@ def checked_elements(
             {str(atom_names[i]).strip() if atom_names is not None else str(elements[i]).strip()
              for i in unknown}
         )
+        every = "all " if len(unknown) == len(syms) else ""
         warnings.warn(
-            f"{label}: {len(unknown)} atom(s) of unknown element or dummy atoms "
+            f"{label}: {every}{len(unknown)} atom(s) of unknown element or dummy atoms "
             f"({', '.join(map(repr, what[:5]))}{', …' if len(what) > 5 else ''}) are kept as "
             f"element {UNKNOWN_ELEMENT!r} in the 'other' channel.",
             stacklevel=4,

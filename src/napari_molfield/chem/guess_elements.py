@@ -6,7 +6,10 @@ nihonium, serine ``OG`` into oganesson and cysteine ``SG`` into seaborgium. Here
 tools do, the residue decides how a name is read:
 
 * **standard residues** (amino acids with their MD protonation/terminal variants,
-  nucleotides, water): the first letter of the name, after leading digits (``1HB`` → H);
+  nucleotides, water): the first letter of the name, after leading digits (``1HB`` → H),
+  when it is an element these residues hold (H, D, C, N, O, S, P); coarse-grained beads
+  (MARTINI ``BB``, ``BB1``, ``SC1`` …, a ``B`` or a side chain ``S`` that is no sulfur)
+  are dummy atoms;
 * **ions** (single-atom residues such as ``NA``, ``CL``, ``CA``, CHARMM's ``SOD``, ``CLA``,
   ``POT``, ``CAL``, AMBER's ``Na+``, ``Cl-``): the element the residue name stands for;
 * **other residues** (ligands, lipids, modified residues): ``CL``/``BR`` and a short list
@@ -60,6 +63,11 @@ _TWO_LETTER = frozenset(
 )
 # Names (letters only, upper case) of dummy atoms, lone pairs and virtual sites.
 _DUMMY_PREFIXES = ("LP", "DU", "EP", "VS", "MW", "XX")
+# Elements of standard residues (amino acids, nucleotides, water; D is deuterium).
+_STANDARD_ELEMENTS = frozenset("H D C N O S P".split())
+# Coarse-grained bead names (letters only) in standard residues: MARTINI backbone and
+# side-chain beads.
+_BEADS = frozenset(("BB", "SC"))
 
 
 def _letters(name: str) -> str:
@@ -112,9 +120,11 @@ def guess_element(residue: str, atom_name: str) -> str:
     letters = _letters(atom_name)
     if not letters or letters == "X" or letters.startswith(_DUMMY_PREFIXES):
         return UNKNOWN_ELEMENT
-    if not is_standard_residue(residue):
-        if letters[:2] in _TWO_LETTER:
-            return letters[0] + letters[1].lower()
+    if is_standard_residue(residue):
+        if letters in _BEADS or letters[0] not in _STANDARD_ELEMENTS:
+            return UNKNOWN_ELEMENT
+    elif letters[:2] in _TWO_LETTER:
+        return letters[0] + letters[1].lower()
     first = letters[0]
     return first if is_known_element(first) else UNKNOWN_ELEMENT
 

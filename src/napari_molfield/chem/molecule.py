@@ -107,6 +107,20 @@ class Molecule:
             raise MolfieldError(f"{self.name}: some atom coordinates are NaN or infinite.")
         self.elements = np.array([normalise_symbol(e) for e in elements], dtype=object)
         self.coords = coords
+        try:
+            self._fill_annotations(n)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise MolfieldError(
+                f"{self.name}: per-atom annotations (residue numbers, flags, B-factors) "
+                f"do not fit {n} atoms ({' '.join(str(exc).split())})."
+            ) from None
+        self.ligand_residues = tuple(str(r) for r in self.ligand_residues)
+        if self.conformer_names is None:
+            k = coords.shape[0]
+            self.conformer_names = [f"conformer {i + 1}" for i in range(k)]
+
+    def _fill_annotations(self, n: int) -> None:
+        """Per-atom annotations as ``[A]`` arrays (defaults where None)."""
         self.atom_names = _str_array(self.atom_names, n)
         self.residue_names = _str_array(self.residue_names, n)
         self.chains = _str_array(self.chains, n)
@@ -130,10 +144,6 @@ class Molecule:
             if self.ligand_mask is None
             else np.asarray(self.ligand_mask, dtype=bool).reshape(n)
         )
-        self.ligand_residues = tuple(str(r) for r in self.ligand_residues)
-        if self.conformer_names is None:
-            k = coords.shape[0]
-            self.conformer_names = [f"conformer {i + 1}" for i in range(k)]
 
     @property
     def n_atoms(self) -> int:

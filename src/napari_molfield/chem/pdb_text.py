@@ -9,9 +9,16 @@
 * PDBQT (AutoDock, Vina) has AutoDock atom types (``A``, ``OA``, ``HD``, ``NA``) after
   column 77 and ``ROOT``/``BRANCH``/``TORSDOF`` records; :func:`pdbqt_to_pdb` gives PDB
   records with the element of each type. Docking poses (``MODEL``) stay models.
+* :func:`check_atom_records` refuses atom records cut before the end of their
+  coordinates or with coordinates that are not numbers (gemmi reads ``1.2x3`` as 1.2
+  and a cut record as atoms at 0); :func:`normalise_models` reads ``MODEL`` records as MD
+  tools do: a ``MODEL`` without ``ENDMDL`` ends at the next ``MODEL``, and repeated model
+  numbers are numbered in file order.
 """
 
 from __future__ import annotations
+
+import re
 
 from ..errors import MolfieldError
 from .elements import UNKNOWN_ELEMENT, is_known_element
@@ -26,10 +33,82 @@ _AD_TYPES = {
     "NI": "Ni", "CO": "Co", "K": "K", "NA+": "Na", "SI": "Si", "B": "B", "SE": "Se",
 }
 _PDBQT_SKIP = ("ROOT", "ENDROOT", "BRANCH", "ENDBRANCH", "TORSDOF")
+# One coordinate field as gemmi may read it, strictly: a decimal number, nan or inf.
+_COORD = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*|\s*[-+]?(?:nan|inf)\s*",
+                    re.IGNORECASE)
 
 
 def _is_atom(line: str) -> bool:
-    return line.startswith(_ATOM_RECORDS)
+    """An ``ATOM``/``HETATM`` record as gemmi takes it (any case, serial may touch)."""
+    return line[:4].upper() == "ATOM" or line[:6].upper() == "HETATM"
+
+
+def ascii_text(text: str) -> str:
+    """``text`` with every non-ASCII character as ``?`` (PDB-like formats are ASCII and
+    column-based; gemmi counts bytes, so a multi-byte character would move columns)."""
+    return text if text.isascii() else text.encode("ascii", "replace").decode("ascii")
+
+
+def check_atom_records(text: str, label: str) -> None:
+    """Refuse atom records without three numeric coordinates in columns 31–54.
+
+    Raises
+    ------
+    MolfieldError
+        Naming the line, for a record cut short or a coordinate that is not a number.
+    """
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not _is_atom(line):
+            continue
+        body = line.rstrip()
+        record = body[:6].strip() or "ATOM"
+        if len(body) < 54:
+            raise MolfieldError(
+                f"{label}, line {lineno}: the {record} record ends at column {len(body)}, "
+                "before the end of its coordinates (column 54); is the file cut short?"
+            )
+        for k, axis in enumerate("xyz"):
+            value = line[30 + 8 * k: 38 + 8 * k]
+            if not _COORD.fullmatch(value):
+                raise MolfieldError(
+                    f"{label}, line {lineno}: the {axis} coordinate of the {record} record "
+                    f"(columns {31 + 8 * k}–{38 + 8 * k}) reads {value.strip()!r}, not a number."
+                )
+
+
+def normalise_models(text: str) -> tuple[str, bool]:
+    """PDB text whose models gemmi reads as MD tools do.
+
+    Every ``MODEL`` still open at the next ``MODEL`` gets its ``ENDMDL``; when model
+    numbers repeat (or are not numbers), all models are numbered 1, 2, … in file order.
+
+    Returns
+    -------
+    text, renumbered
+        The new text and whether the models were renumbered.
+    """
+    lines = text.splitlines()
+    heads = [i for i, ln in enumerate(lines) if ln[:6].upper().rstrip() == "MODEL"]
+    if not heads:
+        return text, False
+    numbers = [lines[i][5:].strip() for i in heads]
+    renumber = len(set(numbers)) < len(numbers) or not all(n.isdigit() for n in numbers)
+    out: list[str] = []
+    open_model = False
+    k = 0
+    for line in lines:
+        tag = line[:6].upper().rstrip()
+        if tag == "MODEL":
+            if open_model:
+                out.append("ENDMDL")
+            k += 1
+            out.append(f"MODEL     {k:4d}" if renumber else line)
+            open_model = True
+            continue
+        if tag == "ENDMDL":
+            open_model = False
+        out.append(line)
+    return "\n".join([*out, ""]), renumber
 
 
 def _with_element(line: str, element: str) -> str:
@@ -65,12 +144,27 @@ def _pdb_line(
         num, icode = int(resseq), " "
     except ValueError:
         num, icode = int(resseq[:-1]), resseq[-1]
-    x, y, z = xyz
+    x, y, z = (_column8(v) for v in xyz)
     return (
         f"{record:<6s}{serial % 100000:5d} {aligned}{' '}{res[:4]:<4s}{chain[:1] or ' '}"
-        f"{num % 10000:4d}{icode}   {x:8.3f}{y:8.3f}{z:8.3f}{1.0:6.2f}{0.0:6.2f}"
+        f"{num % 10000:4d}{icode}   {x}{y}{z}{1.0:6.2f}{0.0:6.2f}"
         f"          {element.upper():>2s}"
     )
+
+
+def _column8(value: float) -> str:
+    """``value`` in the 8 columns of a PDB coordinate, with as many decimals as fit.
+
+    Raises
+    ------
+    ValueError
+        When even the integer part does not fit.
+    """
+    for decimals in (3, 2, 1, 0):
+        text = f"{value:8.{decimals}f}"
+        if len(text) == 8:
+            return text
+    raise ValueError(f"coordinate {value:g} does not fit a PDB record")
 
 
 def pqr_to_pdb(text: str, label: str) -> str:

@@ -16,7 +16,6 @@ from .molecule import Molecule
 RDKIT_EXTS: tuple[str, ...] = (".sdf", ".sd", ".mol", ".mol2")
 
 
-
 def _number(value: Any) -> Any:
     if isinstance(value, str):
         try:
@@ -28,6 +27,10 @@ def _number(value: Any) -> Any:
 
 def _rdkit_records(text: str, ext: str) -> list[str]:
     if ext == ".mol2":
+        # Tripos comment lines ("#" first) may stand anywhere, even inside the MOLECULE
+        # header, where RDKit takes them for the name and counts lines.
+        text = "".join(ln for ln in text.splitlines(keepends=True)
+                       if not ln.lstrip().startswith("#"))
         parts = text.split("@<TRIPOS>MOLECULE")
         return ["@<TRIPOS>MOLECULE" + p for p in parts[1:] if p.strip()]
     if ext == ".mol":

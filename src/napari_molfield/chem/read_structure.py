@@ -1,9 +1,11 @@
 """PDB, mmCIF, PQR and PDBQT files through gemmi.
 
 What is removed, and only that: waters (unless ``keep_waters``), alternate locations
-beyond the first of each atom, and exact duplicates (same residue, atom name, altloc and
-coordinates). Atoms that merely share a name inside a residue (OpenBabel writes every
-hydrogen of methane as ``H``) are all kept.
+beyond the first of each atom, and exact duplicates (same chain name, residue, atom name
+and coordinates, wherever in the model they appear: a chain written twice counts once).
+Atoms that merely share a name inside a residue (OpenBabel writes every hydrogen of
+methane as ``H``) are all kept. A coarse-grained or dummy-atom model (no atom of a known
+element) is read with every atom as ``"X"``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from .checks import checked_elements, warn_guessed
 from .guess_elements import WATERS, guess_element
 from .ligand import classify_residues, ligand_selection
 from .molecule import Molecule
-from .pdb_text import fill_pdb_elements, pdbqt_to_pdb, pqr_to_pdb
+from .pdb_text import (
+    ascii_text,
+    check_atom_records,
+    fill_pdb_elements,
+    normalise_models,
+    pdbqt_to_pdb,
+    pqr_to_pdb,
+)
 
 #: Extensions of the formats read here (without compression suffixes).
 STRUCTURE_EXTS: tuple[str, ...] = (".pdb", ".ent", ".cif", ".mmcif", ".pqr", ".pdbqt")
@@ -32,6 +41,7 @@ def _parse(text: str, label: str, ext: str) -> tuple[Any, int]:
     import gemmi
 
     guessed = 0
+    text = ascii_text(text)
     try:
         if ext in (".cif", ".mmcif"):
             doc = gemmi.cif.read_string(text)
@@ -48,6 +58,11 @@ def _parse(text: str, label: str, ext: str) -> tuple[Any, int]:
             guessed = sum(1 for ln in text.splitlines() if ln.startswith(("ATOM", "HETATM")))
         elif ext == ".pdbqt":
             text = pdbqt_to_pdb(text)
+        check_atom_records(text, label)
+        text, renumbered = normalise_models(text)
+        if renumbered:
+            warnings.warn(f"{label}: MODEL numbers repeat; the models are numbered 1, 2, … "
+                          "in file order.", stacklevel=4)
         text, n = fill_pdb_elements(text)
         guessed = max(guessed, n)
         return gemmi.read_pdb_string(text), guessed
@@ -55,7 +70,8 @@ def _parse(text: str, label: str, ext: str) -> tuple[Any, int]:
         raise
     except (RuntimeError, ValueError, OSError, IndexError) as exc:
         kind = {".pqr": "PQR", ".pdbqt": "PDBQT"}.get(ext, "PDB/mmCIF")
-        raise MolfieldError(f"{label}: not a valid {kind} file ({exc}).") from None
+        why = " ".join(str(exc).split())  # gemmi's messages may span lines
+        raise MolfieldError(f"{label}: not a valid {kind} file ({why}).") from None
 
 
 def _rows(model: Any, keep_waters: bool, polymer_subchains: set[str]) -> tuple[list, int]:
@@ -63,6 +79,7 @@ def _rows(model: Any, keep_waters: bool, polymer_subchains: set[str]) -> tuple[l
     out = []
     dropped = 0
     seen: dict[tuple[Any, ...], int] = {}
+    placed: dict[tuple[Any, ...], list[np.ndarray]] = {}
     for ch in model:
         prev_seqid = None
         for res in ch:
@@ -74,22 +91,27 @@ def _rows(model: Any, keep_waters: bool, polymer_subchains: set[str]) -> tuple[l
                 continue
             prev_seqid = res.seqid
             first_alt: dict[str, str] = {}
-            placed: dict[str, list[np.ndarray]] = {}
             polymer = res.subchain in polymer_subchains
             for at in res:
                 if at.altloc != "\0":
                     if first_alt.setdefault(at.name, at.altloc) != at.altloc:
                         continue  # a later alternate location of this atom
                 pos = np.array([at.pos.x, at.pos.y, at.pos.z])
-                same = placed.setdefault(at.name, [])
+                key = (ch.name, _seqnum(res), res.seqid.icode, res.name, at.name)
+                same = placed.setdefault(key, [])
                 if any(np.abs(p - pos).max() < _DUPLICATE_TOL for p in same):
                     dropped += 1
                     continue
                 same.append(pos)
-                key = (ch.name, res.seqid.num, res.seqid.icode, res.name, at.name)
                 seen[key] = seen.get(key, 0) + 1
                 out.append(((*key, seen[key]), ch, res, at, polymer))
     return out, dropped
+
+
+def _seqnum(res: Any) -> int:
+    """The residue number (gemmi gives None for blank columns 23–26: read as 0)."""
+    num = res.seqid.num
+    return 0 if num is None else int(num)
 
 
 def _polymer_subchains(st: Any) -> set[str]:
@@ -142,8 +164,8 @@ def read_structure(
         tables = [[ix[k] for k in keys0] for ix in index]
     if dropped:
         warnings.warn(
-            f"{label}: {dropped} exact duplicate atom(s) (same name and coordinates) were "
-            "read once.",
+            f"{label}: {dropped} exact duplicate atom(s) (same chain, residue, name and "
+            "coordinates) were read once.",
             stacklevel=3,
         )
     first = tables[0]
@@ -154,10 +176,11 @@ def read_structure(
     atom_names = [at.name for _, _, _, at, _ in first]
     warn_guessed(label, guessed, sum(1 for _ in models[0].all()))
     elements = checked_elements(
-        label, [at.element.name for _, _, _, at, _ in first], coords, atom_names
+        label, [at.element.name for _, _, _, at, _ in first], coords, atom_names,
+        dummies_ok=True,
     )
     res_names = np.array([res.name for _, _, res, _, _ in first], dtype=object)
-    residue_keys = [(ch.name, res.seqid.num, res.seqid.icode, res.name)
+    residue_keys = [(ch.name, _seqnum(res), res.seqid.icode, res.name)
                     for _, ch, res, _, _ in first]
     polymer = np.array([p for *_, p in first], dtype=bool)
     hetero_list = classify_residues(res_names, residue_keys, polymer, elements)
@@ -169,7 +192,7 @@ def read_structure(
         name=name,
         atom_names=atom_names,
         residue_names=res_names,
-        residue_numbers=[res.seqid.num for _, _, res, _, _ in first],
+        residue_numbers=[_seqnum(res) for _, _, res, _, _ in first],
         chains=[ch.name for _, ch, _, _, _ in first],
         hetero=[res.het_flag == "H" for _, _, res, _, _ in first],
         b_factors=[at.b_iso for _, _, _, at, _ in first],

@@ -56,7 +56,10 @@ class RDKitLog:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
-        text = str(self._capture.messages or "") if self._capture is not None else ""
+        try:
+            text = str(self._capture.messages or "") if self._capture is not None else ""
+        except UnicodeDecodeError:  # RDKit cut a quoted input line inside a character
+            text = "(RDKit's message is not valid UTF-8 text)"
         for line in text.splitlines():
             line = _STAMP.sub("", line).strip()
             if line and line not in self.messages:

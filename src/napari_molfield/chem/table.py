@@ -53,7 +53,8 @@ def molecule_from_table(
     Raises
     ------
     MolfieldError
-        For no atoms, no known element, NaN coordinates or a missing ligand residue.
+        For no atoms, NaN coordinates or a missing ligand residue (atoms of no known
+        element, such as coarse-grained beads, are read as ``"X"``).
     """
     guessed = guess_elements(residue_names, atom_names) if len(atom_names) else []
     if elements is None:
@@ -65,7 +66,7 @@ def molecule_from_table(
             els.append(str(given).strip() if ok else g)
             n_guessed += not ok
     warn_guessed(label, n_guessed, len(els))
-    symbols = checked_elements(label, els, coords, atom_names)
+    symbols = checked_elements(label, els, coords, atom_names, dummies_ok=True)
     res = np.array([str(r) for r in residue_names], dtype=object)
     keys = list(zip(chains, residue_numbers, res, strict=True))
     hetero_list = classify_residues(res, keys, polymer_by_name(res), symbols)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import zlib
 from pathlib import Path
 
 from ..errors import MolfieldError
@@ -49,14 +50,15 @@ def decompress(raw: bytes, label: str) -> bytes:
         if kind == "bzip2":
             return bz2.decompress(raw)
         return lzma.decompress(raw)
-    except (EOFError, ValueError, OSError, lzma.LZMAError) as exc:
+    except (EOFError, ValueError, OSError, lzma.LZMAError, zlib.error) as exc:
         truncated = isinstance(exc, EOFError) or "ended before" in str(exc)
         if truncated:
             raise MolfieldError(
                 f"{label}: the {kind}-compressed file is truncated (it ends before the "
                 "compressed data does)."
             ) from None
-        raise MolfieldError(f"{label}: the {kind}-compressed file is corrupted ({exc}).") from None
+        why = " ".join(str(exc).split())
+        raise MolfieldError(f"{label}: the {kind}-compressed file is corrupted ({why}).") from None
 
 
 def read_text(path: Path, label: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import re
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -43,8 +44,9 @@ def read_dx(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     try:
         with opener(path, "rt", encoding="ascii", errors="replace") as fh:
             text = fh.read()
-    except (OSError, EOFError, ValueError) as exc:
-        raise MolfieldError(f"{path.name}: cannot read the file ({exc}).") from exc
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        why = " ".join(str(exc).split())
+        raise MolfieldError(f"{path.name}: cannot read the file ({why}).") from exc
     return read_dx_text(text, path.name)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,9 @@ def _mrc_call(path: Path, opener: Callable[[], Any]) -> Any:
         warnings.simplefilter("always")
         try:
             obj = opener()
-        except (ValueError, OSError, EOFError, TypeError) as exc:
-            raise MolfieldError(f"{path.name}: not a readable MRC/CCP4 map ({exc}).") from exc
+        except (ValueError, OSError, EOFError, TypeError, zlib.error) as exc:
+            why = " ".join(str(exc).split())
+            raise MolfieldError(f"{path.name}: not a readable MRC/CCP4 map ({why}).") from exc
     for w in caught:
         text = str(w.message)
         if "larger than expected" in text:
