@@ -189,3 +189,14 @@ def test_bytes_that_are_not_utf8(tmp_path: Path, data_dir: Path) -> None:
     q = tmp_path / "latin.sdf"
     q.write_bytes(sdf[:j + 1] + b"\xef\xbf" + sdf[j + 3:])  # an element RDKit cannot read
     _refused(q, r"latin\.sdf: RDKit cannot parse")
+
+
+@pytest.mark.parametrize("counts", ["-1 0 1", "2 0 1", "1 -3 1", "1 5 1"])
+def test_mol2_counts_beyond_their_sections(tmp_path: Path, counts: str) -> None:
+    # RDKit trusts the counts: "-1" atoms allocated 16 GB for 30 s before failing
+    lines = (EDGE.parent / "structures" / "sodium_ion.mol2").read_text().splitlines()
+    lines[2] = counts
+    p = tmp_path / "ion.mol2"
+    p.write_text("\n".join(lines) + "\n")
+    _refused(p, r"ion\.mol2: the MOL2 header promises -?\d+ atoms and -?\d+ bonds, but the "
+                r"ATOM and BOND sections hold 1 and 0 lines")

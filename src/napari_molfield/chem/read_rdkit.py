@@ -48,6 +48,41 @@ def _rdkit_records(text: str, ext: str) -> list[str]:
     return records
 
 
+def _section_lines(block: str, name: str) -> list[str]:
+    """The non-blank lines of one ``@<TRIPOS>NAME`` section of a MOL2 record."""
+    parts = block.split(f"@<TRIPOS>{name}")
+    if len(parts) < 2:
+        return []
+    body = parts[1].split("@<TRIPOS>")[0]
+    return [ln for ln in body.splitlines()[1:] if ln.strip()]
+
+
+def check_mol2_counts(block: str, where: str) -> None:
+    """Refuse a MOL2 header whose atom or bond count exceeds its sections.
+
+    RDKit trusts the counts line: ``-1`` atoms made it allocate 16 GB for 30 s.
+
+    Raises
+    ------
+    MolfieldError
+        For a negative count or one larger than the lines of its section.
+    """
+    header = _section_lines(block, "MOLECULE")
+    if len(header) < 2:
+        return  # RDKit names what is missing
+    try:
+        counts = [int(t) for t in header[1].split()[:2]]
+    except ValueError:
+        return
+    n_atoms, n_bonds = [*counts, 0, 0][:2]
+    atoms, bonds = len(_section_lines(block, "ATOM")), len(_section_lines(block, "BOND"))
+    if not (0 <= n_atoms <= atoms and 0 <= n_bonds <= bonds):
+        raise MolfieldError(
+            f"{where}: the MOL2 header promises {n_atoms} atoms and {n_bonds} bonds, but "
+            f"the ATOM and BOND sections hold {atoms} and {bonds} lines."
+        )
+
+
 def _parse_record(block: str, ext: str, sanitize: bool) -> Any:
     from rdkit import Chem
 
@@ -73,6 +108,8 @@ def read_rdkit(text: str, path: Path, label: str, ext: str, conformers: str) -> 
     parsed = []
     for i, block in enumerate(blocks):
         where = f"{label}, record {i + 1}" if len(blocks) > 1 else label
+        if ext == ".mol2":
+            check_mol2_counts(block, where)
         with RDKitLog() as log:
             mol = _parse_record(block, ext, True)
             sanitized = mol is not None
