@@ -109,6 +109,27 @@ def frame_atoms(model: Any, interp: LatentPath, items: list[Any], ts: Any, path:
     write_atoms(results, path)
 
 
+def check_output_memory(suffix: str, n_frames: int, n_channels: int, resolution: int,
+                        size: int) -> None:
+    """Refuse, before any frame is decoded, an output that needs more than half the
+    available memory: ``.npz`` frames (F × C × N³ float32, held whole), a GIF (F RGB
+    images of at least ``size`` pixels an edge, held whole) or an MP4 frame."""
+    from ..fields.limits import check_memory
+    from ..interpolation.base import check_frames_memory
+
+    if suffix == ".npz":
+        check_frames_memory(n_frames, n_channels, resolution)
+    elif suffix in (".gif", ".mp4"):
+        edge = resolution * max(1, -(-int(size) // resolution))
+        edge += -edge % 16
+        held = n_frames if suffix == ".gif" else 1
+        # uint8 RGB frames held, plus the float32 image of the frame being drawn
+        check_memory(3.0 * edge * edge * (held + 4),
+                     f"A {suffix[1:].upper()} of {n_frames} frames of {edge}×{edge} pixels",
+                     "write fewer frames or a smaller --size"
+                     + (", or .mp4 (one frame at a time)" if suffix == ".gif" else ""))
+
+
 def cmd_interpolate(args: argparse.Namespace) -> int:
     """``molfield interpolate``."""
     from ..interpolation.movie import (
@@ -126,6 +147,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     model, interp, items = _load(args)
     t_load = time.perf_counter() - t0
+    check_output_memory(suffix, len(ts), len(interp.channels), interp.n, args.size)
     atoms_out = [Path(p) for p in (args.atoms, out if suffix == ".pdb" else None) if p]
     for path in atoms_out:
         if interp.moves_atoms:  # a deformable model carries its atoms along the path

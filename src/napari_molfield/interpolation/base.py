@@ -22,7 +22,7 @@ import torch
 from ..errors import MolfieldError
 from ..fields.box import Box, unit_grid
 from ..fields.field import Field
-from ..fields.limits import check_resolution
+from ..fields.limits import check_memory, check_resolution, grid_bytes
 from .paths import check_mode, path_latent, path_position, times_of
 
 #: Points per network call while decoding a frame (large: fewer thread-pool barriers).
@@ -30,6 +30,25 @@ FRAME_CHUNK = 65536
 #: What `atoms` says on a path whose density fades rather than moves.
 NO_ATOMS = ("Only a deformable model moves atoms along its path: recover the atoms of a "
             "frame from its field instead.")
+
+
+def check_frames_memory(n_frames: int, n_channels: int, resolution: int,
+                        what: str = "frames") -> None:
+    """Refuse ``n_frames`` float32 ``[C, N, N, N]`` frames held at once when they need more
+    than half the available memory (the estimate is in the message).
+
+    Raises
+    ------
+    MolfieldError
+        Naming the frames, channels, grid and GiB.
+    """
+    n = int(resolution)
+    check_memory(
+        float(n_frames) * grid_bytes(n_channels, n),
+        f"{n_frames} {what} of {n}³ voxels × {n_channels} channels",
+        "write fewer frames, lower the resolution, or write a movie (one frame at a time)"
+        if n_frames > 1 else "lower the resolution",
+    )
 
 
 class LatentPath:
@@ -64,6 +83,8 @@ class LatentPath:
             raise MolfieldError("Interpolation needs at least two items or latents.")
         self.n = check_resolution(resolution)
         self.channels = tuple(channels)
+        # one frame buffer and the network's output for it
+        check_frames_memory(2, len(self.channels), self.n, "buffers of one frame")
         self.mode = check_mode(mode)
         self.names = [str(s) for s in names] if names is not None else [
             f"latent {i}" for i in range(k)]
@@ -159,6 +180,7 @@ class LatentPath:
         """
         ts = times_of(times)
         c, n = len(self.channels), self.n
+        check_frames_memory(len(ts), c, n)
         values = np.zeros((len(ts), c, n, n, n), np.float32)
         origin, spacing = np.zeros((len(ts), 3)), np.zeros(len(ts))
         for f, t in enumerate(ts):
@@ -207,4 +229,4 @@ class LatentPath:
         return out
 
 
-__all__ = ["FRAME_CHUNK", "NO_ATOMS", "LatentPath"]
+__all__ = ["FRAME_CHUNK", "NO_ATOMS", "LatentPath", "check_frames_memory"]
