@@ -80,8 +80,9 @@ def load_model(path: str | os.PathLike[str], device: str | None = "cpu") -> Fitt
             fit_config=dict(header.get("fit") or {}),
             history=list(header.get("history") or []),
         )
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise MolfieldError(f"{name}: the model file is inconsistent ({e}).") from e
+    except (KeyError, TypeError, ValueError, RuntimeError, OverflowError) as e:
+        why = " ".join(str(e).split())  # torch's state-dict errors span lines
+        raise MolfieldError(f"{name}: the model file is inconsistent ({why}).") from e
     if latents.ndim != 2 or latents.shape != (len(model.items), config.latent_dim):
         raise MolfieldError(f"{name}: the latents do not match the stored items.")
     net.eval()

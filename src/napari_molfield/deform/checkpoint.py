@@ -74,8 +74,9 @@ def load_deform(path: str | os.PathLike[str], device: str | None = "cpu") -> Def
             hydrogens_added=bool(header.get("hydrogens_added", False)),
             fit_config=dict(header.get("fit") or {}), history=list(header.get("history") or []),
         )
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise MolfieldError(f"{name}: the model file is inconsistent ({e}).") from e
+    except (KeyError, TypeError, ValueError, RuntimeError, OverflowError) as e:
+        why = " ".join(str(e).split())  # torch's state-dict errors span lines
+        raise MolfieldError(f"{name}: the model file is inconsistent ({why}).") from e
     k, a = len(model.items), len(model.atoms["elements"])
     if model.latents.shape != (k, config.latent_dim) or model.coords.shape != (k, a, 3) or (
         model.template_xyz.shape != (a, 3)
