@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--time", type=float, dest="time_budget", default=1500.0,
                    help="time budget, s")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--preset", default="cpu")
-    p.add_argument("--latent-dim", type=int, default=128)
+    p.add_argument("--preset", default="cpu", help="an AE_PRESETS or GRID_PRESETS name")
+    p.add_argument("--latent-dim", type=int, help="latent length (default: the preset's)")
     p.add_argument("--box", type=float, default=24.0, help="box edge, Å")
     p.add_argument("--conformers", type=int, default=3, help="conformers per molecule")
     p.add_argument("--extra-limit", type=int, default=2500,
@@ -53,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rotate", action="store_true")
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--eval-items", type=int, default=16)
-    p.add_argument("--modulation", default="mehta")
+    p.add_argument("--modulation", default="mehta", help="global presets only")
+    p.add_argument("--threads", type=int, help="torch/numba threads (default: all cores)")
+    p.add_argument("--budget-clock", choices=("wall", "cpu"), default="wall",
+                   help="what --time counts: wall or CPU seconds of this process")
+    p.add_argument("--resume", type=Path, help="continue from a checkpoint saved with "
+                   "--keep-optimizer")
     p.add_argument("--device", default="cpu")
     p.add_argument("--output", type=Path, default=MODEL)
     p.add_argument("--report", type=Path, default=REPORT)
@@ -94,9 +99,14 @@ def train_model(args: argparse.Namespace, cmd: str) -> None:
     data = training_corpus(DATA, box_edge=args.box, seed=0, n_conformers=args.conformers,
                            extra=nci_path() if args.extra_limit else None,
                            extra_limit=args.extra_limit or None)
+    from napari_molfield.autoencoder.config import GRID_PRESETS
+
+    grid = args.preset in GRID_PRESETS
     run = train(
         data, resolution=32, box_edge=args.box, preset=args.preset,
-        latent_dim=args.latent_dim, model_overrides={"modulation": args.modulation},
+        latent_dim=args.latent_dim, resume=args.resume,
+        model_overrides=None if grid else {"modulation": args.modulation},
+        threads=args.threads, budget_clock=args.budget_clock,
         steps=args.steps, time_budget=args.time_budget, seed=args.seed, device=args.device,
         batch_items=args.batch_items, batch_points=args.batch_points, lr=args.lr,
         lr_encoder=args.lr_encoder, rotate=args.rotate, eval_every=args.eval_every,

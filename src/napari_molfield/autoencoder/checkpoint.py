@@ -25,7 +25,7 @@ from .model import AEModel, AutoEncoder
 DEFAULT_MODEL = "freesolv_ae.safetensors"
 KIND = "autoencoder"
 #: Header fields that are not part of ``AEModel.meta``.
-_HEADER = ("format", "version", "kind", "writer", "model", "encoder", "channels",
+_HEADER = ("format", "version", "kind", "writer", "model", "encoder", "layout", "channels",
            "resolution", "box_edge", "beta", "conformer_seed", "frame")
 
 
@@ -43,6 +43,7 @@ def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: An
         "kind": KIND,
         "model": net.decoder_config.to_dict(),
         "encoder": net.encoder_config.to_dict(),
+        "layout": net.layout,
         "channels": list(model.channels),
         "resolution": model.resolution,
         "box_edge": model.box_edge,
@@ -77,7 +78,8 @@ def load_autoencoder(
     require(header, ("model", "encoder", "channels", "resolution", "box_edge", "beta"), path)
     try:
         net = AutoEncoder(EncoderConfig.from_dict(header["encoder"]),
-                          ModelConfig.from_dict(header["model"]))
+                          ModelConfig.from_dict(header["model"]),
+                          str(header.get("layout", "global")))
         net.encoder.load_state_dict(strip_prefix(tensors, "encoder."))
         net.siren.load_state_dict(strip_prefix(tensors, "siren."))
         lat = tensors.get("dataset.latents")

@@ -100,20 +100,33 @@ class TrainConfig(ConfigMixin):
 
 
 #: Auto-encoder shapes (pinned here, independent of the auto-decoder presets):
-#: ``(encoder base maps, latent length, SIREN width, SIREN depth)``.
+#: ``(encoder base maps, latent length, SIREN width, SIREN depth)`` — one global latent.
 AE_PRESETS: dict[str, tuple[int, int, int, int]] = {
     "tiny": (8, 16, 32, 3),
     "cpu": (16, 128, 128, 4),
     "gpu": (32, 256, 256, 5),
 }
 
+#: Latent-grid presets (`nn.patch_siren`): ``(encoder base maps, grid G, features per
+#: node F, SIREN width, SIREN depth, first-layer frequency in cell units)``; the latent is
+#: ``G³ · F`` values.
+GRID_PRESETS: dict[str, tuple[int, int, int, int, int, float]] = {
+    "patch-tiny": (8, 4, 2, 16, 2, 10.0),
+    "patch": (16, 8, 8, 64, 3, 10.0),
+}
+
 
 def ae_configs(
     preset: str, channels: int, latent_dim: int | None, resolution: int
 ) -> tuple[EncoderConfig, ModelConfig]:
-    """Encoder and decoder shapes of an auto-encoder preset (``tiny``, ``cpu``, ``gpu``)."""
+    """Encoder and decoder shapes of an auto-encoder preset (``AE_PRESETS`` and
+    ``GRID_PRESETS``; for a grid preset ``latent_dim`` sets the features per node as
+    ``latent_dim / G³``)."""
+    if preset in GRID_PRESETS:
+        return _grid_configs(preset, channels, latent_dim, resolution)
     if preset not in AE_PRESETS:
-        raise MolfieldError(f"Unknown preset {preset!r}: use one of {', '.join(AE_PRESETS)}.")
+        known = ", ".join([*AE_PRESETS, *GRID_PRESETS])
+        raise MolfieldError(f"Unknown preset {preset!r}: use one of {known}.")
     base, latent, width, depth = AE_PRESETS[preset]
     latent = int(latent_dim or latent)
     levels = 3 if resolution % 8 == 0 else 2 if resolution % 4 == 0 else 1
@@ -122,4 +135,17 @@ def ae_configs(
     return EncoderConfig(channels, latent, resolution, base, levels), dec
 
 
-__all__ = ["AE_PRESETS", "TrainConfig", "ae_configs"]
+def _grid_configs(preset: str, channels: int, latent_dim: int | None, resolution: int
+                  ) -> tuple[EncoderConfig, ModelConfig]:
+    base, grid, features, width, depth, w0 = GRID_PRESETS[preset]
+    levels = next((k for k in range(1, 6) if resolution == grid * 2**k), 0)
+    if not levels:
+        raise MolfieldError(f"The {preset} preset has a {grid}³ latent grid: the resolution "
+                            f"must be {grid} × a power of two, not {resolution}.")
+    latent = int(latent_dim or grid**3 * features)
+    dec = ModelConfig(out_channels=channels, latent_dim=latent, width=width, depth=depth,
+                      w0_first=w0, w0_hidden=30.0, modulation="shift")
+    return EncoderConfig(channels, latent, resolution, base, levels, grid=grid), dec
+
+
+__all__ = ["AE_PRESETS", "GRID_PRESETS", "TrainConfig", "ae_configs"]

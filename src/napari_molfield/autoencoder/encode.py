@@ -101,7 +101,9 @@ def encode_molecules(model: AEModel, molecules: Sequence[Molecule | str],
 def refine_latents(model: AEModel, grids: torch.Tensor, latents: torch.Tensor, steps: int,
                    lr: float = 1e-2, points: int = 4096, seed: int = 0) -> torch.Tensor:
     """Improve ``latents`` ``[B, L]`` by Adam steps on the MSE to ``grids`` (normalised
-    ``[B, C, N, N, N]``) at ``points`` random voxels per step; the network is frozen."""
+    ``[B, C, N, N, N]``) at ``points`` random voxels per step — half of them uniform, half
+    among the voxels where some channel exceeds 5 % (where the molecule is: uniform voxels
+    alone are mostly empty); the network is frozen."""
     net = model.net
     flags = [p.requires_grad for p in net.parameters()]
     for p in net.parameters():
@@ -109,14 +111,17 @@ def refine_latents(model: AEModel, grids: torch.Tensor, latents: torch.Tensor, s
     coords = torch.as_tensor(unit_grid(model.resolution), dtype=torch.float32,
                              device=latents.device)
     target = grids.flatten(2).transpose(1, 2)  # [B, N³, C]
+    near = (target.amax(-1) > 0.05).float().cpu() + 1e-6  # [B, N³] draw weights
     gen = torch.Generator().manual_seed(seed)
     z = latents.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     try:
         with torch.enable_grad():
             for _ in range(int(steps)):
-                idx = torch.randint(0, coords.shape[0], (z.shape[0], points), generator=gen)
-                idx = idx.to(z.device)
+                uni = torch.randint(0, coords.shape[0], (z.shape[0], points - points // 2),
+                                    generator=gen)
+                occ = torch.multinomial(near, points // 2, replacement=True, generator=gen)
+                idx = torch.cat([uni, occ], 1).to(z.device)
                 y = torch.gather(target, 1, idx[..., None].expand(-1, -1, target.shape[2]))
                 loss = torch.mean((net.siren(coords[idx], z) - y) ** 2)
                 opt.zero_grad(set_to_none=True)

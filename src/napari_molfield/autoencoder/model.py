@@ -1,5 +1,10 @@
 """The auto-encoder: a 3D conv encoder and a modulated SIREN sharing one latent space, and
-`AEModel`, the trained network with everything needed to encode new molecules."""
+`AEModel`, the trained network with everything needed to encode new molecules.
+
+The decoder's layout (`nn.decoders`) follows the encoder: a global latent for an encoder
+with a linear head, a latent grid (``"patch"`` by default, or ``"local"``) for an encoder
+whose head is a grid of cells (``EncoderConfig.grid``).
+"""
 
 from __future__ import annotations
 
@@ -13,15 +18,25 @@ from torch import nn
 from ..errors import MolfieldError
 from ..fields.box import Box
 from ..nn.config import ModelConfig
+from ..nn.decoders import make_decoder
 from ..nn.encoder import ConvEncoder, EncoderConfig
 from ..nn.items import LatentItems
-from ..nn.siren import ModulatedSiren
 
 
 class AutoEncoder(nn.Module):
-    """A :class:`ConvEncoder` and a :class:`ModulatedSiren` sharing one latent space."""
+    """A :class:`ConvEncoder` and a modulated SIREN sharing one latent space.
 
-    def __init__(self, encoder: EncoderConfig, decoder: ModelConfig) -> None:
+    Parameters
+    ----------
+    encoder, decoder
+        The two networks' shapes.
+    layout
+        The decoder layout for a grid encoder: ``"patch"`` or ``"local"`` (ignored, and
+        ``"global"``, when the encoder gives one vector).
+    """
+
+    def __init__(self, encoder: EncoderConfig, decoder: ModelConfig, layout: str = "patch"
+                 ) -> None:
         super().__init__()
         if encoder.latent_dim != decoder.latent_dim:
             raise MolfieldError(
@@ -34,8 +49,11 @@ class AutoEncoder(nn.Module):
             )
         self.encoder_config = encoder
         self.decoder_config = decoder
+        self.layout = layout if encoder.grid else "global"
+        if self.layout == "global" and layout not in ("global", "patch"):
+            raise MolfieldError(f"A {layout} decoder needs an encoder with a latent grid.")
         self.encoder = ConvEncoder(encoder)
-        self.siren = ModulatedSiren(decoder)
+        self.siren = make_decoder(decoder, self.layout, encoder.grid)
 
     def encode(self, grids: torch.Tensor) -> torch.Tensor:
         """Latents ``[B, L]`` of normalised grids ``[B, C, N, N, N]``."""
@@ -44,6 +62,8 @@ class AutoEncoder(nn.Module):
     def decode(self, latents: torch.Tensor, coords: torch.Tensor, chunk: int = 32768
                ) -> torch.Tensor:
         """Field ``[B, P, C]`` at unit-frame ``coords`` ``[B, P, 3]`` (or ``[P, 3]``)."""
+        if self.layout != "global":
+            chunk = min(chunk, 8192)
         mods = self.siren.modulations(latents)
         if coords.dim() == 2:
             coords = coords.unsqueeze(0).expand(latents.shape[0], -1, -1)

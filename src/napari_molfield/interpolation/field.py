@@ -39,8 +39,8 @@ import torch
 from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.skip import DEFAULT_THRESHOLD, coarse_stride, coarse_to_fine
+from ..nn.decoders import FieldDecoder
 from ..nn.fast_eval import GridEvaluator
-from ..nn.siren import ModulatedSiren
 from .base import FRAME_CHUNK, LatentPath
 from .paths import lerp, path_position
 
@@ -84,7 +84,7 @@ class Interpolator(LatentPath):
 
     def __init__(
         self,
-        network: ModulatedSiren,
+        network: FieldDecoder,
         latents: np.ndarray | torch.Tensor,
         boxes: Box | Sequence[Box],
         channels: Sequence[str],

@@ -1,4 +1,5 @@
-"""A 3D convolutional encoder: a normalised field grid ``[C, N, N, N]`` → a latent ``[L]``."""
+"""A 3D convolutional encoder: a normalised field grid ``[C, N, N, N]`` → a latent ``[L]``
+(one global vector, or a ``G³`` grid of local vectors flattened into one array)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ class EncoderConfig(ConfigMixin):
     first_mix
         Whether the first level has its residual ``3³`` convolution (the costliest layer
         after the stem: it runs at ``N / 2``).
+    grid
+        ``0``: a linear head maps the last feature map to one global latent. ``G > 0``:
+        the last feature map is ``G³`` (``N / 2**levels == G``) and a ``1³`` convolution
+        gives each cell ``latent_dim / G³`` features — a latent grid for a local decoder
+        (`nn.patch_siren`), flattened ``x``-major with the features fastest.
     """
 
     _kind = "encoder"
@@ -45,6 +51,7 @@ class EncoderConfig(ConfigMixin):
     levels: int = 3
     stem: int = 4
     first_mix: bool = True
+    grid: int = 0
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "latent_dim", "resolution", "base", "levels"):
@@ -57,6 +64,13 @@ class EncoderConfig(ConfigMixin):
             )
         if self.stem not in (2, 4):
             raise MolfieldError(f"The encoder stem must be 2 or 4, not {self.stem}.")
+        g = int(self.grid)
+        if g and (self.resolution // 2**self.levels != g or self.latent_dim % g**3):
+            raise MolfieldError(
+                f"A {g}³ latent grid needs resolution / 2**levels = {g} (got "
+                f"{self.resolution} / {2**self.levels}) and a latent length that is a "
+                f"multiple of {g**3} (got {self.latent_dim})."
+            )
 
 
 class ConvEncoder(nn.Module):
@@ -87,12 +101,17 @@ class ConvEncoder(nn.Module):
             for i in range(c.levels)
         )
         side = c.resolution // 2**c.levels
-        self.head = nn.Linear(chans[-1] * side**3, c.latent_dim)
+        self.head: nn.Module = (
+            nn.Conv3d(chans[-1], c.latent_dim // c.grid**3, 1) if c.grid
+            else nn.Linear(chans[-1] * side**3, c.latent_dim)
+        )
         with torch.no_grad():
             for conv in self.mix:
                 if isinstance(conv, nn.Conv3d):
                     conv.weight.mul_(0.5)
-            self.head.weight.mul_(0.5)
+            head = self.head
+            assert isinstance(head, nn.Linear | nn.Conv3d)
+            head.weight.mul_(0.5)
 
     def forward(self, grids: torch.Tensor) -> torch.Tensor:
         """Latents ``[B, L]`` of ``grids`` ``[B, C, N, N, N]``."""
@@ -110,6 +129,8 @@ class ConvEncoder(nn.Module):
             h = act(down(h))
             if isinstance(mix, nn.Conv3d):
                 h = h + act(mix(h))
+        if c.grid:  # [B, F, G, G, G] → [B, G, G, G, F] → [B, G³·F]
+            return self.head(h).permute(0, 2, 3, 4, 1).reshape(h.shape[0], -1)
         return self.head(h.flatten(1))
 
 

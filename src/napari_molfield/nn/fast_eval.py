@@ -5,6 +5,10 @@ latent on a grid, the modulations are folded into the weights once
 (`ModulatedSiren.folded`) and every chunk of points runs ``addmm`` into two reused
 buffers with in-place sines: no allocation per layer, no batched matmul. The values are
 those of `forward_modulated` up to float round-off.
+
+Local decoders (`decoders.is_local`: modulations that vary in space) have nothing to fold:
+both evaluators then compute the modulations once per latent and run
+`forward_modulated` chunk by chunk (in smaller chunks: each point reads 8 nodes).
 """
 
 from __future__ import annotations
@@ -12,10 +16,26 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .decoders import FieldDecoder, is_local
 from .siren import ModulatedSiren
 
 #: Points per network call (large: fewer thread-pool barriers; 32 MiB of buffers at width 128).
 EVAL_CHUNK = 65536
+#: Points per call of a local decoder (its activations are 8 × points × width).
+LOCAL_CHUNK = 8192
+
+#: What an evaluator keeps of one latent: folded ``(bias, weightᵀ)`` layers (global
+#: decoders) or the modulations tensor (local decoders).
+Weights = list[tuple[torch.Tensor, torch.Tensor]] | torch.Tensor
+
+
+def local_rows(network: FieldDecoder, mods: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+    """Values ``[P, C]`` of a local decoder at unit-frame ``coords`` ``[P, 3]``."""
+    out = torch.empty((coords.shape[0], network.config.out_channels), device=coords.device)
+    for a in range(0, coords.shape[0], LOCAL_CHUNK):
+        out[a : a + LOCAL_CHUNK] = network.forward_modulated(
+            coords[None, a : a + LOCAL_CHUNK], mods)[0]
+    return out
 
 
 def folded_layers(network: ModulatedSiren, z: torch.Tensor
@@ -55,10 +75,11 @@ class GridEvaluator:
         Largest first-layer cache kept.
     """
 
-    def __init__(self, network: ModulatedSiren, coords: torch.Tensor, chunk: int = EVAL_CHUNK,
+    def __init__(self, network: FieldDecoder, coords: torch.Tensor, chunk: int = EVAL_CHUNK,
                  max_cache_bytes: int = 512 * 2**20) -> None:
         cfg = network.config
         self.network, self.coords, self.chunk = network, coords, max(1, int(chunk))
+        self.local = is_local(network)
         self.device = coords.device
         self.mehta = cfg.modulation == "mehta"
         p = coords.shape[0]
@@ -67,18 +88,23 @@ class GridEvaluator:
         first = network.sine_layers[0]
         self._first_bias = cfg.w0_first * first.bias
         self._first: torch.Tensor | None = None
-        if p * cfg.width * 4 <= max_cache_bytes:
+        if p * cfg.width * 4 <= max_cache_bytes and not self.local:
             with torch.inference_mode():
                 pre = torch.addmm(self._first_bias, coords, (cfg.w0_first * first.weight).T)
                 self._first = pre.sin_() if self.mehta else pre
 
-    def weights(self, z: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """The folded layers of latent ``z`` ``[1, L]`` (call once per frame)."""
+    def weights(self, z: torch.Tensor) -> Weights:
+        """The folded layers (or local modulations) of latent ``z`` ``[1, L]`` (once a frame)."""
+        if self.local:
+            return self.network.modulations(z.to(self.device))
+        assert isinstance(self.network, ModulatedSiren)
         return folded_layers(self.network, z.to(self.device))
 
-    def rows(self, sel: slice | torch.Tensor,
-             layers: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    def rows(self, sel: slice | torch.Tensor, layers: Weights) -> torch.Tensor:
         """Values ``[P', C]`` at the points ``sel`` (a slice or flat indices, ≤ ``chunk``)."""
+        if isinstance(layers, torch.Tensor):
+            return local_rows(self.network, layers, self.coords[sel])
+        assert isinstance(self.network, ModulatedSiren)
         first = self._first
         n = (sel.stop - sel.start) if isinstance(sel, slice) else len(sel)
         bufs = [b[:n] for b in self._bufs]
@@ -107,7 +133,7 @@ class FoldedEvaluator:
         Where to compute (default: where the network is).
     """
 
-    def __init__(self, network: ModulatedSiren, latent: torch.Tensor | np.ndarray,
+    def __init__(self, network: FieldDecoder, latent: torch.Tensor | np.ndarray,
                  chunk: int = EVAL_CHUNK, device: torch.device | str | None = None) -> None:
         self.network = network
         self.device = (next(network.parameters()).device if device is None
@@ -115,8 +141,14 @@ class FoldedEvaluator:
         self.chunk = max(1, int(chunk))
         z = torch.as_tensor(np.asarray(latent, dtype=np.float32) if not torch.is_tensor(latent)
                             else latent.detach()).float().reshape(1, -1).to(self.device)
+        self.layers: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.mods: torch.Tensor | None = None
         with torch.inference_mode():
-            self.layers = folded_layers(network, z)
+            if is_local(network):
+                self.mods = network.modulations(z)
+            else:
+                assert isinstance(network, ModulatedSiren)
+                self.layers = folded_layers(network, z)
         self.out_channels = network.config.out_channels
         self._bufs: list[torch.Tensor] = []
 
@@ -128,6 +160,10 @@ class FoldedEvaluator:
 
     def run(self, coords: torch.Tensor) -> torch.Tensor:
         """Values ``[P, C]`` at unit-frame ``coords`` ``[P, 3]`` (float32, on the device)."""
+        if self.mods is not None:
+            with torch.inference_mode():
+                return local_rows(self.network, self.mods, coords)
+        assert isinstance(self.network, ModulatedSiren)
         out = torch.empty((coords.shape[0], self.out_channels), device=self.device)
         with torch.inference_mode():
             for a in range(0, coords.shape[0], self.chunk):
@@ -142,4 +178,5 @@ class FoldedEvaluator:
         return self.run(u).cpu().numpy()
 
 
-__all__ = ["EVAL_CHUNK", "FoldedEvaluator", "GridEvaluator", "folded_layers", "run_layers"]
+__all__ = ["EVAL_CHUNK", "LOCAL_CHUNK", "FoldedEvaluator", "GridEvaluator", "Weights",
+           "folded_layers", "local_rows", "run_layers"]
