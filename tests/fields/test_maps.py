@@ -120,16 +120,13 @@ def test_small_ccp4_matches_gemmi():
     np.testing.assert_array_equal(f.values[0], np.array(g, copy=False))
 
 
-def test_non_orthogonal_emdb_map_is_refused(tmp_path):
+def test_non_orthogonal_emdb_map_is_resampled():
+    # read, not refused, since issue 22: tests/fields/test_oblique_maps.py checks the values
     path = MAPS / "EMD-3001.map.bz2"
     assert map_format(path) == "mrc" and map_name(path) == "EMD-3001"
-    plain = tmp_path / "EMD-3001.map"  # gemmi, the independent reader, reads no bzip2
-    plain.write_bytes(bz2.decompress(path.read_bytes()))
-    beta = gemmi.read_ccp4_map(str(plain)).grid.unit_cell.beta
-    assert beta == pytest.approx(94.326, abs=1e-3)
-    with pytest.raises(MolfieldError, match="not orthogonal") as exc:
-        read_map(path)
-    one_sentence(exc)
+    with pytest.warns(UserWarning, match="not orthogonal"):
+        f = read_map(path)
+    assert f.meta["resampled"]["from"] == "non-orthogonal cell"
 
 
 @pytest.mark.parametrize("name", ["test.dx", "test.dx.gz"])

@@ -58,4 +58,4 @@ def test_fuzzed_files_read_or_refuse_in_one_line(tmp_path: Path) -> None:
     # the mutations reach both outcomes: some damage is refused, some is read
     assert statuses["read"] > 50 and statuses["refused"] > 50
     originals = [out.status for inp, out in results if inp.how == "original"]
-    assert set(originals) == {"read", "refused"}  # EMD-3001 (non-orthogonal) is refused
+    assert set(originals) == {"read"}  # every seed, EMD-3001's oblique cell included

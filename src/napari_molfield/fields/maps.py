@@ -15,7 +15,12 @@ Reading
     - origin (Å position of voxel ``(0, 0, 0)``): the MRC-2000 ORIGIN words when any is
       non-zero, else ``(NCSTART, NRSTART, NSSTART)`` (put on x, y, z by MAPC/MAPR/MAPS)
       times the voxel size;
-    - cell angles must be 90° (a non-orthogonal cell is refused: its voxels are not boxes).
+    - a non-orthogonal cell (an angle other than 90°: monoclinic, triclinic, hexagonal
+      X-ray maps) is resampled onto an orthogonal grid of cubic voxels in the same Å frame
+      (`fields.oblique`: trilinear in the cell's grid, gemmi's interpolation; voxels of the
+      bounding box outside the map hold its mean), with one warning; ``meta["resampled"]``
+      says how (angles, voxel sizes, the fraction outside). Its statistics are those of
+      the resampled grid.
 
     OpenDX (``.dx``, ``.dx.gz``) is read by `fields.dx`.
 
@@ -101,8 +106,8 @@ def read_map(path: PathLike, name: str | None = None, allow_constant: bool = Fal
     Raises
     ------
     MolfieldError
-        With one sentence for an unknown, unreadable, truncated, non-orthogonal, NaN,
-        constant or too large map.
+        With one sentence for an unknown, unreadable, truncated, NaN, constant or too
+        large map.
     """
     path = Path(path)
     fmt = map_format(path)
@@ -125,6 +130,8 @@ def read_map(path: PathLike, name: str | None = None, allow_constant: bool = Fal
     meta = {"source": str(path), "name": name, "format": fmt, "stats": {name: stats}}
     if header:
         meta["header"] = header
+        if "resampled" in header:
+            meta["resampled"] = header["resampled"]
     return Field(values[None], origin, voxel, (name,), None, meta)
 
 

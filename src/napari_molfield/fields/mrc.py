@@ -41,14 +41,14 @@ def read_mrc(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
             f"{', '.join(map(str, MRC_MODES))} are read)."
         )
     angles = np.array([float(h.cellb.alpha), float(h.cellb.beta), float(h.cellb.gamma)])
-    if np.abs(angles - 90.0).max() > 1e-3:
-        raise MolfieldError(
-            f"{path.name}: its cell is not orthogonal (angles {xyz(angles)}°), and only "
-            "maps with 90° cell angles can be read."
-        )
+    oblique = bool(np.abs(angles - 90.0).max() > 1e-3)
+    if oblique and not (np.isfinite(angles).all() and (angles > 0).all()
+                        and (angles < 180).all() and _cell_volume(angles) > 1e-6):
+        raise MolfieldError(f"{path.name}: the header's cell angles {xyz(angles)}° describe "
+                            "no cell (a damaged header).")
     cell = np.array([float(h.cella.x), float(h.cella.y), float(h.cella.z)])
     sampling = np.array([int(h.mx), int(h.my), int(h.mz)])
-    if (sampling <= 0).any() or (cell <= 0).any():
+    if (sampling <= 0).any() or not (np.isfinite(cell).all() and (cell > 0).all()):
         raise MolfieldError(f"{path.name}: the header gives no voxel size (cell {xyz(cell)} Å, "
                             f"sampling {dims(tuple(sampling))}).")
     voxel = cell / sampling
@@ -79,13 +79,38 @@ def read_mrc(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     if values.dtype != np.float32:
         values = values.astype(np.float32)
     words = np.array([float(h.origin.x), float(h.origin.y), float(h.origin.z)])
+    if not np.isfinite(words).all():
+        raise MolfieldError(f"{path.name}: the header's ORIGIN words {xyz(words)} are not "
+                            "numbers (a damaged header).")
     origin = words if np.any(words != 0) else start_xyz * voxel
     header = {
         "mode": mode, "mapc_mapr_maps": list(order), "start_xyz": start_xyz.tolist(),
         "sampling": sampling.tolist(), "cell": cell.tolist(), "origin_words": words.tolist(),
         "ispg": int(h.ispg), "memory_mapped": isinstance(data, np.memmap),
     }
+    if oblique:
+        from .oblique import ObliqueGrid, resample_oblique
+
+        header["cell_angles"] = angles.tolist()
+        grid = ObliqueGrid(values, cell, angles, sampling, start_xyz,
+                           words if np.any(words != 0) else np.zeros(3))
+        mean = float(np.mean(values, dtype=np.float64))
+        values, origin, h_orth, header["resampled"] = resample_oblique(grid, path.name, mean)
+        voxel = np.full(3, h_orth)
+        header["memory_mapped"] = False
+        r = header["resampled"]
+        warnings.warn(
+            f"{path.name}: the cell is not orthogonal (angles {xyz(angles)}°); the map was "
+            f"resampled onto an orthogonal {dims(values.shape)} grid of {h_orth:.3g} Å "
+            f"voxels (trilinear; {100 * r['outside_fraction']:.0f}% of them lie outside the "
+            "map and hold its mean).", stacklevel=4)
     return values, origin, voxel, header
+
+
+def _cell_volume(angles: np.ndarray) -> float:
+    """Volume of the unit cell with these angles and unit edges."""
+    ca, cb, cg = np.cos(np.radians(angles))
+    return float(1 - ca**2 - cb**2 - cg**2 + 2 * ca * cb * cg)
 
 
 def _mrc_call(path: Path, opener: Callable[[], Any]) -> Any:
