@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,3 +49,54 @@ def test_tensor_of_another_shape(tmp_path: Path, name: str, tensor: str) -> None
     with pytest.raises(MolfieldError, match="the model file is inconsistent") as info:
         load(_damaged(tmp_path, name, shape=(tensor, [1, n])))
     assert "\n" not in str(info.value)  # torch's message spans lines
+
+
+def _with_items(tmp_path: Path, name: str, change: Any) -> Path:
+    table, body = _split((CHECKPOINTS / name).read_bytes())
+    meta = json.loads(table["__metadata__"]["molfield"])
+    change(meta["items"])
+    table["__metadata__"]["molfield"] = json.dumps(meta, allow_nan=True)
+    out = tmp_path / name
+    out.write_bytes(_join(table, body))
+    return out
+
+
+@pytest.mark.parametrize(("name", "change"), [
+    ("glycine_autodecoder.safetensors", lambda items: items[0]["box"].update(centre={})),
+    ("glycine_autodecoder.safetensors", lambda items: items.__setitem__(0, "nan")),
+    ("glycine_autodecoder.safetensors", lambda items: items[0].pop("scale")),
+    ("glycine_deform.safetensors", lambda items: items.__setitem__(2, {"a": 1})),
+    ("glycine_deform.safetensors", lambda items: items[1].pop("conformer_name")),
+])
+def test_damaged_items_refused_at_load(tmp_path: Path, name: str, change: Any) -> None:
+    # found by the fuzzer through the napari reader: these loaded, then failed with a
+    # TypeError or KeyError at the first decode
+    with pytest.raises(MolfieldError, match=rf"{name}: the model('s items are damaged| file "
+                                            "is inconsistent)") as info:
+        load(_with_items(tmp_path, name, change))
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("channels", [["C", None, "O"], [], ["C", "C", "O"], [True, "N", "O"]])
+def test_damaged_channel_names(tmp_path: Path, channels: list[Any]) -> None:
+    name = "glycine_autodecoder.safetensors"
+    table, body = _split((CHECKPOINTS / name).read_bytes())
+    meta = json.loads(table["__metadata__"]["molfield"])
+    meta["channels"] = channels
+    table["__metadata__"]["molfield"] = json.dumps(meta)
+    path = tmp_path / name
+    path.write_bytes(_join(table, body))
+    with pytest.raises(MolfieldError, match=r"channel names .* are damaged|inconsistent"):
+        load(path)
+
+
+@pytest.mark.parametrize("tensor", ["atoms.offsets", "atoms.channel"])
+def test_stored_atoms_of_another_shape(tmp_path: Path, tensor: str) -> None:
+    name = "glycine_autodecoder.safetensors"
+    table, body = _split((CHECKPOINTS / name).read_bytes())
+    n = table[tensor]["shape"][0]
+    table[tensor]["shape"] = [1, n]
+    path = tmp_path / name
+    path.write_bytes(_join(table, body))
+    with pytest.raises(MolfieldError, match="the model file is inconsistent"):
+        load(path)

@@ -80,7 +80,9 @@ def load_model(path: str | os.PathLike[str], device: str | None = "cpu") -> Fitt
             fit_config=dict(header.get("fit") or {}),
             history=list(header.get("history") or []),
         )
-    except (KeyError, TypeError, ValueError, RuntimeError, OverflowError) as e:
+        if atoms is not None:  # the stored atoms (read at truth and atoms calls) fit
+            _check_atoms(atoms, len(model.items), len(model.channels))
+    except (KeyError, TypeError, ValueError, RuntimeError, OverflowError, IndexError) as e:
         why = " ".join(str(e).split())  # torch's state-dict errors span lines
         raise MolfieldError(f"{name}: the model file is inconsistent ({why}).") from e
     if latents.ndim != 2 or latents.shape != (len(model.items), config.latent_dim):
@@ -90,6 +92,19 @@ def load_model(path: str | os.PathLike[str], device: str | None = "cpu") -> Fitt
         net.to(device)
         model.latents = latents.to(device)
     return model
+
+
+def _check_atoms(atoms: AtomPack, n_items: int, n_channels: int) -> None:
+    """A ValueError unless the packed atoms have matching shapes, item offsets and
+    channel indices."""
+    e = len(atoms.xyz)
+    ok = (atoms.xyz.shape == (e, 3)
+          and all(v.shape == (e,) for v in (atoms.radius, atoms.channel, atoms.weight))
+          and atoms.offsets.shape == (n_items + 1,) and int(atoms.offsets[0]) == 0
+          and int(atoms.offsets[-1]) == e and bool((np.diff(atoms.offsets) >= 0).all())
+          and bool(((atoms.channel >= 0) & (atoms.channel < n_channels)).all()))
+    if not ok:
+        raise ValueError("the stored atoms do not fit together")
 
 
 __all__ = ["load_model", "save_model"]

@@ -74,6 +74,7 @@ def load_deform(path: str | os.PathLike[str], device: str | None = "cpu") -> Def
             hydrogens_added=bool(header.get("hydrogens_added", False)),
             fit_config=dict(header.get("fit") or {}), history=list(header.get("history") or []),
         )
+        model.molecule()  # the atoms and conformer names a truth or atoms call reads
     except (KeyError, TypeError, ValueError, RuntimeError, OverflowError) as e:
         why = " ".join(str(e).split())  # torch's state-dict errors span lines
         raise MolfieldError(f"{name}: the model file is inconsistent ({why}).") from e

@@ -61,14 +61,44 @@ def load(path: str | os.PathLike[str] | None = DEFAULT, device: str | None = "cp
     if kind == DEFORMABLE:
         from ..deform.checkpoint import load_deform
 
-        return load_deform(path, device=device)
+        return _checked(load_deform(path, device=device), path)
     if kind == AUTOENCODER:
         from ..autoencoder.checkpoint import load_autoencoder
 
-        return load_autoencoder(path, device=device or "cpu")
+        return _checked(load_autoencoder(path, device=device or "cpu"), path)
     from ..autodecoder.checkpoint import load_model
 
-    return load_model(path, device=device)  # also names what is wrong with any other file
+    # load_model also names what is wrong with any other file
+    return _checked(load_model(path, device=device), path)
+
+
+def _checked(model: Any, path: str | os.PathLike[str]) -> Any:
+    """``model``, once every item's name, box and scale could be read from its header
+    (they are read lazily, and a damaged header would fail at the first decode instead).
+
+    Raises
+    ------
+    MolfieldError
+        Naming the file, for an item the header describes wrongly.
+    """
+    channels = model.channels
+    if not channels or not all(isinstance(c, str) and c for c in channels) or len(
+            set(channels)) != len(channels):
+        raise MolfieldError(f"{Path(path).name}: the model's channel names {list(channels)!r} "
+                            "are damaged.")
+    try:
+        names = model.item_names
+        for i in range(model.n_items):
+            model.box(i)
+            model.scale(i)
+        if len(names) != model.n_items:
+            raise ValueError(f"{len(names)} names for {model.n_items} items")
+    except MolfieldError as exc:
+        raise MolfieldError(f"{Path(path).name}: the model's items are damaged ({exc})") from exc
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        why = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise MolfieldError(f"{Path(path).name}: the model's items are damaged ({why}).") from exc
+    return model
 
 
 def save(model: Any, path: str | os.PathLike[str]) -> Path:
