@@ -78,9 +78,13 @@ class PatchSiren(nn.Module):
         self.shift.bias.zero_()
 
     def modulations(self, latents: torch.Tensor) -> torch.Tensor:
-        """Phase shifts of every node, ``[B, G³, depth·width]`` (nodes ``x``-major)."""
+        """The node codes, ``[B, G³, F]`` (nodes ``x``-major).
+
+        Their phase shifts are a linear map of them, applied after each point has picked
+        its 8 nodes (gathering ``F`` values a node instead of ``depth · width``).
+        """
         b = latents.reshape(-1, self.grid**3 * self.features).shape[0]
-        return self.shift(latents.reshape(b, self.grid**3, self.features))
+        return latents.reshape(b, self.grid**3, self.features)
 
     def corners_of(self, coords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
                                                         torch.Tensor]:
@@ -106,8 +110,8 @@ class PatchSiren(nn.Module):
         b, p, _ = coords.shape
         mods = mods.expand(b, -1, -1) if mods.shape[0] == 1 else mods
         flat, offset, w = self.corners_of(coords)
-        shifts = torch.gather(mods, 1, flat.reshape(b, p * 8, 1).expand(-1, -1, mods.shape[-1]))
-        shifts = shifts.view(b, p, 8, c.depth, c.width)
+        codes = torch.gather(mods, 1, flat.reshape(b, p * 8, 1).expand(-1, -1, mods.shape[-1]))
+        shifts = self.shift(codes).view(b, p, 8, c.depth, c.width)
         h = offset
         for i, lin in enumerate(self.sine_layers):
             w0 = c.w0_first if i == 0 else c.w0_hidden
