@@ -200,3 +200,26 @@ def test_mol2_counts_beyond_their_sections(tmp_path: Path, counts: str) -> None:
     p.write_text("\n".join(lines) + "\n")
     _refused(p, r"ion\.mol2: the MOL2 header promises -?\d+ atoms and -?\d+ bonds, but the "
                 r"ATOM and BOND sections hold 1 and 0 lines")
+
+
+def test_exact_duplicates_in_gro_and_xyz(tmp_path: Path) -> None:
+    gro = tmp_path / "dup.gro"
+    lines = ["two glycine atoms, the second written twice", "    3",
+             "    1GLY      N    1   0.100   0.200   0.300",
+             "    1GLY     CA    2   0.250   0.200   0.300",
+             "    1GLY     CA    3   0.250   0.200   0.300",
+             "   1.00000   1.00000   1.00000"]
+    gro.write_text("\n".join(lines) + "\n")
+    with pytest.warns(UserWarning, match=r"dup\.gro: 1 exact duplicate atom"):
+        (m,) = read_molecules(gro)
+    assert list(m.atom_names) == ["N", "CA"]
+    assert np.allclose(m.coords[0], [[1, 2, 3], [2.5, 2, 3]])
+    xyz = tmp_path / "dup.xyz"
+    xyz.write_text("4\nwater twice\nO 0 0 0\nH 0.96 0 0\nO 0 0 0\nH 0 0.96 0\n")
+    with pytest.warns(UserWarning, match=r"dup\.xyz: 1 exact duplicate atom\(s\) \(same "
+                      r"element and coordinates\)"):
+        (w,) = read_molecules(xyz)
+    assert list(w.elements) == ["O", "H", "H"]
+    # two atoms of one element at different places are two atoms
+    xyz.write_text("2\nH2\nH 0 0 0\nH 0.74 0 0\n")
+    assert _read(xyz)[0].n_atoms == 2

@@ -1,9 +1,10 @@
-"""Checks shared by the readers: atoms present, elements known, coordinates finite."""
+"""Checks shared by the readers: atoms present, elements known, coordinates finite,
+exact duplicates found."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -80,3 +81,35 @@ def warn_guessed(label: str, n_guessed: int, n_atoms: int) -> None:
             "residue and atom names.",
             stacklevel=4,
         )
+
+
+def duplicate_atoms(keys: Sequence[Hashable], coords: np.ndarray, tol: float = 1e-3
+                    ) -> np.ndarray:
+    """``[A]`` True for atoms that repeat an earlier one: the same key (element, or
+    residue and atom name) at the same position (within ``tol`` Å) in every conformer.
+
+    Parameters
+    ----------
+    keys
+        ``[A]`` what must match besides the position.
+    coords
+        ``[K, A, 3]`` (or ``[A, 3]``) coordinates in Å.
+    """
+    xyz = np.asarray(coords, np.float64)
+    xyz = xyz[None] if xyz.ndim == 2 else xyz
+    cells = np.round(xyz / tol).astype(np.int64)  # [K, A, 3]
+    seen: set[tuple[Hashable, bytes]] = set()
+    dup = np.zeros(xyz.shape[1], bool)
+    for a in range(xyz.shape[1]):
+        sig = (keys[a], cells[:, a].tobytes())
+        dup[a] = sig in seen
+        seen.add(sig)
+    return dup
+
+
+def warn_duplicates(label: str, n: int, same: str = "residue, name") -> None:
+    """One warning that ``n`` exact duplicate atoms (the ``same`` what, and coordinates)
+    were read once."""
+    if n:
+        warnings.warn(f"{label}: {n} exact duplicate atom(s) (same {same} and coordinates) "
+                      "were read once.", stacklevel=4)

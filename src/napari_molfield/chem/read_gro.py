@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MolfieldError
+from .checks import duplicate_atoms, warn_duplicates
 from .molecule import Molecule
 from .table import molecule_from_table, water_mask
 
@@ -72,6 +73,9 @@ def read_gro(
     atoms = frames[0][0]
     res_names = [a[0] for a in atoms]
     keep = np.ones(len(atoms), bool) if keep_waters else ~water_mask(res_names)
+    dup = duplicate_atoms(atoms, np.stack([f[1] for f in frames]))
+    warn_duplicates(label, int((dup & keep).sum()))
+    keep &= ~dup
     if not keep.any():
         raise MolfieldError(f"{label}: the file contains no atoms other than water.")
     idx = np.flatnonzero(keep)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MolfieldError
-from .checks import checked_elements
+from .checks import checked_elements, duplicate_atoms, warn_duplicates
 from .molecule import Molecule, normalise_symbol
 
 
@@ -64,10 +64,13 @@ def read_xyz(text: str, path: Path, label: str, conformers: str) -> list[Molecul
         title = group[0][0]
         name = title or (f"{stem} #{gi + 1}" if len(groups) > 1 else stem)
         names = [g[0] for g in group]
+        coords = np.stack([g[2] for g in group])
+        keep = ~duplicate_atoms(group[0][1], coords)
+        warn_duplicates(label, int((~keep).sum()), "element")
         out.append(
             Molecule(
-                elements=group[0][1],
-                coords=np.stack([g[2] for g in group]),
+                elements=[e for e, k in zip(group[0][1], keep, strict=True) if k],
+                coords=coords[:, keep],
                 name=name,
                 source=str(path),
                 conformer_names=names if all(names) and len(set(names)) == len(names)
