@@ -126,7 +126,7 @@ def test_non_orthogonal_emdb_map_is_resampled():
     assert map_format(path) == "mrc" and map_name(path) == "EMD-3001"
     with pytest.warns(UserWarning, match="not orthogonal"):
         f = read_map(path)
-    assert f.meta["resampled"]["from"] == "non-orthogonal cell"
+    assert f.meta["resampled"]["from"] == "non-orthogonal grid"
 
 
 @pytest.mark.parametrize("name", ["test.dx", "test.dx.gz"])
@@ -316,7 +316,8 @@ def test_bad_dx(tmp_path):
     text = (MAPS / "test.dx").read_text()
     cases = {
         "cut.dx": text.rsplit("\n", 2)[0],
-        "shear.dx": text.replace("delta 0 1.00 0", "delta 0.2 1.00 0"),
+        # sheared grids are resampled (test_oblique_maps.py); parallel deltas span none
+        "flat.dx": text.replace("delta 0 1.00 0", "delta 2.00 0 0"),
         "items.dx": text.replace("items 8", "items 9"),
         "junk.dx": text.replace("1.e-6", "abc"),
         "empty.dx": "# nothing\n",

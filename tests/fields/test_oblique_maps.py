@@ -59,8 +59,8 @@ def test_monoclinic_map_opens_in_angstrom(monoclinic: Path) -> None:
     with pytest.warns(UserWarning, match=r"cell is not orthogonal \(angles \(90, 107\.1, 90\)°\)"):
         f = read_map(monoclinic)
     r = f.meta["resampled"]
-    assert r["cell_angles"] == pytest.approx(ANGLES, abs=1e-3)
-    assert np.allclose(f.voxel_size, min(r["cell_voxel_steps"]))
+    assert r["axis_angles"] == pytest.approx(ANGLES, abs=1e-3)
+    assert np.allclose(f.voxel_size, min(r["voxel_steps"]))
     assert 0 < r["outside_fraction"] < 0.5
     # axes and origin kept: voxel (0, 0, 0) of the cell grid sits at the Å origin, and
     # the box spans the cell's corners
@@ -73,7 +73,7 @@ def test_monoclinic_map_opens_in_angstrom(monoclinic: Path) -> None:
     idx = np.stack(np.meshgrid(*[np.arange(n) for n in f.resolution], indexing="ij"), -1)
     centres = (f.origin + idx * h).reshape(-1, 3)
     header = f.meta["header"]
-    grid = ObliqueGrid(np.zeros(SAMPLING, np.float32), np.array(header["cell"]),
+    grid = ObliqueGrid.from_cell(np.zeros(SAMPLING, np.float32), np.array(header["cell"]),
                        np.array(header["cell_angles"]), np.array(header["sampling"]),
                        np.array(header["start_xyz"]), np.zeros(3))
     keep = _interior(grid, centres)
@@ -93,7 +93,7 @@ def test_values_at_the_atoms_match_gemmi(monoclinic: Path) -> None:
     header = f.meta["header"]
     m = gemmi.read_ccp4_map(str(monoclinic))
     values = np.array(m.grid, copy=True)  # [a, b, c] as written
-    grid = ObliqueGrid(values, np.array(header["cell"]), np.array(header["cell_angles"]),
+    grid = ObliqueGrid.from_cell(values, np.array(header["cell"]), np.array(header["cell_angles"]),
                        np.array(header["sampling"]), np.array(header["start_xyz"]),
                        np.zeros(3))
     # the atoms of the test structure, moved into the cell by lattice translations
@@ -118,9 +118,44 @@ def test_emdb_monoclinic_map_opens(tmp_path: Path) -> None:
     path = DATA / "maps" / "EMD-3001.map.bz2"
     with pytest.warns(UserWarning, match=r"EMD-3001\.map\.bz2: the cell is not orthogonal"):
         f = read_map(path)
-    assert f.meta["resampled"]["cell_angles"][1] == pytest.approx(94.326, abs=1e-3)
+    assert f.meta["resampled"]["axis_angles"][1] == pytest.approx(94.326, abs=1e-3)
     assert np.isfinite(f.values).all() and f.values.shape[0] == 1
     plain = tmp_path / "EMD-3001.map"
     plain.write_bytes(bz2.decompress(path.read_bytes()))
     m = gemmi.read_ccp4_map(str(plain))
     assert m.grid.unit_cell.beta == pytest.approx(94.326, abs=1e-3)
+
+
+@pytest.mark.parametrize("delta", [
+    [[0.5, 0.0, 0.0], [0.2, 0.6, 0.0], [0.0, 0.1, 0.4]],  # sheared
+    [[-0.5, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 0.5]],  # x flipped
+])
+def test_sheared_or_flipped_dx_grid(tmp_path: Path, delta: list[list[float]]) -> None:
+    # a linear function is interpolated exactly: every resampled voxel inside the grid
+    # holds it
+    d = np.array(delta)
+    origin = np.array([1.0, -2.0, 3.0])
+    shape = (7, 6, 5)
+    idx = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
+    pos = origin + idx @ d
+    coef = np.array([0.3, -0.2, 0.5])
+    values = pos @ coef + 2.0
+    lines = [f"object 1 class gridpositions counts {shape[0]} {shape[1]} {shape[2]}",
+             "origin " + " ".join(map(str, origin)),
+             *("delta " + " ".join(map(str, row)) for row in d),
+             f"object 2 class gridconnections counts {shape[0]} {shape[1]} {shape[2]}",
+             f'object 3 class array type "float" rank 0 items {values.size} data follows',
+             *(f"{v:.9g}" for v in values.reshape(-1))]
+    path = tmp_path / "sheared.dx"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.warns(UserWarning, match=r"sheared\.dx: the grid's delta vectors are sheared"):
+        f = read_map(path)
+    r = f.meta["resampled"]
+    assert r["voxel_steps"] == pytest.approx(np.linalg.norm(d, axis=1))
+    grid = ObliqueGrid(values.astype(np.float32), d.T, origin)
+    cidx = np.stack(np.meshgrid(*[np.arange(n) for n in f.resolution], indexing="ij"), -1)
+    centres = f.origin + cidx * f.voxel_size
+    inside = grid.inside(centres)
+    assert inside.mean() > 0.3
+    np.testing.assert_allclose(f.values[0][inside], (centres @ coef + 2.0)[inside], atol=1e-4)
+    assert np.allclose(f.values[0][~inside], values.mean())

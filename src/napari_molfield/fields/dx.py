@@ -5,8 +5,9 @@ Only the subset every grid program writes is read: one ``gridpositions`` object
 one ASCII ``array`` of ``items`` numbers that follow the header, z fastest (DX's
 row-major order, so the numbers reshape directly to ``[X, Y, Z]``). Lines starting
 with ``#`` are comments; ``attribute``/``object``/``component`` lines after the data
-are ignored. Binary (``ieee``/``binary``) or external-file arrays and non-diagonal
-``delta`` vectors (non-orthogonal grids) are refused with a sentence.
+are ignored. Binary (``ieee``/``binary``) or external-file arrays are refused with a
+sentence; non-diagonal or negative ``delta`` vectors (sheared or flipped grids) are
+resampled onto an orthogonal grid in Å (`fields.oblique`).
 
 A parser of our own keeps the package free of a GridDataFormats dependency (LGPL,
 scipy) for ~100 lines; ``np.fromstring`` parses the numbers in C (about 8 M values/s).
@@ -17,6 +18,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import re
+import warnings
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +38,7 @@ _ITEMS = re.compile(r"\bitems\s+(\d+)")
 _AFTER_DATA = re.compile(r"^\s*(attribute|object|component|end|#)", re.M)
 
 
-def read_dx(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def read_dx(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Read a ``.dx`` file (or ``.dx.gz``/``.dx.bz2``); see `read_dx_text`."""
     path = Path(path)
     openers: dict[str, Callable[..., IO[str]]] = {".gz": gzip.open, ".bz2": bz2.open}
@@ -50,7 +52,7 @@ def read_dx(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return read_dx_text(text, path.name)
 
 
-def read_dx_text(text: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def read_dx_text(text: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Parse OpenDX text.
 
     Parameters
@@ -62,8 +64,10 @@ def read_dx_text(text: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
     Returns
     -------
-    values, origin, voxel_size
-        ``[X, Y, Z]`` float32, ``[3]`` Å and ``[3]`` Å.
+    values, origin, voxel_size, header
+        ``[X, Y, Z]`` float32, ``[3]`` Å, ``[3]`` Å, and ``{"resampled": …}`` for a
+        sheared or flipped grid (resampled onto an orthogonal one by `fields.oblique`,
+        with one warning), else ``{}``.
 
     Raises
     ------
@@ -86,11 +90,10 @@ def read_dx_text(text: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
                  "crop or coarsen it first")
     delta = np.array([[_float(v) for v in row] for row in deltas])
     step = np.diag(delta).copy()
-    if np.abs(delta - np.diag(step)).max() > 1e-6 * np.abs(step).max() or (step <= 0).any():
-        raise MolfieldError(
-            f"{name}: only grids with positive axis-aligned delta vectors can be read; this "
-            "one is sheared or flipped."
-        )
+    scale = float(np.abs(delta).max()) if np.isfinite(delta).all() else 0.0
+    if scale <= 0 or abs(float(np.linalg.det(delta))) <= 1e-9 * scale**3:
+        raise MolfieldError(f"{name}: the delta vectors {delta.tolist()} span no grid.")
+    oblique = bool(np.abs(delta - np.diag(step)).max() > 1e-6 * scale or (step <= 0).any())
     header = array.group(1)
     if re.search(r"\b(binary|ieee|msb|lsb)\b", header) or "data follows" not in header:
         raise MolfieldError(f"{name}: only ASCII DX data that follows the header can be read.")
@@ -114,7 +117,21 @@ def read_dx_text(text: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
             f"({'truncated' if flat.size < n else 'too many'})."
         )
     xyz0 = np.array([_float(v) for v in origin.groups()])
-    return flat.astype(np.float32).reshape(shape), xyz0, step
+    if not np.isfinite(xyz0).all():
+        raise MolfieldError(f"{name}: the origin {xyz0.tolist()} is not a position.")
+    values = flat.astype(np.float32).reshape(shape)
+    if not oblique:
+        return values, xyz0, step, {}
+    from .oblique import ObliqueGrid, resample_oblique
+
+    grid = ObliqueGrid(values, delta.T, xyz0)  # delta rows: the steps along the axes
+    out, lo, h, info = resample_oblique(grid, name, float(np.mean(flat)))
+    warnings.warn(
+        f"{name}: the grid's delta vectors are sheared or flipped; the map was resampled "
+        f"onto an orthogonal {_dims(out.shape)} grid of {h:.3g} Å voxels (trilinear; "
+        f"{100 * info['outside_fraction']:.0f}% of them lie outside the map and hold its "
+        "mean).", stacklevel=4)
+    return out, lo, np.full(3, h), {"resampled": info}
 
 
 def write_dx(values: np.ndarray, origin: np.ndarray, voxel_size: np.ndarray, path: Path,

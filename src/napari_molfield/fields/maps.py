@@ -123,7 +123,7 @@ def read_map(path: PathLike, name: str | None = None, allow_constant: bool = Fal
     if fmt == "dx":
         from .dx import read_dx
 
-        (values, origin, voxel), header = read_dx(path), {}
+        values, origin, voxel, header = read_dx(path)
     else:
         values, origin, voxel, header = read_mrc(path)
     stats = map_statistics(values, path.name, allow_constant)

@@ -92,8 +92,8 @@ def read_mrc(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         from .oblique import ObliqueGrid, resample_oblique
 
         header["cell_angles"] = angles.tolist()
-        grid = ObliqueGrid(values, cell, angles, sampling, start_xyz,
-                           words if np.any(words != 0) else np.zeros(3))
+        grid = ObliqueGrid.from_cell(values, cell, angles, sampling, start_xyz,
+                                     words if np.any(words != 0) else np.zeros(3))
         mean = float(np.mean(values, dtype=np.float64))
         values, origin, h_orth, header["resampled"] = resample_oblique(grid, path.name, mean)
         voxel = np.full(3, h_orth)

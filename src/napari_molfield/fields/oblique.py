@@ -43,43 +43,44 @@ def orthogonalisation(cell: np.ndarray, angles: np.ndarray) -> np.ndarray:
 
 
 class ObliqueGrid:
-    """Trilinear interpolation of a block of a non-orthogonal cell grid at Å points.
+    """Trilinear interpolation of a grid with non-orthogonal axes at Å points.
 
     Parameters
     ----------
     values
-        ``[X, Y, Z]`` voxels, indices along the cell axes ``a``, ``b``, ``c``.
-    cell, angles
-        Cell lengths (Å) and angles (degrees).
-    sampling
-        ``(MX, MY, MZ)``: grid intervals along each cell edge.
-    start
-        Index of voxel ``(0, 0, 0)`` along each axis (NXSTART … in x/y/z order).
-    base
-        Å position added to ``orth · frac`` (the ORIGIN words; zero for most X-ray maps).
+        ``[X, Y, Z]`` voxels.
+    steps
+        ``3 × 3``: column ``d`` is the Å step from voxel ``i`` to voxel ``i + 1`` along
+        axis ``d``.
+    origin
+        Å position of voxel ``(0, 0, 0)``.
     """
 
-    def __init__(self, values: np.ndarray, cell: np.ndarray, angles: np.ndarray,
-                 sampling: np.ndarray, start: np.ndarray, base: np.ndarray) -> None:
+    def __init__(self, values: np.ndarray, steps: np.ndarray, origin: np.ndarray) -> None:
         self.values = values
-        self.orth = orthogonalisation(cell, angles)
-        self.frac = np.linalg.inv(self.orth)
-        self.sampling = np.asarray(sampling, np.float64)
-        self.start = np.asarray(start, np.float64)
-        self.base = np.asarray(base, np.float64)
+        self.step_matrix = np.asarray(steps, np.float64)
+        self.inverse = np.linalg.inv(self.step_matrix)
+        self.origin = np.asarray(origin, np.float64)
         self.shape = np.asarray(values.shape)
         # the block in index space: voxel (i, j, k) at (i, j, k)
         self._sampler = GridSampler(Field(values[None], np.zeros(3), 1.0, ("map",)))
 
+    @classmethod
+    def from_cell(cls, values: np.ndarray, cell: np.ndarray, angles: np.ndarray,
+                  sampling: np.ndarray, start: np.ndarray, base: np.ndarray) -> ObliqueGrid:
+        """The block of an MRC/CCP4 map: cell lengths (Å) and angles (degrees), grid
+        intervals ``(MX, MY, MZ)`` along the cell edges, index of voxel ``(0, 0, 0)``
+        along each axis, and the Å position added (the ORIGIN words, or zero)."""
+        steps = orthogonalisation(cell, angles) / np.asarray(sampling, np.float64)
+        return cls(values, steps, steps @ np.asarray(start, np.float64) + base)
+
     def position(self, index: np.ndarray) -> np.ndarray:
         """Å positions of fractional voxel indices ``[..., 3]``."""
-        f = (np.asarray(index, np.float64) + self.start) / self.sampling
-        return f @ self.orth.T + self.base
+        return np.asarray(index, np.float64) @ self.step_matrix.T + self.origin
 
     def index(self, points: np.ndarray) -> np.ndarray:
         """Fractional voxel indices ``[..., 3]`` of Å points."""
-        f = (np.asarray(points, np.float64) - self.base) @ self.frac.T
-        return f * self.sampling - self.start
+        return (np.asarray(points, np.float64) - self.origin) @ self.inverse.T
 
     def inside(self, points: np.ndarray) -> np.ndarray:
         """Whether each point lies within the block (between its first and last voxels)."""
@@ -95,8 +96,8 @@ class ObliqueGrid:
         return out
 
     def steps(self) -> np.ndarray:
-        """Å length of one voxel step along each cell axis."""
-        return np.linalg.norm(self.orth, axis=0) / self.sampling
+        """Å length of one voxel step along each axis."""
+        return np.linalg.norm(self.step_matrix, axis=0)
 
 
 def resample_oblique(grid: ObliqueGrid, name: str, mean: float
@@ -135,10 +136,10 @@ def resample_oblique(grid: ObliqueGrid, name: str, mean: float
         outside += int(inside.size - inside.sum())
         out[i] = grid(pts, fill=mean)
     info = {
-        "from": "non-orthogonal cell", "method": "trilinear in the cell's fractional grid",
-        "cell_angles": [float(v) for v in np.degrees(np.arccos(np.clip(
-            [_cos(grid.orth, 1, 2), _cos(grid.orth, 0, 2), _cos(grid.orth, 0, 1)], -1, 1)))],
-        "cell_voxel_steps": [float(v) for v in grid.steps()],
+        "from": "non-orthogonal grid", "method": "trilinear in the map's own grid",
+        "axis_angles": [float(v) for v in np.degrees(np.arccos(np.clip(
+            [_cos(grid.step_matrix, p, q) for p, q in ((1, 2), (0, 2), (0, 1))], -1, 1)))],
+        "voxel_steps": [float(v) for v in grid.steps()],
         "voxel_size": h, "shape": list(shape),
         "outside_fraction": outside / float(np.prod(shape)), "outside_value": float(mean),
     }
