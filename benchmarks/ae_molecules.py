@@ -83,6 +83,26 @@ def canonical(smiles: str) -> str | None:
     return None if m is None else Chem.MolToSmiles(Chem.RemoveHs(m))
 
 
+def draw_frames(frames: list[tuple[str, object]], path: Path) -> None:
+    """Frames' molecules (as recovered, hydrogens hidden) in one grid image."""
+    from rdkit import Chem
+    from rdkit.Chem import AllChem, Draw
+
+    mols, legends = [], []
+    for legend, mol in frames:
+        m = Chem.Mol(mol) if mol is not None else Chem.Mol()
+        try:
+            m = Chem.RemoveHs(m, sanitize=False)
+            AllChem.Compute2DCoords(m)
+        except Exception:
+            m = Chem.Mol()
+        mols.append(m)
+        legends.append(legend)
+    img = Draw.MolsToGridImage(mols, molsPerRow=5, subImgSize=(300, 260), legends=legends)
+    img.save(str(path))
+    print(f"frames drawn: {path}")
+
+
 def main() -> None:
     """Encode, refine, recover, compare; interpolate."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -95,6 +115,8 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=10)
     ap.add_argument("--n", type=int, default=len(DRUGS), help="molecules to use")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--frames-png", type=Path, help="draw the interpolation frames' "
+                    "recovered molecules (2D depictions, RDKit) into this PNG")
     args = ap.parse_args()
     from rdkit import Chem
 
@@ -167,11 +189,14 @@ def main() -> None:
     names = list(drugs)[:2]
     interp = models.interpolator(ae, encode_molecules(ae, [drugs[n] for n in names],
                                                       refine_steps=steps), 32, names=names)
-    valid = []
+    valid, drawn = [], []
     for t in np.linspace(0.0, 1.0, args.frames):
         r = models.atoms(ae, 0, args.resolution, latent=interp.latent(float(t)))
         valid.append(bool(r.valid))
+        drawn.append((f"t = {t:.2f}: {r.smiles if r.valid else 'not sanitizable'}", r.mol))
         print(f"t = {t:.2f}: {r.summary()}")
+    if args.frames_png:
+        draw_frames(drawn, args.frames_png)
     share = sum(valid) / len(valid)
     print(f"{names[0]} → {names[1]}: {sum(valid)} of {len(valid)} frames sanitize "
           f"({100 * share:.0f} %)")

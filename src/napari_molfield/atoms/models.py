@@ -34,7 +34,8 @@ def _siren_function(siren: Any, latent: torch.Tensor, box: Box) -> Any:
 
     def f(points: torch.Tensor) -> torch.Tensor:
         unit = (points.float() - centre.to(points.device)) / half
-        return siren.forward_modulated(unit[None], mods)[0]
+        return torch.cat([siren.forward_modulated(unit[None, a : a + 16384], mods)[0]
+                          for a in range(0, max(len(unit), 1), 16384)])
 
     return f
 
