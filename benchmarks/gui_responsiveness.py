@@ -138,12 +138,13 @@ def main() -> None:
           f"preset {args.preset}")
 
     viewer = napari.Viewer(show=True)
-    viewer.window._qt_window.resize(1400, 900)
+    viewer.window.resize(1400, 900)
     for data, kwargs, kind in kinase_inhibitor():
         getattr(viewer, f"add_{kind}")(data, **kwargs)
     viewer.dims.ndisplay = 3
     fit_w = FitWidget(viewer)
     viewer.window.add_dock_widget(fit_w, name="Fit")
+    spin(lambda: fit_w.ready, 120)  # its presets come with torch, imported in a worker
     fit_w.time_budget.value = args.seconds
     fit_w.resolution.value = args.resolution
     fit_w.preset.value = args.preset

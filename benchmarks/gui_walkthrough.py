@@ -190,20 +190,20 @@ def interpolate(walk: Walk, model: str) -> dict[str, float]:
              note=walk.status("Interpolate"))
     # a drag: 21 slider positions 50 ms apart, as a mouse sends them
     shown.clear()
-    slider = w.t.native
+    from qtpy.QtWidgets import QSlider
+
+    slider = w.t.native.findChild(QSlider)  # what the mouse holds
     res: dict[str, float] = {}
 
     def drag() -> None:
         t0 = time.perf_counter()
-        if hasattr(slider, "sliderPressed"):
-            slider.sliderPressed.emit()
+        slider.sliderPressed.emit()
         for k in range(21):
             w.t.value = 0.5 + 0.5 * k / 20
             spin(lambda: False, 0.05)
         res["drag_s"] = time.perf_counter() - t0
         res["released"] = time.perf_counter()
-        if hasattr(slider, "sliderReleased"):
-            slider.sliderReleased.emit()
+        slider.sliderReleased.emit()
 
     walk.act("Interpolate: drag 21 steps", drag, lambda: not busy(w),
              note=walk.status("Interpolate"))

@@ -37,7 +37,7 @@ def data_dir() -> Path:
 def viewer(make_napari_viewer):
     """A shown viewer (so screenshots render) in 3D."""
     v = make_napari_viewer(show=True)
-    v.window._qt_window.resize(1200, 800)
+    v.window.resize(1200, 800)
     return v
 
 
@@ -57,3 +57,27 @@ def save_shot(img: np.ndarray, name: str) -> Path:
     path = SHOTS / name
     iio.imwrite(path, img)
     return path
+
+
+PLUGIN = "napari-molfield"
+#: Dock titles of the plugin's widget classes (napari.yaml).
+TITLES = {"FieldsWidget": "Fields", "FitWidget": "Fit", "MapsWidget": "Maps",
+          "DecodeWidget": "Decode", "ModelsWidget": "Models", "EncodeWidget": "Encode",
+          "LatentMapWidget": "Latent map", "InterpolateWidget": "Interpolate"}
+
+
+def dock(viewer, title: str, timeout: float = 180.0):
+    """Open a plugin dock as a user does (Plugins menu: the widget gets napari's
+    ``PublicOnlyProxy`` of the viewer); waits for parts built after their imports."""
+    import time
+
+    from qtpy.QtWidgets import QApplication
+
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, title)
+    builder = getattr(widget, "builder", None)
+    t0 = time.perf_counter()
+    while builder is not None and not builder.idle and time.perf_counter() - t0 < timeout:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    QApplication.processEvents()
+    return widget

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from napari_molfield._napari.session import MODELS
+from napari_molfield._napari.widgets.common import layer_kind
 from napari_molfield.chem.molecule import Molecule
 from napari_molfield.models import DEFORMABLE as DEFORMABLE_KIND
 
-from .conftest import assert_not_blank, save_shot
+from .conftest import assert_not_blank, dock, save_shot
 
 #: Methanol, then turned about z and shifted by 4 Å (as tests/deform/conftest.py).
 ELEMENTS = ["C", "O", "H", "H", "H", "H"]
@@ -63,11 +64,9 @@ def _recovered(viewer):
 def test_decode_atoms_replace_and_save_sdf(viewer, qtbot, tmp_path, ethanol):
     from rdkit import Chem
 
-    from napari_molfield._napari.widgets.decode import DecodeWidget
 
     name = MODELS.add(ethanol, "ethanol")
-    w = DecodeWidget(viewer)
-    viewer.window.add_dock_widget(w, name="Decode")
+    w = dock(viewer, "Decode")
     assert w.model.value == name
     w.resolution.value = 32
     w.truth.value = False
@@ -79,7 +78,7 @@ def test_decode_atoms_replace_and_save_sdf(viewer, qtbot, tmp_path, ethanol):
     qtbot.waitUntil(lambda: w.atoms_runner.idle, timeout=60_000)
     (layer,) = _recovered(viewer)
     result = w.recovered
-    assert layer._type_string == "points" and len(layer.data) == result.n_atoms > 0
+    assert layer_kind(layer) == "points" and len(layer.data) == result.n_atoms > 0
     assert set(result.elements.astype(str)) <= {"C", "O", "H"}
     assert all(str(u) == "angstrom" for u in layer.units)
     assert result.summary() in w.status.value
@@ -116,11 +115,9 @@ def test_decode_atoms_replace_and_save_sdf(viewer, qtbot, tmp_path, ethanol):
 
 
 def test_interpolate_recovers_the_atoms_of_a_frame(viewer, qtbot, tmp_path, ethanol):
-    from napari_molfield._napari.widgets.interpolate import InterpolateWidget
 
     name = MODELS.add(ethanol, "ethanol")
-    w = InterpolateWidget(viewer)
-    viewer.window.add_dock_widget(w, name="Interpolate")  # closed with the viewer
+    w = dock(viewer, "Interpolate")
     assert w.atoms_button.enabled and not w.export_atoms_button.enabled
     w.resolution.value = 16
     w.t.value = 0.5
@@ -142,11 +139,9 @@ def test_interpolate_recovers_the_atoms_of_a_frame(viewer, qtbot, tmp_path, etha
 def test_deformable_model_loads_and_interpolates_atoms(viewer, qtbot, tmp_path,
                                                        deform_file):
     from napari_molfield._napari._model_reader import get_model_reader
-    from napari_molfield._napari.widgets.interpolate import InterpolateWidget
-    from napari_molfield._napari.widgets.models import ModelsWidget
 
     path, mol = deform_file
-    models = ModelsWidget(viewer)
+    models = dock(viewer, "Models")
     models.load(path)
     qtbot.waitUntil(lambda: models.runner.idle, timeout=30_000)
     name = models.last
@@ -156,15 +151,16 @@ def test_deformable_model_loads_and_interpolates_atoms(viewer, qtbot, tmp_path,
 
     # the reader: the same file gives the same model, shown decoded (conformer 0)
     assert get_model_reader(str(path)) is not None
-    viewer.open(str(path), plugin="napari-molfield")
+    from napari_molfield._napari import _model_reader
+
+    viewer.open(str(path), plugin="napari-molfield")  # loads and decodes in a worker
+    qtbot.waitUntil(lambda: not _model_reader._WORKERS, timeout=60_000)
     assert MODELS.names() == [name]
     decoded = [ly for ly in viewer.layers
                if ly.metadata.get("molfield", {}).get("role") == "decoded"]
-    assert decoded
-    qtbot.waitUntil(lambda: any(ly.data.max() > 0 for ly in decoded), timeout=30_000)
+    assert decoded and any(ly.data.max() > 0 for ly in decoded)
 
-    w = InterpolateWidget(viewer)
-    viewer.window.add_dock_widget(w, name="Interpolate")
+    w = dock(viewer, "Interpolate")
     assert w.model.value == name and (w.start.value, w.end.value) == (0, 1)
     assert w.export_atoms_button.enabled and not w.atoms_button.enabled
     w.resolution.value = 16

@@ -14,7 +14,7 @@ from napari_molfield._napari.widgets.encode import EncodeWidget
 from napari_molfield._napari.widgets.latent_map import GROUP, LatentMapWidget
 
 from .._quality import assert_beats_zero, autoencoder_truth
-from .conftest import assert_not_blank, save_shot
+from .conftest import assert_not_blank, dock, save_shot
 
 PLUGIN = "napari-molfield"
 #: Not in FreeSolv (tests/ae/test_shipped_model.py checks this against database.txt).
@@ -70,8 +70,7 @@ def voxel_extent(layer) -> np.ndarray:
 
 
 def encode_widget(viewer, ae) -> EncodeWidget:
-    w = EncodeWidget(viewer)
-    viewer.window.add_dock_widget(w, name="Encode")
+    w = dock(viewer, "Encode")
     w.checkpoint.value = str(ae[1])
     w.resolution.value = 32
     return w
@@ -160,7 +159,7 @@ def test_bad_input_shows_an_error_and_leaves_layers(viewer, qtbot, ae, errors, s
 def test_bad_checkpoint_is_one_status_line(viewer, qtbot, tmp_path, errors):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a model" * 20)
-    w = EncodeWidget(viewer)
+    w = dock(viewer, "Encode")
     w.checkpoint.value = str(bad)
     run_and_wait(qtbot, w)
     assert w.status.value.startswith("⚠") and "bad.safetensors" in w.status.value
@@ -179,8 +178,7 @@ def mouse(canvas, kind: str, xy: np.ndarray, button=None):
 def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
     model, path = ae
     AUTOENCODER.set_model(model, Path(path).name, path)
-    m = LatentMapWidget(viewer)
-    viewer.window.add_dock_widget(m, name="Latent map")
+    m = dock(viewer, "Latent map")
     qtbot.waitUntil(lambda: m.runner.idle and m.data is not None, timeout=120_000)
     n = len(m.data.names)
     assert m.scatter.get_offsets().shape == (n, 2)
@@ -278,8 +276,7 @@ def test_latent_map_umap_library_paths_and_representatives(viewer, qtbot, ae, er
 
     model, path = ae
     AUTOENCODER.set_model(model, Path(path).name, path)
-    m = LatentMapWidget(viewer)
-    viewer.window.add_dock_widget(m, name="Latent map")
+    m = dock(viewer, "Latent map")
     qtbot.waitUntil(lambda: m.runner.idle and m.data is not None, timeout=120_000)
     m.method.value = "UMAP"
     qtbot.waitUntil(lambda: m.runner.idle and m.data.embedding.method == "UMAP",

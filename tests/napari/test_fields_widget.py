@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from napari_molfield._napari.widgets.fields import FieldsWidget
+from napari_molfield._napari.widgets.common import layer_kind
 
-from .conftest import assert_not_blank, save_shot
+from .conftest import assert_not_blank, dock, save_shot
 
 PLUGIN = "napari-molfield"
 
@@ -12,8 +12,7 @@ PLUGIN = "napari-molfield"
 def test_resample_in_place(viewer, qtbot, data_dir):
     layers = viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
     carbon = next(ly for ly in layers if ly.name.endswith(" C"))
-    widget = FieldsWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Fields")
+    widget = dock(viewer, "Fields")
     assert widget.molecule.value == carbon.metadata["molfield"]["group"]
     assert widget.resolution.value == carbon.data.shape[0]
 
@@ -23,7 +22,7 @@ def test_resample_in_place(viewer, qtbot, data_dir):
     widget.resample()
     qtbot.waitUntil(lambda: widget.runner.idle, timeout=60_000)
     qtbot.waitUntil(lambda: carbon.data.shape == (40, 40, 40), timeout=10_000)
-    names = {ly.name.split(" ", 1)[1] for ly in viewer.layers if ly._type_string == "image"}
+    names = {ly.name.split(" ", 1)[1] for ly in viewer.layers if layer_kind(ly) == "image"}
     assert names == {"C", "O", "electronegativity"}
     assert carbon in viewer.layers  # same layer object, new data: updated in place
     abs_h = abs(carbon.scale[0] - carbon.metadata["molfield"]["box"]["edge"] / 40)
@@ -36,7 +35,7 @@ def test_resample_in_place(viewer, qtbot, data_dir):
 def test_resample_bad_channels_reports_and_keeps_layers(viewer, qtbot, data_dir):
     viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
     before = [ly.name for ly in viewer.layers]
-    widget = FieldsWidget(viewer)
+    widget = dock(viewer, "Fields")
     widget.channels.value = "C,Xx"
     widget.resample()
     qtbot.waitUntil(lambda: widget.runner.idle, timeout=60_000)

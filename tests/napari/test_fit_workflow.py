@@ -6,12 +6,9 @@ import numpy as np
 import pytest
 
 from napari_molfield._napari.session import MODELS
-from napari_molfield._napari.widgets.decode import DecodeWidget
-from napari_molfield._napari.widgets.fit import FitWidget
-from napari_molfield._napari.widgets.models import ModelsWidget
 
 from .._quality import assert_decode_beats_zero
-from .conftest import SHOTS, assert_not_blank, save_shot
+from .conftest import SHOTS, assert_not_blank, dock, save_shot
 
 PLUGIN = "napari-molfield"
 #: dB over the zero field (caffeine at 16³, computed by the test). Measured with the
@@ -42,8 +39,7 @@ def caffeine(viewer, data_dir):
 
 
 def _fit_widget(viewer, steps, time_budget=0.0):
-    w = FitWidget(viewer)
-    viewer.window.add_dock_widget(w, name="Fit")
+    w = dock(viewer, "Fit")
     w.channels.value = "C,N,O"
     w.preset.value = "tiny"
     w.resolution.value = 16
@@ -152,8 +148,7 @@ def test_decode_at_twice_the_resolution_lines_up(viewer, qtbot, caffeine, tmp_pa
     sampled = next(ly for ly in caffeine if ly.name.endswith(" C"))
     n = sampled.data.shape[0]
 
-    dw = DecodeWidget(viewer)
-    viewer.window.add_dock_widget(dw, name="Decode")
+    dw = dock(viewer, "Decode")
     assert dw.model.value == fw.model_name
     dw.resolution.value = 2 * n
     dw.error.value = True
@@ -187,18 +182,15 @@ def test_decode_at_twice_the_resolution_lines_up(viewer, qtbot, caffeine, tmp_pa
     save_shot(viewer.screenshot(canvas_only=False), "decode_widget.png")
 
     # resampling shows the sampled fields again and hides the decode
-    from napari_molfield._napari.widgets.fields import FieldsWidget
 
-    sw = FieldsWidget(viewer)
-    viewer.window.add_dock_widget(sw, name="Fields")
+    sw = dock(viewer, "Fields")
     sw.resample()
     qtbot.waitUntil(lambda: sw.runner.idle, timeout=180_000)
     assert all(ly.visible for ly in _role(viewer, "field")) and not decoded.visible
     assert "hidden" in sw.status.value and len(viewer.layers) == n_layers
 
     # save and load through the Models widget: bit-identical decode
-    mw = ModelsWidget(viewer)
-    viewer.window.add_dock_widget(mw, name="Models")
+    mw = dock(viewer, "Models")
     mw.save(fw.model_name, tmp_path / "caffeine.safetensors")
     qtbot.waitUntil(lambda: mw.runner.idle, timeout=180_000)
     path = mw.last
@@ -217,15 +209,23 @@ def test_decode_at_twice_the_resolution_lines_up(viewer, qtbot, caffeine, tmp_pa
 def test_bad_checkpoint_shows_error_and_viewer_survives(viewer, qtbot, tmp_path, data_dir):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"this is not a checkpoint" * 10)
-    mw = ModelsWidget(viewer)
+    mw = dock(viewer, "Models")
     mw.load(bad)
     qtbot.waitUntil(lambda: mw.runner.idle, timeout=180_000)
     assert mw.last is None and "bad.safetensors" in mw.status.value
     assert len(MODELS) == 0
-    from napari_molfield.errors import MolfieldError
+    # dropped on the viewer: loaded in a worker, the plugin's own sentence as the toast
+    from napari.utils.notifications import notification_manager
 
-    with pytest.raises(MolfieldError, match=r"bad\.safetensors"):
-        viewer.open(bad, plugin=PLUGIN)
+    from napari_molfield._napari import _model_reader
+
+    seen = len(notification_manager.records)
+    assert viewer.open(bad, plugin=PLUGIN) == []
+    qtbot.waitUntil(lambda: not _model_reader._WORKERS, timeout=180_000)
+    messages = [str(n.message) for n in notification_manager.records[seen:]]
+    assert any(m.startswith(str(bad)) or m.startswith("bad.safetensors") for m in messages), \
+        messages
+    assert len(MODELS) == 0
     viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
     assert len(viewer.layers) > 0
 
@@ -239,14 +239,20 @@ def test_dropping_a_checkpoint_loads_it(viewer, qtbot, tmp_path):
     from napari_molfield.autodecoder.checkpoint import save_model
 
     path = save_model(model, tmp_path / "ethanol.safetensors")
-    layers = viewer.open(path, plugin=PLUGIN)
+    from napari_molfield._napari import _model_reader
+
+    assert viewer.open(path, plugin=PLUGIN) == []  # the reader returns at once
+    assert viewer.dims.ndisplay == 3
+    # the load and the decode run in a worker; its result adds the layers
+    qtbot.waitUntil(lambda: not _model_reader._WORKERS and len(viewer.layers) > 0,
+                    timeout=180_000)
+    layers = list(viewer.layers)
     assert {ly.metadata["molfield"]["channel"] for ly in layers} == {"C", "O"}
     assert "ethanol" in MODELS.names()
-    assert viewer.dims.ndisplay == 3
     assert all(str(u) == "angstrom" for ly in layers for u in ly.units)
-    # the decode arrives from a worker, into the same layers
-    qtbot.waitUntil(lambda: all(ly.data.max() > 0 for ly in layers), timeout=180_000)
+    assert all(ly.data.max() > 0 and ly.visible for ly in layers)
     names = [ly.name for ly in viewer.layers]
     again = viewer.open(path, plugin=PLUGIN)  # the same file again: same model, same layers
+    qtbot.waitUntil(lambda: not _model_reader._WORKERS, timeout=180_000)
     assert again == [] and [ly.name for ly in viewer.layers] == names
     assert MODELS.names() == ["ethanol"]

@@ -7,9 +7,8 @@ import pytest
 
 from napari_molfield._napari.layers import INTERPOLATED_ROLE as ROLE
 from napari_molfield._napari.session import MODELS
-from napari_molfield._napari.widgets.interpolate import InterpolateWidget
 
-from .conftest import assert_not_blank
+from .conftest import assert_not_blank, dock
 
 
 def _interp_layers(viewer):
@@ -31,8 +30,7 @@ def test_slider_updates_sample_layers_in_place_and_exports(viewer, qtbot, tmp_pa
     assert len(MODELS) == 1 and MODELS.get(MODELS.names()[0]).n_items == 10
     first = [ly.data.copy() for ly in before]
 
-    w = InterpolateWidget(viewer)
-    viewer.window.add_dock_widget(w, name="Interpolate")
+    w = dock(viewer, "Interpolate")
     assert (w.start.value, w.end.value) == (0, 9) and w.via.value.startswith("1, 2")
     w.mode.value = "slerp"
     for t in (0.1, 0.2, 0.35):  # a drag: requests while a decode runs are coalesced

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from napari_molfield._napari.session import MODELS
-from napari_molfield._napari.widgets.maps import MapsWidget, layer_field
+from napari_molfield._napari.widgets.maps import layer_field
 from napari_molfield.chem.readers import read_molecules
 from napari_molfield.fields.io import write_field
 from napari_molfield.fields.sample import sample_field
 
-from .conftest import assert_not_blank, save_shot
+from .conftest import assert_not_blank, dock, save_shot
 
 PLUGIN = "napari-molfield"
 
@@ -37,8 +37,7 @@ def test_fit_compare_and_screenshot(viewer, qtbot, pocket_map):
     path, pdb = pocket_map
     viewer.open(path, plugin=PLUGIN)
     viewer.open(pdb, plugin=PLUGIN)
-    w = MapsWidget(viewer)
-    viewer.window.add_dock_widget(w, name="Maps", area="right")
+    w = dock(viewer, "Maps")
     assert [ly.name for ly in w.maps.value] == ["pocket"]
     w.compare()
     qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
@@ -62,5 +61,5 @@ def test_fit_compare_and_screenshot(viewer, qtbot, pocket_map):
 
 
 def test_no_map_says_so(viewer):
-    w = MapsWidget(viewer)
+    w = dock(viewer, "Maps")
     assert w.fit() is None and "Open a map" in w.status.value

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from napari_molfield._napari._reader import get_reader
+from napari_molfield._napari.widgets.common import layer_kind
 
 from .conftest import assert_not_blank, save_shot
 
@@ -30,8 +31,8 @@ def test_manifest_is_valid():
 
 def test_open_sdf_in_viewer(viewer, data_dir):
     layers = viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
-    images = [ly for ly in layers if ly._type_string == "image"]
-    points = [ly for ly in layers if ly._type_string == "points"]
+    images = [ly for ly in layers if layer_kind(ly) == "image"]
+    points = [ly for ly in layers if layer_kind(ly) == "points"]
     assert {ly.metadata["molfield"]["channel"] for ly in images} == {"H", "C", "N", "O"}
     assert len(points) == 1 and len(points[0].data) == 24
     assert viewer.dims.ndisplay == 3
@@ -48,7 +49,7 @@ def test_open_sdf_in_viewer(viewer, data_dir):
 
 def test_open_nmr_ensemble_has_conformer_axis(viewer, data_dir):
     layers = viewer.open(data_dir / "1l2y.pdb", plugin=PLUGIN)
-    image = next(ly for ly in layers if ly._type_string == "image")
+    image = next(ly for ly in layers if layer_kind(ly) == "image")
     assert image.data.ndim == 4 and image.data.shape[0] == 38
     viewer.dims.set_point(0, 10)
     assert_not_blank(viewer.screenshot(canvas_only=True, size=(300, 300)))
@@ -67,17 +68,25 @@ def test_sample_data_kinase_complex(viewer):
 @pytest.mark.parametrize("key", ["nmr_ensemble", "freesolv_molecule"])
 def test_other_sample_data(viewer, key):
     layers = viewer.open_sample(PLUGIN, key)
-    assert any(ly._type_string == "image" for ly in layers)
+    assert any(layer_kind(ly) == "image" for ly in layers)
 
 
-def test_bad_file_raises_clear_error_and_viewer_survives(viewer, tmp_path, data_dir):
-    bad = tmp_path / "broken.pdb"
-    bad.write_bytes(b"\x00\x01\x02 not a pdb \xff" * 20)
+def test_bad_file_gives_the_plugins_sentence_and_viewer_survives(viewer, tmp_path, data_dir):
+    from napari.utils.notifications import notification_manager
+
+    from napari_molfield._napari._reader import get_reader, read_paths
     from napari_molfield.errors import MolfieldError
 
+    bad = tmp_path / "broken.pdb"
+    bad.write_bytes(b"\x00\x01\x02 not a pdb \xff" * 20)
     with pytest.raises(MolfieldError, match=r"broken\.pdb"):
-        viewer.open(bad, plugin=PLUGIN)
-    assert len(viewer.layers) == 0
+        read_paths(bad)  # in a script: raised
+    seen = len(notification_manager.records)
+    assert viewer.open(bad, plugin=PLUGIN) == []  # in a viewer: the plugin's own toast
+    messages = [str(n.message) for n in notification_manager.records[seen:]]
+    assert len(messages) == 1 and "broken.pdb" in messages[0].split(":")[0], messages
+    assert "Tried" not in messages[0]
+    assert get_reader(str(bad)) is not None and len(viewer.layers) == 0
     viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
     assert len(viewer.layers) > 0
 
@@ -86,7 +95,7 @@ def test_writer_round_trip(viewer, tmp_path, data_dir):
     from napari_molfield.fields.io import read_field
 
     layers = viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
-    images = [ly for ly in layers if ly._type_string == "image"]
+    images = [ly for ly in layers if layer_kind(ly) == "image"]
     out = tmp_path / "caffeine.npz"
     viewer.layers.selection = set(images)
     written = viewer.layers.save(str(out), selected=True, plugin=PLUGIN)

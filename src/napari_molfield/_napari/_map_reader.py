@@ -21,7 +21,7 @@ import numpy as np
 
 from ..fields.field import Field
 from ..fields.maps import map_format, read_map, sigma_level
-from .layers import view_in_3d
+from .layers import shown_as_notification, view_in_3d
 
 PathLike = str | os.PathLike
 LayerData = tuple[Any, dict[str, Any], str]
@@ -37,7 +37,7 @@ def get_map_reader(path: PathLike | Sequence[PathLike]) -> Callable[..., list[La
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
     if not paths or not all(map_format(p) is not None for p in paths):
         return None
-    return read_map_paths
+    return shown_as_notification(read_map_paths)
 
 
 def read_map_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:

@@ -6,8 +6,8 @@ says which); a deformable model shows its first conformer.
 Imports torch only when a checkpoint is actually read. One model per checkpoint file: a
 file read again (and unchanged) reuses the session's model, and its layers, when they are
 still in the viewer, are refreshed in place instead of being added again. With a viewer
-at hand the decode runs in a worker: the reader returns the layers at once (empty) and
-the worker fills them in.
+at hand the load and the decode run in a worker (torch's import too): the reader returns
+at once and the worker's result adds the layers.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from .layers import LayerData, current_viewer, decoded_layers, view_in_3d
 
@@ -40,51 +38,59 @@ def get_model_reader(path: str | os.PathLike | list) -> Callable[..., list[Layer
 
 
 def read_model(path: str | os.PathLike | list) -> list[LayerData]:
-    """Load the checkpoint into the session's models and show its first item decoded."""
-    from .. import models
-    from ..fields.field import Field
+    """Load the checkpoint into the session's models and show its first item decoded.
+
+    In a script (no viewer) both happen now and the layers are returned. With a viewer
+    both run in a worker — torch's import and the checkpoint's load included, seconds on
+    first use — and the reader returns at once: the layers arrive when the decode is done;
+    a bad file becomes the plugin's own one-sentence notification.
+    """
     from .session import MODELS
 
     if isinstance(path, list):
         path = path[0]
-    name = MODELS.load(path)
-    model = MODELS.get(name)
-    group, label = f"decode:{name}:0", f"{model.items[0]['name']} decoded"
     viewer = current_viewer()
     view_in_3d()
-    if viewer is None:  # a script: decode now
-        return decoded_layers(models.decode(model, 0, PREVIEW_RESOLUTION), model, 0, group,
-                              label)
-    box, n = model.box(0), PREVIEW_RESOLUTION
-    empty = Field(np.zeros((len(model.channels), n, n, n), np.float32), box.origin(n),
-                  box.spacing(n), model.channels, box=box)
-    layers = decoded_layers(empty, model, 0, group, label)
-    _decode_later(viewer, model, group, label)
-    from .widgets.common import group_layers
+    if viewer is None:  # a script: load and decode now
+        from .. import models
 
-    if group_layers(viewer, group):  # read before: the same layers get the new decode
-        return [(None,)]  # napari's "nothing to add" sentinel
-    return layers
+        name = MODELS.load(path)
+        model = MODELS.get(name)
+        field = models.decode(model, 0, PREVIEW_RESOLUTION)
+        return decoded_layers(field, model, 0, f"decode:{name}:0",
+                              f"{model.items[0]['name']} decoded")
+    _load_later(viewer, Path(path))
+    return [(None,)]  # napari's "nothing to add" sentinel: the worker adds them
 
 
-def _decode_later(viewer: Any, model: Any, group: str, label: str) -> None:
-    from napari.qt.threading import create_worker
-    from qtpy.QtCore import QTimer
-
+def load_and_decode(path: Path, known: Any) -> tuple[Any, Any]:
+    """The checkpoint's model (``known`` when the session has it already) and its first
+    item decoded at `PREVIEW_RESOLUTION` (a worker's job)."""
     from .. import models
-    from .widgets.common import update_group_layers
 
-    def work() -> list[LayerData]:
-        return decoded_layers(models.decode(model, 0, PREVIEW_RESOLUTION), model, 0, group,
-                              label)
+    model = known if known is not None else models.load(path)
+    return model, models.decode(model, 0, PREVIEW_RESOLUTION)
 
-    worker = create_worker(work, _ignore_errors=True)
 
-    def fill(layers: list[LayerData], tries: int = 0) -> None:
-        # napari adds the reader's layers after the reader returns: wait for them
+def _load_later(viewer: Any, path: Path) -> None:
+    from napari.qt.threading import create_worker
+
+    from .session import MODELS
+
+    known_name = MODELS.find(path)
+    known = MODELS.get(known_name) if known_name is not None else None
+    worker = create_worker(load_and_decode, path, known, _ignore_errors=True)
+
+    def show(result: tuple[Any, Any]) -> None:
+        from .widgets.common import replace_group_layers, show_result
+
+        model, field = result
+        name = known_name or MODELS.add(model, path.stem, path=path)
+        group = f"decode:{name}:0"
+        layers = decoded_layers(field, model, 0, group, f"{model.items[0]['name']} decoded")
         try:
-            if update_group_layers(viewer, group, layers) == 0 and tries < 100:
-                QTimer.singleShot(100, lambda: fill(layers, tries + 1))
+            kept = replace_group_layers(viewer, group, layers, roles=("decoded",))
+            show_result(viewer, kept)
         except RuntimeError:  # the viewer was closed meanwhile
             pass
 
@@ -93,9 +99,8 @@ def _decode_later(viewer: Any, model: Any, group: str, label: str) -> None:
 
         notify_error(exc)
 
-    worker.returned.connect(fill)
+    worker.returned.connect(show)
     worker.errored.connect(failed)
     worker.finished.connect(lambda: _WORKERS.discard(worker))
     _WORKERS.add(worker)
     worker.start()
-

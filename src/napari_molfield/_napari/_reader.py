@@ -16,6 +16,7 @@ from .layers import (
     LayerData,
     is_complex,
     molecule_layers,
+    shown_as_notification,
     view_in_3d,
 )
 
@@ -27,7 +28,7 @@ def get_reader(path: PathLike | Sequence[PathLike]) -> Callable[..., list[LayerD
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
     if not paths or not all(can_read(p) for p in paths):
         return None
-    return read_paths
+    return shown_as_notification(read_paths)
 
 
 def read_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:

@@ -56,14 +56,15 @@ def nmr_interpolation() -> list[LayerData]:
     """The pre-fitted 1L2Y ensemble (10 NMR models, H,C,N,O): load it into the session's
     models and show item 0 decoded, as the Interpolate widget's layers (imports torch)."""
     from ..autodecoder.interpolate import interpolator
-    from .layers import interpolation_layers
+    from .layers import interpolation_layers, path_peaks
     from .session import MODELS
 
     name = MODELS.load(sample_path("1l2y_ensemble.safetensors"))
     model = MODELS.get(name)
     interp = interpolator(model, [0, model.n_items - 1], 48)
     view_in_3d()  # a volume: the default movie is a 3D view, not a slice
-    return interpolation_layers(interp.field(0.0), name)
+    ends = [0, model.n_items - 1]
+    return interpolation_layers(interp.field(0.0), name, path_peaks(model, ends))
 
 
 __all__ = ["freesolv_molecule", "kinase_inhibitor", "nmr_ensemble", "nmr_interpolation"]

@@ -208,6 +208,11 @@ class FitProcess:
         """Whether the child was asked to pause."""
         return self._pause.is_set()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether the child was asked to stop (Cancel)."""
+        return self._stop.is_set()
+
     def set_paused(self, paused: bool) -> None:
         """Pause (between two steps) or resume."""
         if paused:

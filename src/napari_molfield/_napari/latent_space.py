@@ -126,6 +126,7 @@ class PathMovie:
     box: Any
     movie: str | None
     label: str
+    keys: np.ndarray | None = None  # [K, L] the path's key latents
 
 
 def decode_path(model: AEModel, keys: np.ndarray, n_frames: int, resolution: int,
@@ -143,4 +144,4 @@ def decode_path(model: AEModel, keys: np.ndarray, n_frames: int, resolution: int
         colours = channel_colours(model.channels)
         written = str(write_movie((render_mip(v, colours) for v in vals), movie))
     return PathMovie(vals.astype(np.float32), tuple(model.channels), it.box(0.0), written,
-                     label)
+                     label, np.asarray(keys, np.float32))

@@ -262,12 +262,27 @@ def interpolation_group(model_name: str) -> str:
     return f"interpolate:{model_name}"
 
 
-def interpolation_layers(field: Field, model_name: str) -> list[LayerData]:
-    """Image layer data of one interpolated frame, named so later frames replace it in place."""
+def path_peaks(model: Any, items: list[int]) -> np.ndarray | None:
+    """`decoded_peaks` of the items of a path together: a channel gets a layer when some
+    item has atoms in it (None for a model without per-item atoms: every channel)."""
+    try:
+        return np.max([decoded_peaks(model, int(i)) for i in items], axis=0)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def interpolation_layers(field: Field, model_name: str, peaks: Any = None) -> list[LayerData]:
+    """Image layer data of one interpolated frame, named so later frames replace it in place.
+
+    With ``peaks`` (`path_peaks`), channels no item of the path has atoms in get no layer.
+    """
     params = FieldParams(resolution=field.resolution[0], channels=",".join(field.channels),
-                         drop_empty=False)
+                         drop_empty=peaks is not None)
+    if peaks is None:
+        peaks = np.ones(len(field.channels))
     layers = field_layers([field], None, params, interpolation_group(model_name),
-                          name=f"{model_name} interpolation", role=INTERPOLATED_ROLE)
+                          name=f"{model_name} interpolation", role=INTERPOLATED_ROLE,
+                          peaks=peaks)
     for _, kwargs, _ in layers:  # normalised values: the analytic peak is 1
         kwargs["contrast_limits"] = (0.0, DISPLAY_SATURATION)
         kwargs["metadata"]["molfield"]["t"] = field.meta.get("t")
@@ -279,6 +294,7 @@ def recovered_layer(result: Any, group: str, label: str) -> LayerData:
     drawn like a molecule's atoms, with the recovery's summary in its metadata."""
     layer = atoms_layer(result.to_molecule(label), group, label)
     layer[1]["metadata"]["molfield"]["recovered"] = result.summary()
+    layer[1]["metadata"]["molfield"]["derived"] = "recovered"
     return layer
 
 
@@ -303,6 +319,33 @@ def current_viewer() -> Any:
         return napari.current_viewer()
     except Exception:  # pragma: no cover - no viewer, e.g. in a script
         return None
+
+
+def shown_as_notification(read: Any) -> Any:
+    """A reader that, in a viewer, turns a user error (`MolfieldError`) into the plugin's
+    own one-sentence notification and adds nothing, instead of raising: napari would wrap
+    it in its generic "Tried to read … associate a different plugin" message, the reason
+    last and cut off. Without a viewer (scripts) the error is raised."""
+    import functools
+
+    from ..errors import MolfieldError
+
+    @functools.wraps(read)
+    def reader(path: Any) -> list[LayerData]:
+        try:
+            return read(path)
+        except MolfieldError as exc:
+            if current_viewer() is None:
+                raise
+            from napari.utils.notifications import show_error
+
+            from ..logs import get_logger, log_exception
+
+            log_exception(get_logger(__name__), exc, "a file could not be read")
+            show_error(str(exc))
+            return [(None,)]  # napari's "nothing to add"
+
+    return reader
 
 
 def view_in_3d() -> None:

@@ -33,17 +33,45 @@ class ScrollingDock:
         self.inner.layout().addStretch(1)
 
 
+def layer_kind(layer: Any) -> str:
+    """``"image"``, ``"points"``, ``"surface"`` … of a layer (or of a viewer's proxy of it),
+    from public napari classes."""
+    from napari import layers
+
+    for kind in ("Image", "Points", "Surface", "Labels", "Shapes", "Vectors", "Tracks"):
+        if isinstance(layer, getattr(layers, kind)):
+            return kind.lower()
+    return type(layer).__name__.lower()
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+
+
+def import_later(runner: Any, modules: tuple[str, ...], then: Any) -> None:
+    """Import ``modules`` in ``runner``'s worker (torch, matplotlib …: seconds on first
+    use, which on the Qt thread freeze the window) and call ``then()`` on the Qt thread
+    once they are loaded; a failed import is reported and ``then`` still runs."""
+    runner.start(_import_all, modules, on_finish=then)
+
+
 def molfield_info(layer: Layer) -> dict[str, Any]:
     """The ``metadata["molfield"]`` dict of a layer ({} for other layers)."""
     return layer.metadata.get("molfield", {}) if hasattr(layer, "metadata") else {}
 
 
 def molecule_groups(viewer: napari.viewer.Viewer) -> dict[str, Layer]:
-    """Atoms layers of the molecules in the viewer, keyed by their group id."""
+    """Atoms layers of the molecules in the viewer, keyed by their group id: molecules
+    read, embedded or encoded — not atoms derived from a field (an interpolation frame's,
+    recovered atoms), which are results, not inputs."""
     return {
         molfield_info(layer)["group"]: layer
         for layer in viewer.layers
         if molfield_info(layer).get("role") == "atoms"
+        and not molfield_info(layer).get("derived")
     }
 
 
@@ -79,7 +107,7 @@ def replace_group_layers(
     kept = []
     for data, kwargs, kind in new:
         layer = old.pop(kwargs["name"], None)
-        if layer is None or layer._type_string != kind or (
+        if layer is None or layer_kind(layer) != kind or (
             kind != "surface" and layer.data.ndim != data.ndim
         ):
             if layer is not None:
@@ -90,12 +118,11 @@ def replace_group_layers(
         kept.append(layer)
     for layer in old.values():
         viewer.layers.remove(layer)
-    match_ray_step(viewer, kept)
     return kept
 
 
 #: Roles of the volume layers the widgets make (maps opened from files are left alone).
-VOLUME_ROLES = ("field", "preview", "decoded", "error")
+VOLUME_ROLES = ("field", "preview", "decoded", "error", "input", "interpolated")
 
 
 def focus_volumes(viewer: napari.viewer.Viewer, shown: list[Layer]) -> int:
@@ -107,16 +134,29 @@ def focus_volumes(viewer: napari.viewer.Viewer, shown: list[Layer]) -> int:
     volume (≈ 0.15–0.3 s each at 96³ on software OpenGL, 2 cores). Hidden layers stay in
     the list: their eye shows them again. Returns how many layers were hidden.
     """
-    keep = {id(layer) for layer in shown}
+    keep = {layer.unique_id for layer in shown}  # proxies of one layer are not `is` equal
     hidden = 0
     for layer in viewer.layers:
-        if id(layer) in keep:
-            if layer._type_string == "image":
-                layer.visible = True
-        elif (layer.visible and layer._type_string == "image"
-              and molfield_info(layer).get("role") in VOLUME_ROLES):
+        if layer_kind(layer) != "image" or layer.data.ndim != 3:
+            continue  # stacks (frames on a slider axis) are left as they are
+        if layer.unique_id in keep:
+            layer.visible = True
+        elif layer.visible and molfield_info(layer).get("role") in VOLUME_ROLES:
             layer.visible = False
             hidden += 1
+    return hidden
+
+
+def show_result(viewer: napari.viewer.Viewer, shown: list[Layer], frame: bool = True) -> int:
+    """Put a new result in view: its volumes shown, the viewer's other molfield volumes
+    hidden (`focus_volumes`: inputs and superseded results stay in the list, one click on
+    their eye away) and, with ``frame``, the camera framing the result (its angles kept).
+    Returns how many volumes were hidden."""
+    hidden = focus_volumes(viewer, shown)
+    if frame and shown and all(layer.ndim == viewer.dims.ndim for layer in shown):
+        # (napari frames only layers with every axis of the viewer: not 3D results beside
+        # a stack of frames)
+        viewer.reset_view(layers=list(shown), reset_camera_angle=False)
     return hidden
 
 
@@ -126,40 +166,6 @@ def hidden_note(hidden: int) -> str:
         return ""
     s = "s" if hidden > 1 else ""
     return f" ({hidden} other volume{s} hidden: click the eye to compare)"
-
-
-#: vispy's ray-marching step, in voxels (its default).
-VISPY_STEP = 0.8
-#: Edge (voxels) up to which volumes keep vispy's step (see `match_ray_step`).
-STEP_EDGE = 96
-
-
-def match_ray_step(viewer: napari.viewer.Viewer, layers: list[Layer]) -> int:
-    """Give volumes above `STEP_EDGE`³ the Å step of a `STEP_EDGE`³ volume of the box.
-
-    vispy marches rays in steps of 0.8 *voxels*, so a 128³ decode of a box costs 4/3 of
-    a 96³ one per redraw with no visible gain for densities this smooth (σ ≥ 0.75 Å; the
-    96³ step of a 60 Å box is 0.5 Å); six 128³ volumes took 2.1 s per redraw on software
-    OpenGL (1055 × 851 px, 2 cores), 1.65 s at this step. napari has no public setting for
-    it: the vispy volume node is reached through the viewer's canvas (private napari
-    API), and nothing happens where that is missing. Returns how many volumes were changed.
-    """
-    try:
-        visuals = viewer.window._qt_viewer.canvas.layer_to_visual
-    except AttributeError:  # pragma: no cover - another napari layout
-        return 0
-    done = 0
-    for layer in layers:
-        if layer._type_string != "image" or layer.data.ndim != 3:
-            continue
-        vis = visuals.get(layer)
-        holder = getattr(vis, "_layer_node", None)  # its 3D node, also while shown in 2D
-        node = holder.get_node(3) if holder is not None else getattr(vis, "node", None)
-        if node is None or not hasattr(node, "relative_step_size"):
-            continue
-        node.relative_step_size = VISPY_STEP * max(1.0, max(layer.data.shape) / STEP_EDGE)
-        done += 1
-    return done
 
 
 def update_group_layers(
@@ -173,7 +179,7 @@ def update_group_layers(
     done = 0
     for data, kwargs, kind in new:
         layer = old.get(kwargs["name"])
-        if layer is not None and layer._type_string == kind:
+        if layer is not None and layer_kind(layer) == kind:
             _update_layer(layer, data, kwargs, kind)
             done += 1
     return done

@@ -38,9 +38,9 @@ from ..workers import JobRunner
 from .common import (
     ScrollingDock,
     enable_scale_bar,
-    focus_volumes,
     hidden_note,
     replace_group_layers,
+    show_result,
     wrapping_label,
 )
 
@@ -322,7 +322,7 @@ class DecodeWidget(ScrollingDock, Container):
             return
         kept = replace_group_layers(self.viewer, group, r.layers,
                                     roles=("decoded", "error", "surface"))
-        hidden = focus_volumes(self.viewer, kept)
+        hidden = show_result(self.viewer, kept)
         psnr = f", {r.psnr.text()} vs truth" if r.psnr is not None else ""
         waiting = " (next decode waiting)" if self.runner.pending else ""
         self.status.value = (f"{r.decoded.resolution[0]}³ in {r.seconds:.2f} s{psnr}{waiting}"

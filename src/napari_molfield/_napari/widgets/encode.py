@@ -25,7 +25,15 @@ from ..encoding import EncodeResult, hide_noise, recover_encoded_atoms, run_enco
 from ..layers import FieldParams, atoms_layer, field_layers
 from ..session import AUTOENCODER, Encoded
 from ..workers import JobRunner
-from .common import molecule_choices, molecule_groups, replace_group_layers, wrapping_label
+from .common import (
+    ScrollingDock,
+    hidden_note,
+    molecule_choices,
+    molecule_groups,
+    replace_group_layers,
+    show_result,
+    wrapping_label,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -34,7 +42,9 @@ if TYPE_CHECKING:
 
 #: ComboBox value meaning "embed the SMILES typed in the widget".
 FROM_SMILES = "__smiles__"
-class EncodeWidget(Container):
+
+
+class EncodeWidget(ScrollingDock, Container):
     """Encode a molecule from the viewer or a SMILES; input and decoded fields, PSNR."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
@@ -58,7 +68,9 @@ class EncodeWidget(Container):
         wrapping_label(self.status)
         wrapping_label(self.psnr, lines=4)  # refined and encoder-alone numbers, baselines
         super().__init__(widgets=[self.molecule, self.smiles, self.checkpoint, self.resolution,
-                                  self.refine, self.run, self.atoms_button, self.status, self.psnr])
+                                  self.refine, self.run, self.atoms_button, self.status, self.psnr],
+                         scrollable=True)
+        self.pack_top()
         self.runner = JobRunner()
         self.last: EncodeResult | None = None
         self.run.changed.connect(self.encode)
@@ -129,13 +141,26 @@ class EncodeWidget(Container):
                                           name=f"{name} decoded", role="decoded"))
         for _, kwargs, _ in layers:
             kwargs["metadata"]["molfield"]["encoder"] = r.model_label
-        replace_group_layers(self.viewer, group, layers, roles=roles)
+        kept = replace_group_layers(self.viewer, group, layers, roles=roles)
+        for layer in kept:  # the input is what the decoded field covers: one click away
+            if layer.metadata["molfield"]["role"] == "input":
+                layer.visible = False
+        hidden = show_result(self.viewer, [ly for ly in kept if ly.visible])
+        self._hide_older_atoms(group)
         extra = f" ({'; '.join(r.notes)})" if r.notes else ""
         frame = " (canonical frame)" if r.model.canonical else ""
         self.status.value = (f"{name}: encoded with {r.model_label}{frame} in "
-                             f"{r.seconds:.1f} s{extra}")
+                             f"{r.seconds:.1f} s{extra}{hidden_note(hidden)}")
         self.psnr.value = f"{r.report()} ({r.model.resolution}³ grid)"
         AUTOENCODER.set_encoded(Encoded(name, mol.smiles, r.latent))
+
+    def _hide_older_atoms(self, group: str) -> None:
+        """Hide the atoms of earlier encodes (superseded by this one)."""
+        for layer in self.viewer.layers:
+            info = layer.metadata.get("molfield", {})
+            if (info.get("role") == "atoms" and info.get("group") != group
+                    and str(info.get("group", "")).startswith("encode")):
+                layer.visible = False
 
     def recover(self) -> Any:
         """Atoms of the last decoded field (in a worker), as one points layer that the next

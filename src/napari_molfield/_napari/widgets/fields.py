@@ -26,12 +26,12 @@ from ..workers import JobRunner
 from .common import (
     ScrollingDock,
     enable_scale_bar,
-    focus_volumes,
     group_layers,
     hidden_note,
     molecule_choices,
     molecule_groups,
     replace_group_layers,
+    show_result,
     wrapping_label,
 )
 
@@ -143,7 +143,7 @@ class FieldsWidget(ScrollingDock, Container):
         def done(result: tuple[list[LayerData], str]) -> None:
             layers, text = result
             kept = replace_group_layers(self.viewer, group, layers)
-            hidden = focus_volumes(self.viewer, kept)
+            hidden = show_result(self.viewer, kept)
             self.status.value = text + hidden_note(hidden)
             self.ligand.reset_choices()
 

@@ -45,7 +45,7 @@ from ..workers import JobRunner
 from .common import (
     ScrollingDock,
     enable_scale_bar,
-    group_layers,
+    import_later,
     molecule_choices,
     molecule_groups,
     replace_group_layers,
@@ -63,6 +63,9 @@ log = get_logger(__name__)
 POLL_MS = 100
 #: Resolution of the live previews (small: they are redrawn while the fit runs).
 PREVIEW_RESOLUTION = 24
+#: What the widget imports in a worker before it builds its presets and curve.
+HEAVY_IMPORTS = ("napari_molfield.autodecoder.config", "matplotlib.figure",
+                 "matplotlib.backends.backend_qtagg")
 #: Where the live preview goes (see the module docs).
 PREVIEW_MODES = ("dock", "layers", "off")
 
@@ -74,7 +77,7 @@ class FitWidget(ScrollingDock, Container):
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
         from qtpy.QtCore import QTimer
 
-        from ...autodecoder.config import PRESETS
+        from ...fields.channels import DEFAULT_CHANNELS
         from ...models import MODEL_CHOICES
 
         self.viewer = viewer
@@ -82,14 +85,16 @@ class FitWidget(ScrollingDock, Container):
         self.molecules.native.setMaximumHeight(80)
         self.ligand = ComboBox(label="ligand", choices=self._ligand_choices)
         self.ligand.tooltip = "The hetero residue(s) that form the ligand of a complex"
-        self.channels = LineEdit(label="channels", value="H,C,N,O,F,P,S,Cl,other")
+        self.channels = LineEdit(label="channels", value=",".join(DEFAULT_CHANNELS))
+        self.channels.tooltip = "The channels to fit (default: those of molfield fit)"
         self.split = CheckBox(label="split ligand / protein", value=False)
         self.hydrogens = CheckBox(label="add hydrogens", value=False)
         self.kind = ComboBox(label="model", choices=list(MODEL_CHOICES), value="auto")
         self.kind.tooltip = ("auto: deformable for conformers of the same atoms (NMR models, "
                              "MD frames), else siren; siren: modulated SIREN auto-decoder; "
                              "deform: template + displacement field")
-        self.preset = ComboBox(label="preset", choices=list(PRESETS), value="cpu")
+        # the presets' names come with torch: loaded in a worker (`_build`)
+        self.preset = ComboBox(label="preset", choices=["cpu"], value="cpu")
         self.resolution = SpinBox(label="train resolution", value=32, min=8, max=128, step=4)
         self.steps = SpinBox(label="steps (0 = preset)", value=0, min=0, max=1_000_000, step=100)
         self.time_budget = FloatSpinBox(label="time budget (s)", value=60.0, min=0.0,
@@ -109,7 +114,7 @@ class FitWidget(ScrollingDock, Container):
         buttons = Container(widgets=[self.start_button, self.pause_button,
                                      self.cancel_button], layout="horizontal", labels=False)
         self.status = wrapping_label(Label(value=""), lines=5)
-        self.plot = CurvePlot(viewer)
+        self.plot: CurvePlot | None = None  # matplotlib: built once imported (`_build`)
         super().__init__(widgets=[
             self.molecules, self.ligand, self.kind, self.channels, self.split, self.hydrogens,
             self.preset, self.resolution, self.steps, self.time_budget, self.device,
@@ -117,8 +122,9 @@ class FitWidget(ScrollingDock, Container):
         ], scrollable=True)
         self.projection = ProjectionPreview()
         self.inner.layout().addWidget(self.projection.label)
-        self.inner.layout().addWidget(self.plot.canvas)
         self.pack_top()
+        self.builder = JobRunner()
+        import_later(self.builder, HEAVY_IMPORTS, self._build)
         self.loader = JobRunner()
         self.model = None
         self.model_name: str | None = None
@@ -143,6 +149,25 @@ class FitWidget(ScrollingDock, Container):
         enable_scale_bar(viewer)
         self._refresh()
 
+    def _build(self) -> None:
+        """The parts that need torch (the presets) and matplotlib (the curve), once their
+        imports are done (in a worker); at the latest when a fit starts."""
+        if self.plot is not None:
+            return
+        from ...autodecoder.config import PRESETS
+
+        value = self.preset.value
+        self.preset.choices = list(PRESETS)
+        self.preset.value = value
+        self.plot = CurvePlot(self.viewer)
+        layout = self.inner.layout()
+        layout.insertWidget(layout.indexOf(self.projection.label) + 1, self.plot.canvas)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the presets and the curve are built (see `_build`)."""
+        return self.plot is not None
+
     # -- choices ---------------------------------------------------------------------
     def _molecule_choices(self, _widget: Any = None) -> list[tuple[str, str]]:
         return molecule_choices(self.viewer)
@@ -159,12 +184,9 @@ class FitWidget(ScrollingDock, Container):
     def _refresh(self, _event: Any = None) -> None:
         self.molecules.reset_choices()
         if not self.molecules.value and self.molecules.choices:
+            # the newest molecule; the channels stay the CLI's default (`molfield fit`), not
+            # the display channels of its layers (a complex's ligand:all is for the eye)
             self.molecules.value = [self.molecules.choices[-1]]
-            fields = group_layers(self.viewer, self.molecules.choices[-1], "field")
-            if fields:
-                params = fields[0].metadata["molfield"]["params"]
-                self.channels.value = params.channels
-                self.split.value = params.split
         self.ligand.reset_choices()
 
     # -- state -----------------------------------------------------------------------
@@ -210,6 +232,8 @@ class FitWidget(ScrollingDock, Container):
         ckpt = Path(tempfile.gettempdir()) / f"molfield-fit-{uuid.uuid4().hex}.safetensors"
         request = FitRequest(mols, settings, str(ckpt), every, PREVIEW_RESOLUTION,
                              ligand=self.ligand.value or "")
+        self._build()
+        assert self.plot is not None
         self._group = groups[0]
         self.model = self.report = self.last_psnr = self.zero = None
         self.model_name = None
@@ -263,6 +287,7 @@ class FitWidget(ScrollingDock, Container):
         msgs = self.process.poll()
         progress = [m for m in msgs if m["kind"] == "progress"]
         for m in progress:
+            assert self.plot is not None
             for step, loss in m["losses"]:
                 self.plot.add(step, loss, None, draw=False)
             for step, value in m["evals"]:
@@ -271,7 +296,7 @@ class FitWidget(ScrollingDock, Container):
         for m in msgs:
             if m["kind"] == "baseline":
                 self.zero = m["zero"]
-        if progress:
+        if progress and self.plot is not None:
             self.plot.redraw()
             self._show_progress(progress[-1])
         previews = [m for m in msgs if m["kind"] == "preview"]
@@ -287,7 +312,7 @@ class FitWidget(ScrollingDock, Container):
 
     def _show_progress(self, m: dict[str, Any]) -> None:
         self.step = m["step"]
-        if self.process is not None and (self.process.paused or self.process._stop.is_set()):
+        if self.process is not None and (self.process.paused or self.process.stopping):
             return  # keep "Paused." / "Cancelling …"
         psnr = ""
         if self.last_psnr is not None:
@@ -315,7 +340,8 @@ class FitWidget(ScrollingDock, Container):
     def _on_done(self, m: dict[str, Any]) -> None:
         from ...models import load as load_model
 
-        self.plot.flush()
+        if self.plot is not None:
+            self.plot.flush()
         self.report = FieldReport.from_dict(m["report"])
         self._last = m
         self.timer.stop()

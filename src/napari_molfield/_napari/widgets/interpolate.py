@@ -4,6 +4,8 @@ Each slider move decodes one frame in a worker and updates the same image layers
 place; a movie export decodes and encodes in workers too (only the screenshots are taken
 on the Qt thread). Only one decode runs at a time; while it runs, newer requests replace each other
 and only the latest is decoded next, so dragging stays fluid and nothing stale is shown.
+While the slider is held, frames are decoded at `SCRUB_RESOLUTION` (a preview that keeps
+up with the mouse); on release the frame where it rests is decoded at full resolution.
 
 A deformable model's frames come with their atoms: one points layer follows the slider
 (moved in place), "Export atoms" writes a multi-model PDB. For an auto-decoder, "Atoms"
@@ -27,7 +29,7 @@ from magicgui.widgets import (
 )
 
 from ...errors import MolfieldError
-from ..layers import INTERPOLATED_ROLE, interpolation_group, interpolation_layers
+from ..layers import INTERPOLATED_ROLE, interpolation_group, interpolation_layers, path_peaks
 from ..session import MODELS
 from ..workers import JobRunner
 from .common import (
@@ -35,9 +37,10 @@ from .common import (
     enable_scale_bar,
     group_layers,
     replace_group_layers,
+    show_result,
     wrapping_label,
 )
-from .decode import save_atoms
+from .interpolate_atoms import InterpolateAtoms
 from .interpolate_jobs import (
     build_interpolator,
     decode_frame,
@@ -45,9 +48,11 @@ from .interpolate_jobs import (
     frame_atoms_layer,
     moves_atoms,
     parse_items,
-    recover_frame,
-    write_frames,
 )
+from .valid_frames import ValidFrames
+
+#: Resolution of the frames shown while the slider is dragged (the full one on release).
+SCRUB_RESOLUTION = 24
 
 if TYPE_CHECKING:
     import napari
@@ -56,7 +61,7 @@ if TYPE_CHECKING:
     from ...interpolation.base import LatentPath
 
 
-class InterpolateWidget(ScrollingDock, Container):
+class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
     """Interpolate between items of a session model: slider, play, GIF/MP4 export."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
@@ -82,11 +87,12 @@ class InterpolateWidget(ScrollingDock, Container):
         self.save_atoms_button = PushButton(text="Save atoms…")
         self.export_atoms_button = PushButton(text="Export atoms (multi-model PDB)")
         self.status = wrapping_label(Label(value=""))
+        self.valid = ValidFrames(self.frame_source)  # which frames are molecules
         super().__init__(widgets=[
             self.model, self.start, self.end, self.via, self.mode, self.resolution, self.t,
             self.frames, self.fps, self.play_button, self.path, self.export_button,
             self.atoms_button, self.atoms_path, self.save_atoms_button,
-            self.export_atoms_button, self.status,
+            self.export_atoms_button, *self.valid.widgets, self.status,
         ], scrollable=True)
         self.pack_top()
         from qtpy.QtCore import QTimer
@@ -103,6 +109,14 @@ class InterpolateWidget(ScrollingDock, Container):
         self._interp: LatentPath | None = None
         self._interp_key: tuple | None = None
         self._pending: float | None = None
+        self._scrub: tuple[tuple, LatentPath] | None = None  # the dragged slider's path
+        self.dragging = False
+        from qtpy.QtWidgets import QSlider
+
+        slider = self.t.native.findChild(QSlider)
+        if slider is not None:  # magicgui's slider: a QSlider beside its read-out
+            slider.sliderPressed.connect(lambda: self._drag(True))
+            slider.sliderReleased.connect(lambda: self._drag(False))
         self._exporting = False
         self.t.changed.connect(self.request)
         self.play_button.changed.connect(self.toggle_play)
@@ -161,15 +175,24 @@ class InterpolateWidget(ScrollingDock, Container):
 
     # ------------------------------------------------------------------ decoding
 
-    def _settings(self) -> tuple[Any, list[int], tuple]:
-        """The chosen model, path items and a cache key for its interpolator (cheap)."""
+    def _settings(self, scrub: bool = False) -> tuple[Any, list[int], tuple]:
+        """The chosen model, path items and a cache key for its interpolator (cheap); with
+        ``scrub``, at the preview resolution of a dragged slider."""
         if self.model.value is None or self.model.value not in MODELS:
             raise MolfieldError("No model yet: fit one, load a checkpoint or open the sample.")
         model = MODELS.get(self.model.value)
         keys = self.keys()
+        n = int(self.resolution.value)
         key = (self.model.value, id(model), tuple(keys), self.mode.value,
-               int(self.resolution.value))
+               min(n, SCRUB_RESOLUTION) if scrub else n)
         return model, keys, key
+
+    def _drag(self, down: bool) -> None:
+        """The slider is pressed (frames at `SCRUB_RESOLUTION` follow it) or released
+        (the full-resolution frame of where it rests)."""
+        self.dragging = down
+        if not down:
+            self.request()
 
     def interpolator(self) -> LatentPath:
         """The current settings' interpolator (rebuilt only when they change)."""
@@ -187,14 +210,17 @@ class InterpolateWidget(ScrollingDock, Container):
         if not self.runner.idle:
             self._pending = t
             return
+        scrub = self.dragging
         try:
-            model, keys, key = self._settings()
+            model, keys, key = self._settings(scrub)
         except MolfieldError as exc:
             self.status.value = str(exc)
             return
         self._pending = None
         name = self.model.value
         cached = self._interp if key == self._interp_key else None
+        if scrub:
+            cached = self._scrub[1] if self._scrub and self._scrub[0] == key else None
         # the interpolator (grid, first layer, atom support) is built in the worker too
         self.runner.start(decode_frame, cached, model, keys, key, t,
                           on_return=lambda r: self._show(name, r),
@@ -211,20 +237,28 @@ class InterpolateWidget(ScrollingDock, Container):
         if self._exporting:
             return
         interp, key, field, seconds, atoms = result
-        self._interp, self._interp_key = interp, key
+        preview = ""
+        if key[-1] == int(self.resolution.value):
+            self._interp, self._interp_key = interp, key
+        else:  # a preview while the slider is dragged
+            self._scrub, preview = (key, interp), f" (preview at {key[-1]}³ while dragging)"
         self.frame_ms = 1000 * seconds
         self.update_layers(field, model_name, atoms)
         self.status.value = (f"t = {field.meta['t']:.2f}: {field.meta['name']} — "
-                             f"{self.frame_ms:.0f} ms/frame")
+                             f"{self.frame_ms:.0f} ms/frame{preview}")
 
     def update_layers(self, field: Field, model_name: str, atoms: Any = None) -> list:
         """Show ``field`` in the model's interpolation layers (updated in place), and the
         frame's ``atoms`` ``[A, 3]`` (deformable models) in its atoms layer."""
-        layers = interpolation_layers(field, model_name)
-        out = replace_group_layers(self.viewer, interpolation_group(model_name), layers,
-                                   roles=(INTERPOLATED_ROLE,))
+        group = interpolation_group(model_name)
+        before = {ly.unique_id for ly in group_layers(self.viewer, group)}
+        peaks = path_peaks(MODELS.get(model_name), self.keys()) if model_name in MODELS else None
+        layers = interpolation_layers(field, model_name, peaks)
+        out = replace_group_layers(self.viewer, group, layers, roles=(INTERPOLATED_ROLE,))
         if atoms is not None:
             out.append(self.update_atoms(atoms, model_name))
+        if any(ly.unique_id not in before for ly in out):  # new layers: bring them in view
+            show_result(self.viewer, out)
         return out
 
     def atoms_layer(self, model_name: str) -> Any:
@@ -246,73 +280,6 @@ class InterpolateWidget(ScrollingDock, Container):
                                                interpolation_group(model_name),
                                                f"{model_name} interpolation")
         return self.viewer.add_layer(Layer.create(data, kwargs, kind))
-
-    # ------------------------------------------------------------------ atoms
-
-    def recover(self) -> Any:
-        """Recover the atoms of the frame at ``t`` on the network (auto-decoders) in a
-        worker: one points layer, replaced by the next recovery. Returns the worker."""
-        try:
-            model, keys, key = self._settings()
-        except MolfieldError as exc:
-            self.status.value = str(exc)
-            return None
-        name = self.model.value
-        if moves_atoms(model):
-            self.status.value = "A deformable model's atoms follow the slider already."
-            return None
-        t = float(self.t.value)
-        cached, group = (self._interp if key == self._interp_key else None,
-                         f"recovered:{interpolation_group(name)}")
-        self.status.value = f"Recovering the atoms at t = {t:.2f} …"
-
-        def shown(r: tuple[Any, Any]) -> None:
-            self.recovered, layer = r
-            if name in MODELS:
-                replace_group_layers(self.viewer, group, [layer], roles=("atoms",))
-            self.status.value = f"t = {t:.2f}: {self.recovered.summary()}"
-
-        return self.atoms_runner.submit(recover_frame, cached, model, keys, key, t, group,
-                                        f"{name} interpolation recovered", on_return=shown,
-                                        on_error=self._failed)
-
-    def save_atoms(self, path: str | Path | None = None) -> Any:
-        """Write the last recovered atoms (suffix: SDF/PDB/MOL/XYZ) in a worker."""
-        if self.recovered is None:
-            self.status.value = "No atoms yet: press Atoms first."
-            return None
-        self.saved = None
-
-        def done(out: Path) -> None:
-            self.saved, self.status.value = out, f"Atoms → {out}"
-
-        return self.atoms_runner.submit(
-            save_atoms, self.recovered, path if path is not None else self.atoms_path.value,
-            on_return=done, on_error=self._failed)
-
-    def export_atoms(self, path: str | Path | None = None) -> Any:
-        """A deformable model's atoms at ``frames`` even steps of ``t`` as a multi-model
-        PDB (in a worker); the file ends up in :attr:`saved`. Returns the worker."""
-        try:
-            model, keys, key = self._settings()
-        except MolfieldError as exc:
-            self.status.value = str(exc)
-            return None
-        path = Path(path if path is not None else self.atoms_path.value)
-        if not moves_atoms(model) or path.suffix.lower() != ".pdb":
-            self.status.value = ("Atom frames of a deformable model are written as a .pdb "
-                                 "file (an auto-decoder: use Atoms, then Save atoms).")
-            return None
-        n = int(self.frames.value)
-        cached = self._interp if key == self._interp_key else None
-        self.saved = None
-        self.status.value = f"Writing the atoms of {n} frames …"
-
-        def done(out: Path) -> None:
-            self.saved, self.status.value = out, f"{n} atom frames → {out}"
-
-        return self.atoms_runner.submit(write_frames, cached, model, keys, key, path, n,
-                                        on_return=done, on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         self.status.value = f"Failed: {exc}"

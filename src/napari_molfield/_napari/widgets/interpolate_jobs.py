@@ -105,4 +105,6 @@ def frame_atoms_layer(model: Any, coords: Any, group: str, name: str) -> LayerDa
                      residue_names=mol.residue_names, residue_numbers=mol.residue_numbers,
                      chains=mol.chains, hetero=mol.hetero, ligand_mask=mol.ligand_mask,
                      source=mol.source)
-    return atoms_layer(frame, group, name)
+    layer = atoms_layer(frame, group, name)
+    layer[1]["metadata"]["molfield"]["derived"] = "interpolation"  # not a molecule to fit
+    return layer

@@ -23,36 +23,45 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, Label, PushButton, SpinBox
 
-from ...landscape.embedding import umap_available
 from ...landscape.properties import property_label, property_order
 from ..encoding import hide_noise
 from ..latent_space import DecodedItem, Library, MapData, PathMovie, decode_item, load_map
-from ..layers import FieldParams, atoms_layer, field_layers, recover_field_atoms
+from ..layers import FieldParams, atoms_layer, field_layers
 from ..session import AUTOENCODER, Encoded
 from ..workers import JobRunner
-from .common import replace_group_layers, wrapping_label
-from .latent_navigation import PATH_GROUP, MapNavigation
+from .common import (
+    ScrollingDock,
+    import_later,
+    replace_group_layers,
+    show_result,
+    wrapping_label,
+)
+from .latent_navigation import MAP_GROUP, PATH_GROUP, MapNavigation
+from .valid_frames import ValidFrames
 
 if TYPE_CHECKING:
     import napari
 
 
-#: Group of the layers a click decodes (each click replaces the previous molecule).
-GROUP = "latent-map"
+GROUP = MAP_GROUP
 __all__ = ["GROUP", "PATH_GROUP", "LatentMapWidget"]
+#: Imported in a worker before the plot is built (seconds on first use).
+HEAVY_IMPORTS = ("matplotlib.figure", "matplotlib.backends.backend_qtagg",
+                 "napari_molfield.autoencoder.checkpoint")
 
 
-class LatentMapWidget(MapNavigation, Container):
+class LatentMapWidget(ScrollingDock, MapNavigation, Container):
     """A 2D map of the dataset latents; hover for names, click to decode."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
+        from importlib.util import find_spec
+
         from napari.utils.theme import get_theme
 
         self.viewer = viewer
         self.data: MapData | None = None
-        methods = ["PCA"] + (["UMAP"] if umap_available() else [])
+        # whether umap-learn is installed, without importing it (seconds: numba, sklearn)
+        methods = ["PCA"] + (["UMAP"] if find_spec("umap") is not None else [])
         self.method = ComboBox(label="embedding", choices=methods, value="PCA")
         self.colour = ComboBox(label="colour by", choices=self._colour_choices)
         self.resolution = SpinBox(label="decode resolution", value=32, min=8, max=256, step=8)
@@ -73,32 +82,27 @@ class LatentMapWidget(MapNavigation, Container):
         self.reps_btn = PushButton(text="k-means representatives")
         self.next_rep = PushButton(text="Next representative")
         self.atoms_btn = PushButton(text="Atoms of the decoded molecule")
+        self.valid = ValidFrames(self.path_source)  # which path frames are molecules
 
         theme = get_theme(viewer.theme)
         self.bg = theme.background.as_hex()
         self.fg = theme.text.as_hex()
-        self.fig = Figure(figsize=(4.2, 3.6), facecolor=self.bg, layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.fig)
-        self.canvas.setMinimumHeight(320)
-        self.canvas.setMinimumWidth(320)
-        self.ax = self.fig.add_subplot(facecolor=self.bg)
-        self._style_axes()
+        self.fig: Any = None  # matplotlib: built once imported in a worker (`_build`)
+        self.canvas: Any = None
+        self.ax: Any = None
+        self.annotation: Any = None
         self.scatter: Any = None
         self.colorbar: Any = None
         self.marker: Any = None
         self.legend: Any = None
         self.selected_marker: Any = None
-        self.annotation = self.ax.annotate(
-            "", xy=(0, 0), xytext=(8, 8), textcoords="offset points", fontsize=8,
-            color=self.fg, bbox={"boxstyle": "round", "fc": self.bg, "ec": self.fg, "alpha": 0.9},
-        )
-        self.annotation.set_visible(False)
 
         super().__init__(widgets=[
             self.method, self.colour, self.resolution, self.reload, self.status,
             self.library, self.encode_lib, self.drawing, self.n_frames, self.movie,
             self.decode_path_btn, self.clear_path, self.graph_btn, self.n_reps,
-            self.reps_btn, self.next_rep, self.atoms_btn])
+            self.reps_btn, self.next_rep, self.atoms_btn, *self.valid.widgets],
+            scrollable=True)
         self.lib: Library | None = None
         self.path_xy: list[tuple[float, float]] = []
         self.graph: list[int] | None = None
@@ -107,7 +111,7 @@ class LatentMapWidget(MapNavigation, Container):
         self.clicked: list[int] = []
         self.last_path: PathMovie | None = None
         self.overlays: list[Any] = []
-        self.native.layout().addWidget(self.canvas)
+        self.pack_top()
         self.runner = JobRunner()
         self.decoder = JobRunner()
         self.library_runner = JobRunner()
@@ -125,15 +129,33 @@ class LatentMapWidget(MapNavigation, Container):
         self.reload.changed.connect(self.load)
         self.method.changed.connect(self.load)
         self.colour.changed.connect(self._recolour)
-        self.canvas.mpl_connect("motion_notify_event", self._on_motion)
-        self.canvas.mpl_connect("button_press_event", self._on_click)
         AUTOENCODER.model_changed.connect(self._model_changed)
         AUTOENCODER.encoded.connect(self.mark)
         self.native.destroyed.connect(self._disconnect)
-        self._draw_empty("Load the map (the shipped model, or the one the Encode widget used).")
+        self.status.value = "Preparing the map …"
+        self.builder = JobRunner()
+        import_later(self.builder, HEAVY_IMPORTS, self._build)
+
+    def _build(self) -> None:
+        """The plot (matplotlib, imported in a worker), then the shipped model's map."""
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
         from ...autoencoder.checkpoint import default_model_path
 
-        if AUTOENCODER.model is not None or default_model_path().is_file():
+        self.fig = Figure(figsize=(4.2, 3.6), facecolor=self.bg, layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.fig)
+        self.canvas.setMinimumSize(320, 320)
+        self.ax = self.fig.add_subplot(facecolor=self.bg)
+        self._style_axes()
+        self.inner.layout().insertWidget(self.inner.layout().count() - 1, self.canvas)
+        self.canvas.mpl_connect("motion_notify_event", self._on_motion)
+        self.canvas.mpl_connect("button_press_event", self._on_click)
+        self._draw_empty("Load the map (the shipped model, or the one the Encode widget used).")
+        self.status.value = ""
+        if self.data is not None:
+            self.draw()
+        elif AUTOENCODER.model is not None or default_model_path().is_file():
             self.load()
 
     # ------------------------------------------------------------------------ loading
@@ -201,7 +223,7 @@ class LatentMapWidget(MapNavigation, Container):
     def draw(self) -> None:
         """Draw every dataset molecule as a point coloured by the chosen property."""
         d = self.data
-        if d is None:
+        if d is None or self.ax is None:  # the plot is built once matplotlib is loaded
             return
         self.ax.clear()
         self._style_axes()
@@ -241,7 +263,7 @@ class LatentMapWidget(MapNavigation, Container):
         cb.outline.set_edgecolor(self.fg)
 
     def _recolour(self, _event: Any = None) -> None:
-        if self.data is None or self.scatter is None:
+        if self.data is None or self.scatter is None or self.ax is None:
             return
         values = self.property_values()
         self.scatter.set_array(values)
@@ -255,7 +277,7 @@ class LatentMapWidget(MapNavigation, Container):
     def mark(self, item: Encoded) -> None:
         """Mark an encoded molecule on the map (a star, same projection as the points)."""
         d = self.data
-        if d is None or item.latent.shape[-1] != d.latents.shape[1]:
+        if d is None or self.ax is None or item.latent.shape[-1] != d.latents.shape[1]:
             return
         x, y = d.embedding.project(item.latent)[0]
         if self.marker is not None:
@@ -299,8 +321,9 @@ class LatentMapWidget(MapNavigation, Container):
         assert d is not None
         value = self.property_values()[index]
         self.annotation.xy = tuple(d.embedding.xy[index])
+        shown = f"{value:.3g}" if np.isfinite(value) else "not known for this molecule"
         self.annotation.set_text(f"{d.names[index]}\n{d.smiles[index]}\n"
-                                 f"{self.colour.value} = {value:.3g}")
+                                 f"{self.colour.value} = {shown}")
         # keep the box inside the axes: flip it towards the centre of the map
         (x0, x1), (y0, y1) = self.ax.get_xlim(), self.ax.get_ylim()
         right = (d.embedding.xy[index, 0] - x0) / (x1 - x0) > 0.5
@@ -357,28 +380,7 @@ class LatentMapWidget(MapNavigation, Container):
         for _, kwargs, _ in layers:
             kwargs["metadata"]["molfield"].update(
                 {"name": name, "smiles": d.smiles[index], "index": index})
-        replace_group_layers(self.viewer, GROUP, layers, roles=("decoded", "atoms"))
+        kept = replace_group_layers(self.viewer, GROUP, layers, roles=("decoded", "atoms"))
+        show_result(self.viewer, kept)
         self.status.value = (f"{name} ({d.smiles[index]}) decoded at {decoded.resolution[0]}³, "
                              f"{item.note}")
-
-    def recover(self) -> Any:
-        """Atoms of the last decoded molecule's field (in a worker), one points layer that
-        the next recovery replaces."""
-        item, d = self.last_decoded, self.data
-        if item is None or d is None:
-            self.status.value = "Click a molecule on the map first, then recover its atoms."
-            return None
-        name = d.names[item.index]
-        group = f"{GROUP}:atoms"
-
-        def done(out: tuple[Any, Any]) -> None:
-            self.recovered, layer = out
-            replace_group_layers(self.viewer, group, [layer], roles=("atoms",))
-            self.status.value = f"{self.recovered.summary()} ({self.recovered.seconds:.1f} s)"
-
-        def failed(exc: BaseException) -> None:
-            self.status.value = f"Failed: {exc}"
-
-        self.status.value = f"Recovering the atoms of {name} …"
-        return self.decoder.start(recover_field_atoms, item.field, group, f"{name} recovered",
-                                  on_return=done, on_error=failed)

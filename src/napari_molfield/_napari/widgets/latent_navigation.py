@@ -16,13 +16,15 @@ import numpy as np
 from ...errors import MolfieldError
 from ...landscape.navigation import straight_line
 from ..encoding import HALLUCINATION_PEAK, hide_noise
-from ..latent_space import Library, PathMovie, decode_path, encode_library
-from ..layers import FieldParams, field_layers
+from ..latent_space import DecodedItem, Library, PathMovie, decode_path, encode_library
+from ..layers import FieldParams, field_layers, recover_field_atoms
 from .common import replace_group_layers
 
 if TYPE_CHECKING:
     from ..latent_space import MapData
 
+#: Group of the layers a click decodes (each click replaces the previous molecule).
+MAP_GROUP = "latent-map"
 #: Group of the layers decoded along a path (a time axis).
 PATH_GROUP = "latent-path"
 #: Colours of the overlays: library, drawn path, graph path, representatives.
@@ -47,6 +49,9 @@ class MapNavigation:
     clicked: list[int]
     last_path: PathMovie | None
     overlays: list[Any]
+    last_decoded: DecodedItem | None
+    decoder: Any
+    recovered: Any
 
     def draw_overlays(self) -> None:
         """Redraw the library, the drawn path, the graph path and the representatives."""
@@ -88,6 +93,20 @@ class MapNavigation:
                                            facecolor=self.bg, edgecolor=self.fg,
                                            labelcolor=self.fg, framealpha=0.8))
         self.canvas.draw_idle()
+
+    def path_source(self) -> Any:
+        """The last decoded path for `ValidFrames` (model, interpolator, items, frames,
+        resolution, label)."""
+        p, d = self.last_path, self.data
+        if p is None or p.keys is None or d is None:
+            raise MolfieldError("Decode a path first (draw one, or a path through the data).")
+
+        def make() -> Any:
+            from ...autoencoder.interpolate import interpolator
+
+            return interpolator(d.model, p.keys, p.values.shape[-1])
+
+        return d.model, make, [], len(p.values), p.values.shape[-1], p.label
 
     def encode_library(self, _event: Any = None) -> Any:
         """Encode the chosen molecule file with the map's model and mark it (worker)."""
@@ -205,3 +224,25 @@ class MapNavigation:
             return None
         self.rep_pos = (self.rep_pos + 1) % len(self.reps)
         return self.select(self.reps[self.rep_pos])
+
+    def recover(self) -> Any:
+        """Atoms of the last decoded molecule's field (in a worker), one points layer that
+        the next recovery replaces."""
+        item, d = self.last_decoded, self.data
+        if item is None or d is None:
+            self.status.value = "Click a molecule on the map first, then recover its atoms."
+            return None
+        name = d.names[item.index]
+        group = f"{MAP_GROUP}:atoms"
+
+        def done(out: tuple[Any, Any]) -> None:
+            self.recovered, layer = out
+            replace_group_layers(self.viewer, group, [layer], roles=("atoms",))
+            self.status.value = f"{self.recovered.summary()} ({self.recovered.seconds:.1f} s)"
+
+        def failed(exc: BaseException) -> None:
+            self.status.value = f"Failed: {exc}"
+
+        self.status.value = f"Recovering the atoms of {name} …"
+        return self.decoder.start(recover_field_atoms, item.field, group, f"{name} recovered",
+                                  on_return=done, on_error=failed)
