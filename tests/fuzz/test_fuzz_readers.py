@@ -1,9 +1,11 @@
 """Fuzzed inputs of every format: a result or one `MolfieldError` line, nothing else.
 
-600 seeded mutations of the real files in tests/data through the library readers, a
-fifth of them also through the napari reader entry points, and every tenth molecule
-file through ``molfield sample`` (a failed command leaves no output behind).
-``benchmarks/fuzz_readers.py`` runs the same harness on thousands of inputs.
+600 seeded mutations of the real files in tests/data (and of the shipped auto-encoder)
+through the library readers (`read_molecules`, `read_map`, `models.load`), every tenth
+molecule or map file also through the napari reader entry points, and every twentieth
+molecule file through ``molfield sample`` (a failed command leaves no output behind).
+``benchmarks/fuzz_readers.py`` runs the same harness on thousands of inputs, and the
+checkpoints through the napari reader too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import SEEDS, generate, load_seeds, run_one
+from .harness import SEEDS, FuzzInput, Outcome, generate, load_seeds, run_one
 
 N_INPUTS = 600
 #: Generous: a watchdog for inputs that never finish, not a speed test.
@@ -22,9 +24,9 @@ TIMEOUT_S = 60.0
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
-def _failures(results: list[tuple[object, object]]) -> list[str]:
-    return [f"{inp.name} [{inp.how}]: {out.status}: {out.detail}"  # type: ignore[attr-defined]
-            for inp, out in results if out.failed]  # type: ignore[attr-defined]
+def _failures(results: list[tuple[FuzzInput, Outcome]]) -> list[str]:
+    return [f"{inp.name} [{inp.how}]: {out.status}: {out.detail}"
+            for inp, out in results if out.failed]
 
 
 def test_every_format_has_seeds() -> None:
@@ -41,7 +43,7 @@ def test_generation_is_seeded() -> None:
 
 
 def test_fuzzed_files_read_or_refuse_in_one_line(tmp_path: Path) -> None:
-    results = []
+    results: list[tuple[FuzzInput, Outcome]] = []
     per_format: Counter[str] = Counter()
     for k, inp in enumerate(generate(N_INPUTS, seed=22)):
         per_format[inp.fmt] += 1
