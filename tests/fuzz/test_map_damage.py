@@ -32,3 +32,21 @@ def test_damaged_header_word(tmp_path: Path, word: int, value: float, match: str
         with pytest.raises(MolfieldError, match=match) as info:
             read_map(path)
     assert "\n" not in str(info.value) and "damaged.ccp4" in str(info.value)
+
+
+@pytest.mark.parametrize(("old", "new", "match"), [
+    ("delta 1.00 0 0", "delta 1e308 0 0", r"span no grid|needs .* GiB|not a number"),
+    ("delta 0 1.00 0", "delta 0 1.0-0 0", r"'1\.0-0' in the grid header is not a number"),
+    ("origin", "origin -1e", r"'-1e' in the grid header is not a number"),
+])
+def test_damaged_dx_header(tmp_path: Path, old: str, new: str, match: str) -> None:
+    # found by the fuzzer: OverflowError (1e308³) and ValueError from the header numbers
+    text = (MAPS / "test.dx").read_text()
+    assert old in text
+    path = tmp_path / "damaged.dx"
+    path.write_text(text.replace(old, new, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(MolfieldError, match=match) as info:
+            read_map(path)
+    assert "\n" not in str(info.value)

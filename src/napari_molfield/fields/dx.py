@@ -88,12 +88,14 @@ def read_dx_text(text: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
         raise MolfieldError(f"{name}: the grid has an empty axis ({shape}).")
     check_memory(grid_bytes(1, shape), f"{name}: the {_dims(shape)} grid",
                  "crop or coarsen it first")
-    delta = np.array([[_float(v) for v in row] for row in deltas])
+    delta = np.array([[_float(v, name) for v in row] for row in deltas])
     step = np.diag(delta).copy()
-    scale = float(np.abs(delta).max()) if np.isfinite(delta).all() else 0.0
-    if scale <= 0 or abs(float(np.linalg.det(delta))) <= 1e-9 * scale**3:
+    norms = np.linalg.norm(delta, axis=1) if np.isfinite(delta).all() else np.zeros(3)
+    if not (np.isfinite(norms).all() and (norms > 0).all()) or abs(
+            float(np.linalg.det(delta / norms[:, None]))) <= 1e-6:
         raise MolfieldError(f"{name}: the delta vectors {delta.tolist()} span no grid.")
-    oblique = bool(np.abs(delta - np.diag(step)).max() > 1e-6 * scale or (step <= 0).any())
+    off = np.abs(delta - np.diag(step)) / norms[:, None]
+    oblique = bool(off.max() > 1e-6 or (step <= 0).any())
     header = array.group(1)
     if re.search(r"\b(binary|ieee|msb|lsb)\b", header) or "data follows" not in header:
         raise MolfieldError(f"{name}: only ASCII DX data that follows the header can be read.")
@@ -116,7 +118,7 @@ def read_dx_text(text: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
             f"{name}: the header promises {n} values but the file holds {flat.size} "
             f"({'truncated' if flat.size < n else 'too many'})."
         )
-    xyz0 = np.array([_float(v) for v in origin.groups()])
+    xyz0 = np.array([_float(v, name) for v in origin.groups()])
     if not np.isfinite(xyz0).all():
         raise MolfieldError(f"{name}: the origin {xyz0.tolist()} is not a position.")
     values = flat.astype(np.float32).reshape(shape)
@@ -169,8 +171,12 @@ def write_dx(values: np.ndarray, origin: np.ndarray, voxel_size: np.ndarray, pat
                  'component "data" value 3\n')
 
 
-def _float(token: str) -> float:
-    return float(token.replace("D", "e").replace("d", "e"))
+def _float(token: str, name: str) -> float:
+    """A header number (Fortran ``D`` exponents too); one sentence when it is none."""
+    try:
+        return float(token.replace("D", "e").replace("d", "e"))
+    except ValueError:
+        raise MolfieldError(f"{name}: {token!r} in the grid header is not a number.") from None
 
 
 def _dims(shape: tuple[int, ...]) -> str:
