@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import MolfieldError
 from .kinds import AUTOENCODER, DEFORMABLE, kind_of
 
@@ -14,6 +16,8 @@ log = logging.getLogger(__name__)
 
 #: What `load` accepts instead of a path for the auto-encoder shipped with the package.
 DEFAULT = "default"
+#: Items whose box and scale `load` reads back at most (evenly spaced).
+_CHECKED = 10000
 
 
 def checkpoint_kind(path: str | os.PathLike[str]) -> str | None:
@@ -74,7 +78,8 @@ def load(path: str | os.PathLike[str] | None = DEFAULT, device: str | None = "cp
 
 def _checked(model: Any, path: str | os.PathLike[str]) -> Any:
     """``model``, once every item's name, box and scale could be read from its header
-    (they are read lazily, and a damaged header would fail at the first decode instead).
+    (they are read lazily, and a damaged header would fail at the first decode instead);
+    of more than `_CHECKED` items, that many evenly spaced ones.
 
     Raises
     ------
@@ -88,11 +93,12 @@ def _checked(model: Any, path: str | os.PathLike[str]) -> Any:
                             "are damaged.")
     try:
         names = model.item_names
-        for i in range(model.n_items):
-            model.box(i)
-            model.scale(i)
         if len(names) != model.n_items:
             raise ValueError(f"{len(names)} names for {model.n_items} items")
+        for i in np.unique(np.linspace(0, model.n_items - 1, min(model.n_items, _CHECKED))
+                           .astype(int)):
+            model.box(int(i))
+            model.scale(int(i))
     except MolfieldError as exc:
         raise MolfieldError(f"{Path(path).name}: the model's items are damaged ({exc})") from exc
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
