@@ -150,9 +150,19 @@ def focus_volumes(viewer: napari.viewer.Viewer, shown: list[Layer]) -> int:
 def show_result(viewer: napari.viewer.Viewer, shown: list[Layer], frame: bool = True) -> int:
     """Put a new result in view: its volumes shown, the viewer's other molfield volumes
     hidden (`focus_volumes`: inputs and superseded results stay in the list, one click on
-    their eye away) and, with ``frame``, the camera framing the result (its angles kept).
-    Returns how many volumes were hidden."""
+    their eye away), so are maps and the atoms of other molecules, and, with ``frame``,
+    the camera framing the result (its angles kept). Returns how many volumes were
+    hidden."""
     hidden = focus_volumes(viewer, shown)
+    groups = {molfield_info(layer).get("group") for layer in shown}
+    for layer in viewer.layers:  # other molecules' atoms, and maps over the same place
+        role = molfield_info(layer).get("role")
+        if not layer.visible or layer.ndim != 3 or (
+                role != "map" and (role != "atoms" or molfield_info(layer).get("group")
+                                   in groups)):
+            continue
+        layer.visible = False
+        hidden += role == "map"
     if frame and shown and all(layer.ndim == viewer.dims.ndim for layer in shown):
         # (napari frames only layers with every axis of the viewer: not 3D results beside
         # a stack of frames)
