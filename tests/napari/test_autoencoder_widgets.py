@@ -265,7 +265,9 @@ def test_widgets_open_from_the_plugins_menu(viewer, qtbot):
     for title, cls in (("Encode", EncodeWidget), ("Latent map", LatentMapWidget)):
         _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, title)
         assert isinstance(widget, cls)
-    qtbot.waitUntil(lambda: widget.runner.idle, timeout=120_000)  # the shipped map, if any
+    # the plot is built after matplotlib's import (a worker), then the shipped map loads
+    qtbot.waitUntil(lambda: widget.builder.idle and widget.runner.idle, timeout=120_000)
+    assert widget.canvas is not None
 
 
 def test_latent_map_umap_library_paths_and_representatives(viewer, qtbot, ae, errors,

@@ -145,14 +145,15 @@ class FitWidget(ScrollingDock, Container):
         viewer.layers.events.removed.connect(self._refresh)
         # a closure, not a method: the widget's Python side may be gone when Qt destroys it
         self._proc_ref: list[FitProcess | None] = [None]
-        self.native.destroyed.connect(_shutdown(self.timer, self._proc_ref))
+        self._alive = [True]  # False once Qt deleted the dock: a late `_build` does nothing
+        self.native.destroyed.connect(_shutdown(self.timer, self._proc_ref, self._alive))
         enable_scale_bar(viewer)
         self._refresh()
 
     def _build(self) -> None:
         """The parts that need torch (the presets) and matplotlib (the curve), once their
         imports are done (in a worker); at the latest when a fit starts."""
-        if self.plot is not None:
+        if self.plot is not None or not self._alive[0]:
             return
         from ...autodecoder.config import PRESETS
 
@@ -380,10 +381,11 @@ class FitWidget(ScrollingDock, Container):
         self._release()
 
 
-def _shutdown(timer: Any, proc_ref: list[FitProcess | None]) -> Any:
+def _shutdown(timer: Any, proc_ref: list[FitProcess | None], alive: list[bool]) -> Any:
     """A slot that stops the poll timer and the fit process of a destroyed widget."""
 
     def slot(*_: Any) -> None:
+        alive[0] = False
         try:
             timer.stop()
         except RuntimeError:  # already deleted with the widget

@@ -133,6 +133,7 @@ class LatentMapWidget(ScrollingDock, MapNavigation, Container):
         AUTOENCODER.encoded.connect(self.mark)
         self.native.destroyed.connect(self._disconnect)
         self.status.value = "Preparing the map …"
+        self.closed = False
         self.builder = JobRunner()
         import_later(self.builder, HEAVY_IMPORTS, self._build)
 
@@ -143,6 +144,8 @@ class LatentMapWidget(ScrollingDock, MapNavigation, Container):
 
         from ...autoencoder.checkpoint import default_model_path
 
+        if self.closed:
+            return
         self.fig = Figure(figsize=(4.2, 3.6), facecolor=self.bg, layout="constrained")
         self.canvas = FigureCanvasQTAgg(self.fig)
         self.canvas.setMinimumSize(320, 320)
@@ -161,6 +164,7 @@ class LatentMapWidget(ScrollingDock, MapNavigation, Container):
     # ------------------------------------------------------------------------ loading
 
     def _disconnect(self, *_: Any) -> None:
+        self.closed = True  # a late `_build` must not touch the deleted widget
         AUTOENCODER.model_changed.disconnect(self._model_changed)
         AUTOENCODER.encoded.disconnect(self.mark)
 
