@@ -100,3 +100,25 @@ def test_stored_atoms_of_another_shape(tmp_path: Path, tensor: str) -> None:
     path.write_bytes(_join(table, body))
     with pytest.raises(MolfieldError, match="the model file is inconsistent"):
         load(path)
+
+
+@pytest.mark.parametrize(("name", "section", "key"), [
+    ("glycine_deform.safetensors", "model", "depth"),
+    ("glycine_autodecoder.safetensors", "model", "width"),
+    (str(Path(__file__).resolve().parents[2] / "src" / "napari_molfield" / "data"
+         / "freesolv_ae.safetensors"), "encoder", "levels"),
+])
+def test_network_larger_than_its_weights(tmp_path: Path, name: str, section: str,
+                                         key: str) -> None:
+    # found by the fuzzer: depth 2⁴⁰ ran out of memory building the network, encoder
+    # levels 2⁴⁰ hung computing 2**levels
+    src = CHECKPOINTS / name
+    table, body = _split(src.read_bytes())
+    meta = json.loads(table["__metadata__"]["molfield"])
+    meta[section][key] = 2**40
+    table["__metadata__"]["molfield"] = json.dumps(meta)
+    path = tmp_path / src.name
+    path.write_bytes(_join(table, body))
+    with pytest.raises(MolfieldError, match=rf"{section} {key} = 1099511627776 is larger than "
+                       r"the \d+ weights stored"):
+        load(path)

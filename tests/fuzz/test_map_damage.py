@@ -50,3 +50,20 @@ def test_damaged_dx_header(tmp_path: Path, old: str, new: str, match: str) -> No
         with pytest.raises(MolfieldError, match=match) as info:
             read_map(path)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("cell_a", [1e30, 1e-30])
+def test_oblique_map_with_absurd_cell(tmp_path: Path, cell_a: float) -> None:
+    # found by the fuzzer (seed 101): a ValueError (negative dimensions) in the resampling
+    import bz2
+
+    raw = bytearray(bz2.decompress((MAPS / "EMD-3001.map.bz2").read_bytes()))
+    struct.pack_into("<f", raw, 40, cell_a)  # word 11: cell length a
+    path = tmp_path / "absurd.map"
+    path.write_bytes(bytes(raw))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(MolfieldError, match=r"absurd\.map: the orthogonal .* resampling of "
+                           r"a non-orthogonal map needs .* GiB") as info:
+            read_map(path)
+    assert "\n" not in str(info.value)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import MolfieldError
 from .field import Field
 from .interp import GridSampler
 from .limits import check_memory, grid_bytes
@@ -121,7 +122,14 @@ def resample_oblique(grid: ObliqueGrid, name: str, mean: float
     cart = grid.position(corners)
     lo, hi = cart.min(axis=0), cart.max(axis=0)
     h = float(grid.steps().min())
-    sx, sy, sz = (int(v) for v in np.floor((hi - lo) / h + 1e-6).astype(int) + 1)
+    counts = np.floor((hi - lo) / h + 1e-6) + 1 if h > 0 else np.full(3, np.inf)
+    if not np.isfinite(counts).all():
+        raise MolfieldError(f"{name}: the map's voxel steps {grid.steps().tolist()} Å give no "
+                            "grid (a damaged header).")
+    check_memory(8.0 * float(np.prod(counts)),
+                 f"{name}: the orthogonal {'×'.join(f'{c:.0f}' for c in counts)} resampling "
+                 "of a non-orthogonal map", "crop the map first")
+    sx, sy, sz = (int(v) for v in counts)
     shape = (sx, sy, sz)
     check_memory(2 * grid_bytes(1, shape),
                  f"{name}: the orthogonal {shape[0]}×{shape[1]}×{shape[2]} resampling of a "

@@ -58,6 +58,7 @@ def load(path: str | os.PathLike[str] | None = DEFAULT, device: str | None = "cp
         raise MolfieldError(f"{path}: no such checkpoint file.")
     kind = checkpoint_kind(path)
     log.debug("loading %s as %s", path, kind)
+    _check_sizes(path)
     if device is not None:
         from ..nn.device import pick_device
 
@@ -74,6 +75,35 @@ def load(path: str | os.PathLike[str] | None = DEFAULT, device: str | None = "cp
 
     # load_model also names what is wrong with any other file
     return _checked(load_model(path, device=device), path)
+
+
+def _check_sizes(path: str | os.PathLike[str]) -> None:
+    """Refuse network sizes (width, depth, levels, …) larger than the number of stored
+    weights, before a network of that size is built: a damaged header asking for 2⁴⁰
+    layers would otherwise exhaust memory or run for hours. Anything unreadable is left
+    to the kind's loader to name."""
+    import json
+
+    from safetensors import safe_open
+
+    from ..nn.checkpoint import META_KEY
+
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            header = json.loads((f.metadata() or {}).get(META_KEY, "{}"))
+            stored = sum(int(np.prod(f.get_slice(k).get_shape())) for k in f.keys())
+    except Exception:  # not readable here: the kind's loader says why
+        return
+    if not isinstance(header, dict):
+        return
+    for section in ("model", "encoder"):
+        settings = header.get(section)
+        for key, value in (settings.items() if isinstance(settings, dict) else ()):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > stored:
+                raise MolfieldError(
+                    f"{Path(path).name}: the model header's {section} {key} = {value} is larger "
+                    f"than the {stored} weights stored; the header is damaged."
+                )
 
 
 def _checked(model: Any, path: str | os.PathLike[str]) -> Any:
