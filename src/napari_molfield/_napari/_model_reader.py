@@ -58,7 +58,7 @@ def read_model(path: str | os.PathLike | list) -> list[LayerData]:
         model = MODELS.get(name)
         field = models.decode(model, 0, PREVIEW_RESOLUTION)
         return decoded_layers(field, model, 0, f"decode:{name}:0",
-                              f"{model.items[0]['name']} decoded")
+                              f"{model.item_names[0]} decoded")
     _load_later(viewer, Path(path))
     return [(None,)]  # napari's "nothing to add" sentinel: the worker adds them
 
@@ -87,7 +87,7 @@ def _load_later(viewer: Any, path: Path) -> None:
         model, field = result
         name = known_name or MODELS.add(model, path.stem, path=path)
         group = f"decode:{name}:0"
-        layers = decoded_layers(field, model, 0, group, f"{model.items[0]['name']} decoded")
+        layers = decoded_layers(field, model, 0, group, f"{model.item_names[0]} decoded")
         try:
             kept = replace_group_layers(viewer, group, layers, roles=("decoded",))
             show_result(viewer, kept)

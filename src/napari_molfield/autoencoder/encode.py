@@ -99,7 +99,7 @@ def encode_molecules(model: AEModel, molecules: Sequence[Molecule | str],
 
 
 def refine_latents(model: AEModel, grids: torch.Tensor, latents: torch.Tensor, steps: int,
-                   lr: float = 1e-2, points: int = 4096, seed: int = 0) -> torch.Tensor:
+                   lr: float = 1e-2, points: int = 2048, seed: int = 0) -> torch.Tensor:
     """Improve ``latents`` ``[B, L]`` by Adam steps on the MSE to ``grids`` (normalised
     ``[B, C, N, N, N]``) at ``points`` random voxels per step — half of them uniform, half
     among the voxels where some channel exceeds 5 % (where the molecule is: uniform voxels

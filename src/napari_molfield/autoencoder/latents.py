@@ -20,19 +20,23 @@ def dataset_latents(model: AEModel) -> tuple[list[str], list[str], np.ndarray,
 
     Properties hold the dataset's numeric columns (FreeSolv: ``dG_hyd`` …), the RDKit
     :data:`~napari_molfield.chem.smiles.DESCRIPTOR_NAMES` and ``split`` (0 train, 1 val,
-    2 test) for colouring a latent map. Latents stored in the checkpoint are used;
-    otherwise they are recomputed from the SMILES (cached conformers).
+    2 test) for colouring a latent map. The molecules are the model's items — those whose
+    latents the checkpoint stores (the shipped model keeps FreeSolv's, listed first);
+    a checkpoint without latents has them recomputed from the SMILES (cached conformers).
     """
     ds = model.meta.get("dataset")
     if not ds:
         raise MolfieldError("This model stores no dataset.")
     names, smiles = list(ds["names"]), list(ds["smiles"])
     lat = model.dataset_latents
-    if lat is None or len(lat) != len(names):
+    if lat is None:
         mols = [cached_conformer(s, name=n, seed=model.conformer_seed)
                 for n, s in zip(names, smiles, strict=True)]
         lat = encode_molecules(model, mols)
-    props = {k: np.asarray(v, dtype=np.float64) for k, v in ds.get("properties", {}).items()}
+    n = min(len(lat), len(names))
+    names, smiles, lat = names[:n], smiles[:n], lat[:n]
+    props = {k: np.asarray(v, dtype=np.float64)[:n]
+             for k, v in ds.get("properties", {}).items()}
     props |= descriptor_table(smiles)
     split = model.meta.get("split", {})
     where = {n: i for i, part in enumerate(("train", "val", "test")) for n in split.get(part, [])}

@@ -115,7 +115,7 @@ def result_layers(r: DecodeResult, model: Any, item: int, group: str,
                   error: bool) -> list[LayerData]:
     """Layer data of a decode: occupied channels, the error (max over channels) and the
     isosurface, all in Å (Qt-free; the worker builds them)."""
-    label = f"{model.items[item]['name']} decoded"
+    label = f"{model.item_names[item]} decoded"
     layers = decoded_layers(r.decoded, model, item, group, label)
     if error and r.truth is not None:
         err = r.decoded.__class__(
@@ -283,8 +283,8 @@ class DecodeWidget(ScrollingDock, Container):
         model = MODELS.get(name)
         n = min(int(self.resolution.value), ATOMS_RESOLUTION)
         group = f"{RECOVERED_GROUP}:{name}:{item}"
-        label = f"{model.items[item]['name']} recovered"
-        self.status.value = f"Recovering the atoms of {model.items[item]['name']} …"
+        label = f"{model.item_names[item]} recovered"
+        self.status.value = f"Recovering the atoms of {model.item_names[item]} …"
         return self.atoms_runner.submit(
             recover_atoms, model, item, n, group, label,
             on_return=lambda r: self._show_atoms(name, group, r),
