@@ -27,7 +27,8 @@ def test_tiny_training_improves_held_out_psnr(small_dataset, tmp_path):
     assert after["psnr_occupied"] > before["psnr_occupied"] + 1.0
     assert after["psnr_occupied"] < after["psnr"]  # empty channels are easy
     refined = evaluate_molecules(run.model, held, refine_steps=10)
-    assert refined["psnr"] > after["psnr"]
+    # refinement draws half its points where the molecule is: it serves the occupied channels
+    assert refined["psnr_occupied"] > after["psnr_occupied"], (after, refined)
     run.finish()
     path = run.save(tmp_path / "tiny.safetensors")
     model = load_autoencoder(path)
