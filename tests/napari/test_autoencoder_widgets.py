@@ -166,6 +166,18 @@ def test_bad_checkpoint_is_one_status_line(viewer, qtbot, tmp_path, errors):
     assert len(viewer.layers) == 0
 
 
+def lonely(xy: np.ndarray, key: np.ndarray) -> int:
+    """The point with the largest ``key`` that no other point lies near (2 % of the map's
+    span): a click on it cannot land on a neighbour."""
+    span = float(np.ptp(xy, axis=0).max())
+    for i in np.argsort(-key):
+        d = np.linalg.norm(xy - xy[i], axis=1)
+        d[i] = np.inf
+        if d.min() > 0.02 * span:
+            return int(i)
+    raise AssertionError("every point of the map has a close neighbour")
+
+
 def mouse(canvas, kind: str, xy: np.ndarray, button=None):
     """Send a synthetic matplotlib mouse event at display coordinates ``xy``."""
     from matplotlib.backend_bases import MouseEvent
@@ -196,7 +208,7 @@ def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
     assert "weight" in m.colorbar.ax.get_ylabel()
 
     # hover: a motion event over a point shows its name and SMILES
-    i = int(np.argmax(m.data.embedding.xy[:, 0]))  # an outlier: no other point on top
+    i = lonely(m.data.embedding.xy, m.data.embedding.xy[:, 0])  # no other point on top
     at = m.ax.transData.transform(m.data.embedding.xy[i])
     mouse(m.canvas, "motion_notify_event", at)
     assert m.annotation.get_visible()
@@ -302,8 +314,9 @@ def test_latent_map_umap_library_paths_and_representatives(viewer, qtbot, ae, er
                                rtol=1e-5, atol=1e-5)
 
     # a path drawn with clicks on the map, decoded as frames and a GIF
-    picks = [int(np.argmin(d.embedding.xy[:, 0])), int(np.argmax(d.embedding.xy[:, 1])),
-             int(np.argmax(d.embedding.xy[:, 0]))]
+    xy = d.embedding.xy
+    picks = [lonely(xy, -xy[:, 0]), lonely(xy, xy[:, 1]), lonely(xy, xy[:, 0])]
+    assert len(set(picks)) == 3
     m.drawing.value = True
     m.canvas.draw()
     for i in picks:
