@@ -24,8 +24,10 @@ from .config import ModelConfig
 from .siren import activate, init_siren
 
 
-class LocalSiren(nn.Module):
-    """A shift-modulated SIREN whose shifts vary in space (see the module docstring).
+class GridSiren(nn.Module):
+    """What every latent-grid SIREN shares: ``G³`` codes of ``F`` values per item, sine
+    layers, an output layer and a linear map from a code to the phase shifts of every
+    layer (subclasses decide where in space a code acts).
 
     Parameters
     ----------
@@ -64,6 +66,18 @@ class LocalSiren(nn.Module):
         self.shift.weight.zero_()
         self.shift.bias.zero_()
 
+
+class LocalSiren(GridSiren):
+    """A shift-modulated SIREN whose shifts vary in space (see the module docstring).
+
+    Parameters
+    ----------
+    config
+        Layer sizes and frequencies; ``latent_dim`` must equal ``grid**3 * features``.
+    grid
+        Latent nodes per edge ``G`` (≥ 2).
+    """
+
     def latent_grid(self, latents: torch.Tensor) -> torch.Tensor:
         """``[B, L]`` latents as ``[B, G, G, G, F]`` grids (x, y, z, feature)."""
         g = self.grid
@@ -100,4 +114,4 @@ class LocalSiren(nn.Module):
         return self.forward_modulated(coords, self.modulations(latents))
 
 
-__all__ = ["LocalSiren"]
+__all__ = ["GridSiren", "LocalSiren"]

@@ -21,19 +21,17 @@ latent maps and checkpoints work as for a global latent.
 
 from __future__ import annotations
 
-from typing import cast
-
 import torch
-from torch import nn
 
 from .config import ModelConfig
-from .siren import activate, init_siren
+from .local_siren import GridSiren
+from .siren import activate
 
 #: The 8 corner offsets of a cell, ``[8, 3]`` (x, y, z ∈ {0, 1}).
 _CORNERS = torch.tensor([[i >> 2 & 1, i >> 1 & 1, i & 1] for i in range(8)])
 
 
-class PatchSiren(nn.Module):
+class PatchSiren(GridSiren):
     """Local implicit grid of one shift-modulated SIREN (see the module docstring).
 
     Parameters
@@ -46,36 +44,11 @@ class PatchSiren(nn.Module):
         the network frame ``[-1, 1]³``.
     """
 
-    #: Modulations vary with position: evaluators cannot fold them into the weights.
-    local = True
     corners: torch.Tensor
 
     def __init__(self, config: ModelConfig, grid: int) -> None:
-        super().__init__()
-        g = int(grid)
-        if g < 2 or config.latent_dim % g**3:
-            raise ValueError(f"latent_dim {config.latent_dim} is not a multiple of {g}³.")
-        self.config, self.grid = config, g
-        self.features = config.latent_dim // g**3
-        c = config
-        dims = [c.in_dim] + [c.width] * c.depth
-        self.layers = nn.ModuleList(nn.Linear(dims[i], dims[i + 1]) for i in range(c.depth))
-        self.out = nn.Linear(c.width, c.out_channels)
-        self.shift = nn.Linear(self.features, c.depth * c.width)
+        super().__init__(config, grid)
         self.register_buffer("corners", _CORNERS.clone(), persistent=False)
-        self.reset_parameters()
-
-    @property
-    def sine_layers(self) -> list[nn.Linear]:
-        """The sine layers, typed."""
-        return cast("list[nn.Linear]", list(self.layers))
-
-    @torch.no_grad()
-    def reset_parameters(self) -> None:
-        """SIREN initialisation; shifts start at 0 for every latent."""
-        init_siren(self.sine_layers, self.out, self.config)
-        self.shift.weight.zero_()
-        self.shift.bias.zero_()
 
     def modulations(self, latents: torch.Tensor) -> torch.Tensor:
         """The node codes, ``[B, G³, F]`` (nodes ``x``-major).
