@@ -122,3 +122,75 @@ def test_network_larger_than_its_weights(tmp_path: Path, name: str, section: str
     with pytest.raises(MolfieldError, match=rf"{section} {key} = 1099511627776 is larger than "
                        r"the \d+ weights stored"):
         load(path)
+
+
+AE_MODEL = (Path(__file__).resolve().parents[2] / "src" / "napari_molfield" / "data"
+            / "freesolv_ae.safetensors")
+#: One network weight of each kind's checkpoint.
+WEIGHTS = [(CHECKPOINTS / "glycine_autodecoder.safetensors", "network.layers.0.weight"),
+           (CHECKPOINTS / "glycine_deform.safetensors", "network.template.layers.0.weight"),
+           (AE_MODEL, "encoder.down.0.weight")]
+
+
+def _rewritten(tmp_path: Path, src: Path, name: str, change: Any) -> Path:
+    """``src`` with tensor ``name`` replaced by ``change(tensor)``, header kept."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(src), framework="pt") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    tensors[name] = change(tensors[name]).contiguous()
+    out = tmp_path / src.name
+    save_file(tensors, str(out), metadata=meta)
+    return out
+
+
+@pytest.mark.parametrize(("src", "tensor"), WEIGHTS)
+@pytest.mark.parametrize("dtype", ["float64", "int32", "float16"])
+def test_weights_of_another_dtype(tmp_path: Path, src: Path, tensor: str, dtype: str) -> None:
+    # load_state_dict converts any dtype into the network's float32: these loaded
+    import torch
+
+    path = _rewritten(tmp_path, src, tensor, lambda t: t.to(getattr(torch, dtype)))
+    with pytest.raises(MolfieldError, match=rf"tensor '{tensor}' holds {dtype} values where "
+                       "the model stores float32; the file is damaged") as info:
+        load(path)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("src", "tensor"), [
+    *WEIGHTS,
+    (CHECKPOINTS / "glycine_autodecoder.safetensors", "atoms.offsets"),
+])
+def test_same_bytes_read_as_another_dtype(tmp_path: Path, src: Path, tensor: str) -> None:
+    # the fuzzer's dtype mutation: F32 weights read as I32 (or I64 offsets as F64) keep
+    # the file well-formed, and the weights loaded as garbage
+    table, body = _split(src.read_bytes())
+    table[tensor]["dtype"] = {"F32": "I32", "I64": "F64"}[table[tensor]["dtype"]]
+    path = tmp_path / src.name
+    path.write_bytes(_join(table, body))
+    with pytest.raises(MolfieldError, match=rf"tensor '{tensor}' holds \w+ values where the "
+                       "model stores") as info:
+        load(path)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("src", "tensor"), [
+    *WEIGHTS,
+    (CHECKPOINTS / "glycine_autodecoder.safetensors", "latents"),
+    (CHECKPOINTS / "glycine_deform.safetensors", "coords"),
+    (AE_MODEL, "dataset.latents"),
+])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_weights_not_finite(tmp_path: Path, src: Path, tensor: str, bad: float) -> None:
+    def poison(t: Any) -> Any:
+        t = t.clone()
+        t.view(-1)[len(t.view(-1)) // 2] = bad
+        return t
+
+    path = _rewritten(tmp_path, src, tensor, poison)
+    with pytest.raises(MolfieldError, match=rf"tensor '{tensor}' holds NaN or infinite values; "
+                       "the file is damaged") as info:
+        load(path)
+    assert "\n" not in str(info.value)

@@ -27,6 +27,19 @@ DEFORMABLE = "napari-molfield/deformable"
 VERSIONS = {AUTODECODER: 1, AUTOENCODER: 1, DEFORMABLE: 1}
 _WHAT = {AUTODECODER: "a fitted auto-decoder", AUTOENCODER: "an auto-encoder",
          DEFORMABLE: "a deformable ensemble model"}
+#: The dtype each kind's writer gives its tensors (a name, or a prefix ending in ``"."``),
+#: checked at every read: the same bytes read as integers where floats were stored (or
+#: the reverse) would load silently wrong, since ``load_state_dict`` converts.
+DTYPES: dict[str, dict[str, torch.dtype]] = {
+    AUTODECODER: {"network.": torch.float32, "latents": torch.float32,
+                  "atoms.xyz": torch.float64, "atoms.radius": torch.float64,
+                  "atoms.channel": torch.int32, "atoms.weight": torch.float64,
+                  "atoms.offsets": torch.int64},
+    AUTOENCODER: {"encoder.": torch.float32, "siren.": torch.float32,
+                  "dataset.latents": torch.float16, "optim.": torch.float32},
+    DEFORMABLE: {"network.": torch.float32, "latents": torch.float32,
+                 "coords": torch.float64, "template_xyz": torch.float64},
+}
 
 
 def write_checkpoint(
@@ -55,16 +68,29 @@ def write_checkpoint(
 
 
 def read_checkpoint(
-    path: str | os.PathLike[str], fmt: str, *, device: str = "cpu"
+    path: str | os.PathLike[str], fmt: str, *, device: str = "cpu",
+    dtypes: Mapping[str, torch.dtype] | None = None,
 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """``(header, tensors)`` of a checkpoint of format ``fmt``, validated.
+
+    Parameters
+    ----------
+    path, fmt, device
+        The file, the format it must hold and where its tensors go.
+    dtypes
+        The dtype the writer gives each tensor (default: ``DTYPES[fmt]``): keys are tensor
+        names, or prefixes ending in ``"."`` (``"network."``: every tensor of the
+        network); the longest match rules and tensors that match none are not checked
+        (`check_tensors`).
 
     Raises
     ------
     MolfieldError
         For a missing file, a file that is not safetensors, a truncated or damaged file,
-        a safetensors file without our header, a checkpoint of another kind, or a newer
-        format version.
+        a safetensors file without our header, a checkpoint of another kind, a newer
+        format version, a tensor of another dtype than ``dtypes`` gives it (the same
+        bytes read as integers where the writer stored floats load silently wrong), or a
+        floating-point tensor with NaN or infinite values.
     """
     from safetensors import safe_open
 
@@ -84,7 +110,33 @@ def read_checkpoint(
             f"{path.name} is not a readable napari-molfield model (not a safetensors file, "
             f"or truncated/damaged: {first})."
         ) from e
+    check_tensors(tensors, DTYPES[fmt] if dtypes is None else dtypes, path)
     return header, tensors
+
+
+def check_tensors(tensors: Mapping[str, torch.Tensor], dtypes: Mapping[str, torch.dtype],
+                  path: str | os.PathLike[str]) -> None:
+    """A `MolfieldError` naming the first tensor whose dtype is not the one ``dtypes``
+    gives it (a name, or a prefix ending in ``"."``; the longest match rules), or whose
+    floating-point values are not all finite (a model never stores NaN or inf)."""
+    name = Path(path).name
+    for key, t in tensors.items():
+        rules = [k for k in dtypes if k == key or (k.endswith(".") and key.startswith(k))]
+        if rules:
+            want = dtypes[max(rules, key=len)]
+            if t.dtype != want:
+                raise MolfieldError(
+                    f"{name}: tensor {key!r} holds {_dtype_name(t.dtype)} values where the "
+                    f"model stores {_dtype_name(want)}; the file is damaged."
+                )
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise MolfieldError(
+                f"{name}: tensor {key!r} holds NaN or infinite values; the file is damaged."
+            )
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
 
 
 def checkpoint_format(path: str | os.PathLike[str]) -> str | None:
@@ -147,7 +199,9 @@ __all__ = [
     "AUTODECODER",
     "AUTOENCODER",
     "DEFORMABLE",
+    "DTYPES",
     "META_KEY",
+    "check_tensors",
     "checkpoint_format",
     "read_checkpoint",
     "require",
