@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from ..errors import MolfieldError
+from ..fields.limits import check_memory, check_resolution
 from .config import ConfigMixin
 
 
@@ -54,9 +56,25 @@ class EncoderConfig(ConfigMixin):
     grid: int = 0
 
     def __post_init__(self) -> None:
+        for name in ("in_channels", "latent_dim", "resolution", "base", "levels", "stem",
+                     "grid"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise MolfieldError(f"The encoder's {name} must be an integer, got {value!r}.")
+        if not isinstance(self.first_mix, bool):
+            raise MolfieldError(f"The encoder's first_mix must be true or false, got "
+                                f"{self.first_mix!r}.")
         for name in ("in_channels", "latent_dim", "resolution", "base", "levels"):
             if int(getattr(self, name)) < 1:
                 raise MolfieldError(f"The encoder's {name} must be at least 1.")
+        if self.grid < 0:
+            raise MolfieldError(f"The encoder's latent grid must be 0 or more, not {self.grid}.")
+        n = check_resolution(self.resolution, what="encoder resolution")
+        if self.levels > n.bit_length() - 1:  # before 2**levels: a damaged 2⁴⁰ would hang
+            raise MolfieldError(
+                f"{self.levels} encoder levels halve a {n}³ grid below one voxel "
+                f"(resolution / 2**levels < 1); use at most {n.bit_length() - 1}."
+            )
         if self.resolution % (2**self.levels):
             raise MolfieldError(
                 f"The encoder resolution {self.resolution} must be a multiple of "
@@ -71,6 +89,22 @@ class EncoderConfig(ConfigMixin):
                 f"{self.resolution} / {2**self.levels}) and a latent length that is a "
                 f"multiple of {g**3} (got {self.latent_dim})."
             )
+
+    @property
+    def n_weights(self) -> int:
+        """Weights and biases of the `ConvEncoder` of this shape (counted, not built)."""
+        chans = [self.in_channels] + [self.base * 2**i for i in range(self.levels)]
+        kernels = [self.stem] + [4] * (self.levels - 1)
+        total = 0
+        for i, k in enumerate(kernels):
+            total += chans[i] * chans[i + 1] * k**3 + chans[i + 1]
+            if i or self.first_mix:
+                total += chans[i + 1] ** 2 * 27 + chans[i + 1]
+        side = self.resolution // 2**self.levels
+        if self.grid:
+            out = self.latent_dim // self.grid**3
+            return total + chans[-1] * out + out
+        return total + chans[-1] * side**3 * self.latent_dim + self.latent_dim
 
 
 class ConvEncoder(nn.Module):
@@ -88,6 +122,8 @@ class ConvEncoder(nn.Module):
     def __init__(self, config: EncoderConfig) -> None:
         super().__init__()
         self.config = c = config
+        check_memory(4.0 * c.n_weights, f"An encoder of {c.n_weights:,} weights",
+                     "lower its base, latent length or resolution")
         self.channels_last = True
         chans = [c.in_channels] + [c.base * 2**i for i in range(c.levels)]
         kernels = [c.stem] + [4] * (c.levels - 1)
