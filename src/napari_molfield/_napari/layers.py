@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..chem.molecule import Molecule
+from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.channels import DEFAULT_CHANNELS, ChannelSpec
 from ..fields.colours import DISPLAY_SATURATION, channel_colour, element_color_safe
@@ -238,9 +239,17 @@ def atoms_layer(molecule: Molecule, group: str, name: str | None = None) -> Laye
 
 def decoded_peaks(model: Any, item: int) -> np.ndarray:
     """1 (the analytic peak on the normalised scale) for channels with atoms in ``item``,
-    0 for empty channels (their layers are left out: they would show only noise)."""
+    0 for empty channels (their layers are left out: they would show only noise); 1 for
+    every channel of a model that stores no atoms (an auto-encoder, a fit of maps)."""
+    table = getattr(model, "table", None)  # the kinds that store their items' atoms
+    try:
+        used = None if table is None else table(item).used().channel
+    except MolfieldError:  # an auto-decoder fitted to density maps
+        used = None
+    if used is None:
+        return np.ones(len(model.channels))
     peaks = np.zeros(len(model.channels))
-    peaks[np.unique(model.table(item).used().channel)] = 1.0
+    peaks[np.unique(used)] = 1.0
     return peaks
 
 
