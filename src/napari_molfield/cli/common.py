@@ -158,9 +158,15 @@ def run_fit(run: Any, total: int | None, desc: str) -> Any:
     """Drive a fit generator with a progress display; the last progress record (its
     ``model`` is the fitted model)."""
     bar = progress_bar(total, desc)
-    last = None
+    last, stage = None, "fit"
     try:
         for last in run:
+            now = getattr(last, "stage", "fit")  # a deformable fit's held-out stage
+            if now == "done":
+                continue
+            if now != stage:
+                bar.close()
+                bar, stage = progress_bar(last.steps, f"{desc}: {now} latents"), now
             show_step(bar, last.step, last.loss, "PSNR", last.psnr)
     finally:
         bar.close()

@@ -24,6 +24,10 @@ def add(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 …")
     f.add_argument("--output", "-o", required=True, help="checkpoint (.safetensors)")
+    f.add_argument("--holdout", type=int, metavar="K",
+                   help="leave every K-th conformer (frame) out of a deformable fit; each "
+                   "then gets a latent fitted to its field alone, to check that the model "
+                   "generalises between frames")
     add_model_arg(f)
     f.set_defaults(func=cmd_fit)
 
@@ -43,6 +47,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.steps is None and args.time_budget is None:
         args.time_budget = 60.0  # a time budget alone decides when a fit ends
     kind = models.choose_kind(mols, args.model)
+    extra_options = {}
+    if args.holdout is not None:
+        if kind != models.DEFORMABLE:
+            raise MolfieldError("--holdout needs a deformable fit (conformers of the same "
+                                "atoms: a trajectory or an ensemble).")
+        extra_options["holdout"] = args.holdout
     from ..nn.device import pick_device
 
     pick_device(args.device)  # a device that is not there: one line, before any progress
@@ -50,7 +60,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         mols, model=args.model, channels=args.channels, split=args.split,
         resolution=args.resolution, beta=args.beta, padding=args.padding,
         add_hydrogens=args.add_hydrogens, preset=args.preset, steps=args.steps,
-        time_budget=args.time_budget, seed=args.seed, device=args.device,
+        time_budget=args.time_budget, seed=args.seed, device=args.device, **extra_options,
     )
     last = run_fit(run, args.steps, f"fit ({kind})")
     model = last.model
@@ -59,7 +69,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
     mean = mean_report(reports)
     where = "at the maps' voxels" if _maps(mols) else f"at {args.resolution}³"
     moved = getattr(last, "atom_rmsd", None)  # a deformable fit maps atoms to its template
-    extra = f", atoms mapped to the template within {moved:.2f} Å RMS" if moved else ""
+    ok = moved is not None and moved == moved  # not NaN
+    extra = f", atoms mapped to the template within {moved:.2f} Å RMS" if ok else ""
+    held = models.held_out(model)
+    if held:
+        extra += f"; {len(held)} held-out frame(s) fitted from their fields alone"
     print(f"{models.describe(model)}: {format_report(mean)} {where} (mean over "
           f"{len(reports)} item(s){extra}, {last.step} steps, {last.elapsed:.0f} s) "
           f"→ {args.output}")

@@ -16,12 +16,12 @@ from typing import Any
 
 from ..errors import MolfieldError
 from ..logs import configure, get_logger, log_exception
-from . import atoms, compare, decode, demo, encode, fit, interpolate, sample, train
+from . import atoms, compare, decode, demo, encode, fit, interpolate, landscape, sample, train
 
 log = get_logger(__name__)
 
 #: Sub-command modules in the order ``molfield --help`` lists them.
-COMMANDS = (sample, fit, decode, atoms, compare, demo, train, encode, interpolate)
+COMMANDS = (sample, fit, decode, atoms, compare, demo, train, encode, interpolate, landscape)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,6 +36,7 @@ from ..nn.loop import Task, adam, begin, train
 from ..nn.schedule import budget_settings
 from .config import DeformConfig, DeformFitConfig, get_preset, split_overrides
 from .ensemble import ensemble_molecule, template_atoms
+from .holdout import fit_latents, holdout_frames, with_held_out
 from .model import DeformModel, atom_annotations
 from .steps import AtomTargets, atom_loss, evaluate, path_loss, smooth_loss, step_loss
 
@@ -64,6 +65,7 @@ class DeformProgress:
     lr: float
     model: DeformModel
     atom_rmsd: float
+    stage: str = "fit"
 
 
 def fit_deform(
@@ -80,6 +82,7 @@ def fit_deform(
     add_hydrogens: bool = False,
     split: bool = False,
     padding: float | None = None,
+    holdout: int | None = None,
     **overrides: Any,
 ) -> Generator[DeformProgress, None, DeformModel]:
     """Fit one latent per conformer, a template and a displacement field.
@@ -93,6 +96,11 @@ def fit_deform(
     channels, split, resolution, beta, preset, steps, time_budget, seed, device,
     add_hydrogens, padding
         As in the auto-decoder's `fit` (presets: `deform.config.PRESETS`).
+    holdout
+        Leave every ``holdout``-th conformer out of the fit (`holdout.holdout_frames`);
+        after it, each gets a latent fitted to its field with the network frozen
+        (`holdout.fit_latents`; progress records with ``stage="held-out"``). The model
+        holds every conformer in order, the left-out ones marked ``"held_out"``.
     **overrides
         Any `DeformConfig` or `DeformFitConfig` field.
 
@@ -127,7 +135,42 @@ def fit_deform(
         )
     spec.assign(mol, 0)  # a bad spec fails now
     box = Box.around(mol.coords, DEFAULT_PADDING if padding is None else float(padding))
-    return _run(mol, added, box, spec, int(resolution), beta, mcfg, fcfg)
+    held = holdout_frames(mol.n_conformers, holdout) if holdout else []
+    return _fit(mol, added, box, spec, int(resolution), beta, mcfg, fcfg, held)
+
+
+def _fit(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: int,
+         beta: float, mcfg: DeformConfig, fcfg: DeformFitConfig, held: list[int]
+         ) -> Generator[DeformProgress, None, DeformModel]:
+    """`_run` on the conformers not in ``held``, then the held-out latents."""
+    if not held:
+        return (yield from _run(mol, added, box, spec, resolution, beta, mcfg, fcfg))
+    kept = [i for i in range(mol.n_conformers) if i not in set(held)]
+    train_mol = mol.subset(np.ones(mol.n_atoms, bool), conformers=kept)
+    model = yield from _run(train_mol, added, box, spec, resolution, beta, mcfg, fcfg)
+    last = model.history[-1] if model.history else {}
+    z = yield from _held_out(model, mol.coords[held], fcfg.seed, last)
+    full = with_held_out(model, mol, held, z)
+    # the last record carries the whole model (front ends keep the last record's model)
+    yield DeformProgress(int(last.get("step", 0)), int(last.get("step", 0)),
+                         float(last.get("loss", math.nan)), last.get("psnr"), False,
+                         float(last.get("elapsed", 0.0)), 0.0, full,
+                         float(last.get("atom_rmsd", math.nan)), "done")
+    return full
+
+
+def _held_out(model: DeformModel, coords: np.ndarray, seed: int, last: dict[str, Any]
+              ) -> Generator[DeformProgress, None, np.ndarray]:
+    """`fit_latents` of the left-out frames, as progress records of the fit."""
+    gen = fit_latents(model, coords, seed=seed)
+    t0 = float(last.get("elapsed", 0.0))
+    try:
+        while True:
+            p = next(gen)
+            yield DeformProgress(p.step, p.steps, p.loss, None, False,
+                                 t0 + p.elapsed, 0.0, model, math.nan, "held-out")
+    except StopIteration as stop:
+        return stop.value
 
 
 def fit_deform_model(items: Molecule | Sequence[Molecule], **kwargs: Any) -> DeformModel:
@@ -149,7 +192,9 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
     k = mol.n_conformers
     tables = [spec.assign(mol, i) for i in range(k)]
     scale = np.mean([channel_peaks(t, beta) for t in tables], axis=0)
-    n_pool = max(1, round(fcfg.pool_factor * resolution**3))
+    # many frames (an MD trajectory): fewer points each, the pools' memory bounded
+    n_pool = max(1, min(round(fcfg.pool_factor * resolution**3),
+                        max(MAX_POOL_POINTS // k, resolution**3 // 2)))
     share = fcfg.frac_uniform / max(fcfg.frac_uniform + fcfg.frac_near, 1e-9)
     n_uni = round(n_pool * share) if fcfg.frac_uniform > 0 else 0
     pools = build_pools(tables, [box] * k, [scale] * k, resolution, n_uniform=n_uni,
@@ -187,14 +232,18 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
         what="deformable fit",
     )
     for s in train(task, opt, fcfg, clock, extra_keys=("atom_rmsd",),
-                   keep_best=KEEP_BEST_MARGIN):
+                   keep_best=KEEP_BEST_MARGIN, stacklevel=4):  # user → _fit → _run
         yield DeformProgress(s.step, s.steps, s.loss, s.psnr, s.evaluated, s.elapsed, s.lr,
                              model, s.extras["atom_rmsd"])
     return model
 
 
+#: Training points over all conformers' pools (4 B × (3 + C) each: ~0.8 GB at C = 9).
+MAX_POOL_POINTS = 16_000_000
 #: A fit that ends this many dB below its best evaluation goes back to that one.
 KEEP_BEST_MARGIN = 0.5
+#: Conformers per warm-up step (all of them when there are no more).
+WARMUP_ITEMS = 16
 #: Share of a time budget the warm-up may take (the rest trains the whole model).
 WARMUP_SHARE = 0.25
 
@@ -213,18 +262,21 @@ def _warmup(net: DeformNet, latents: torch.Tensor, atoms: AtomTargets, fcfg: Def
     opt = adam([{"params": params, "lr": fcfg.lr_warp},
                 {"params": [latents], "lr": fcfg.lr_latent}])
     k = atoms.conformers.shape[0]
-    ids = torch.arange(k)
     n_atoms = 4 * fcfg.atom_points
     step_unit = fcfg.smooth_step / atoms.half
     for _ in range(fcfg.warmup):
         if deadline is not None and time.perf_counter() >= deadline:
             break
+        # many frames (a trajectory): a random subset per step, like the joint fit
+        ids = (torch.randperm(k, generator=gen)[:WARMUP_ITEMS] if k > WARMUP_ITEMS
+               else torch.arange(k))
         loss = atom_loss(net, atoms, ids, latents, n_atoms, gen)
         if fcfg.path_weight > 0:
             loss = loss + (fcfg.path_weight / max(fcfg.atom_weight, 1e-12)) * path_loss(
                 net, atoms, latents, fcfg.path_samples, n_atoms, gen)
         if fcfg.smooth_weight > 0:
-            x = (torch.rand((k, fcfg.atom_points, 3), generator=gen) * 2 - 1).to(latents.device)
+            x = (torch.rand((len(ids), fcfg.atom_points, 3), generator=gen) * 2 - 1).to(
+                latents.device)
             z = latents[ids.to(latents.device)]
             loss = loss + (fcfg.smooth_weight / max(fcfg.atom_weight, 1e-12)) * smooth_loss(
                 net, x, net.displacement(x, z), z, step_unit, gen)

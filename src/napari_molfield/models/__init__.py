@@ -22,10 +22,10 @@ from __future__ import annotations
 from .files import DEFAULT, checkpoint_kind, load, save
 from .fit import MODEL_CHOICES, choose_kind, fit, fit_model
 from .kinds import AUTODECODER, AUTOENCODER, DEFORMABLE, KINDS, describe, is_model, kind_of
-from .ops import atoms, decode, interpolator, latents, truth
+from .ops import atoms, decode, held_out, interpolator, item_coords, latents, truth
 from .protocol import FieldModel
 
-__all__ = ["AUTODECODER", "AUTOENCODER", "DEFAULT", "DEFORMABLE", "KINDS", "MODEL_CHOICES",
-           "FieldModel", "atoms", "checkpoint_kind", "choose_kind", "decode", "describe",
-           "fit", "fit_model", "interpolator", "is_model", "kind_of", "latents", "load", "save",
-           "truth"]
+__all__ = ["AUTODECODER", "AUTOENCODER", "DEFAULT", "DEFORMABLE", "KINDS",
+           "MODEL_CHOICES", "FieldModel", "atoms", "checkpoint_kind", "choose_kind",
+           "decode", "describe", "fit", "fit_model", "held_out", "interpolator",
+           "is_model", "item_coords", "kind_of", "latents", "load", "save", "truth"]

@@ -194,4 +194,31 @@ def latents(model: Any) -> np.ndarray:
                      for i in range(model.n_items)])
 
 
-__all__ = ["atoms", "decode", "interpolator", "latents", "truth"]
+def item_coords(model: Any) -> np.ndarray | None:
+    """``[I, A, 3]`` atoms (Å) of every item when they are conformers of the same atoms
+    (a deformable model; an auto-decoder of a trajectory or an ensemble), else ``None``.
+
+    For an auto-decoder these are the atoms its channels hold, in the same order for every
+    item of the same molecule.
+    """
+    kind = kind_of(model)
+    if kind == DEFORMABLE:
+        return np.asarray(model.coords, dtype=np.float64)
+    if kind == AUTOENCODER or getattr(model, "atoms", None) is None:
+        return None
+    off = np.asarray(model.atoms.offsets)
+    sizes = np.diff(off)
+    if len(sizes) == 0 or (sizes != sizes[0]).any() or sizes[0] == 0:
+        return None
+    return np.asarray(model.atoms.xyz, dtype=np.float64).reshape(len(sizes), int(sizes[0]), 3)
+
+
+def held_out(model: Any) -> list[int]:
+    """Items left out of the model's fit (their latents fitted afterwards, from their
+    fields alone); empty for every other model."""
+    kind_of(model)
+    items = getattr(model, "items", None) or []
+    return [i for i, it in enumerate(items) if isinstance(it, dict) and it.get("held_out")]
+
+
+__all__ = ["atoms", "decode", "held_out", "interpolator", "item_coords", "latents", "truth"]
