@@ -364,3 +364,18 @@ def test_agrees_with_griddataformats(name):
     np.testing.assert_allclose(f.values[0], g.grid, rtol=1e-6)
     np.testing.assert_allclose(f.origin, g.origin, atol=1e-5)
     np.testing.assert_allclose(f.voxel_size, g.delta, rtol=1e-6)
+
+
+def test_emd_3197_matches_gemmi(tmp_path):
+    """A cryo-ET map with a positive background and negative values, NXSTART = -2."""
+    f = read_map(MAPS / "EMD-3197.map.bz2")
+    plain = tmp_path / "EMD-3197.map"
+    plain.write_bytes(bz2.decompress((MAPS / "EMD-3197.map.bz2").read_bytes()))
+    g = gemmi.read_ccp4_map(str(plain), setup=True).grid
+    assert f.resolution == (g.nu, g.nv, g.nw) == (20, 20, 20)
+    np.testing.assert_allclose(f.voxel_size, [g.unit_cell.a / g.nu] * 3, rtol=1e-6)
+    np.testing.assert_allclose(f.origin, [-22.8, 0.0, 0.0], atol=1e-4)
+    for i, j, k in itertools.product(range(0, 20, 3), repeat=3):
+        pos = gemmi.Position(*(f.origin + f.voxel_size * (i, j, k)))
+        assert f.values[0, i, j, k] == pytest.approx(g.interpolate_value(pos), abs=1e-5)
+    assert float(np.min(f.values)) < 0 < float(np.median(f.values))

@@ -28,7 +28,7 @@ from ..nn.device import pick_device
 from ..nn.loop import Task, adam, begin, train
 from ..nn.schedule import budget_settings
 from ..nn.siren import ModulatedSiren
-from .config import FitConfig, get_preset, split_overrides
+from .config import MAP_FIT, FitConfig, get_preset, map_frequency, split_overrides
 from .items import ItemsLike, expand_items
 from .model import FittedModel
 from .steps import evaluate, step_loss
@@ -101,7 +101,9 @@ def fit(
     channels, split
         Channel spec (`ChannelSpec.parse`); ``split`` doubles it into ligand/protein.
     resolution
-        ``N`` of the training grid (the PSNR reported during the fit is measured there).
+        ``N`` of the training grid (the PSNR reported during the fit is measured there);
+        for maps, the PSNR is measured at ``N³`` of the map's own voxels (all of them when
+        it has fewer), and training draws from all its voxels.
     beta
         β of Eq. 1 (default `DEFAULT_BETA`).
     preset
@@ -151,13 +153,17 @@ def fit(
     mo, fo = split_overrides(overrides)
     fo.update(seed=int(seed), device=str(device))
     fo.update(budget_settings(steps, time_budget))
-    model_cfg = replace(pre.model, out_channels=len(spec), **mo)
-    fit_cfg = replace(pre.fit, **fo)
     if _are_maps(items):
         maps = [items] if isinstance(items, Field) else list(items)
         targets = map_targets(maps, 0.0 if padding is None else float(padding))
-        model_cfg = replace(model_cfg, out_channels=len(targets.channels))
+        across = max(b.edge / float(np.min(m.voxel_size))
+                     for m, b in zip(maps, targets.boxes, strict=True))
+        model_cfg = replace(pre.model, out_channels=len(targets.channels),
+                            **{"w0_first": map_frequency(across, pre.model.w0_first), **mo})
+        fit_cfg = replace(pre.fit, **{**MAP_FIT, **fo})
     else:
+        model_cfg = replace(pre.model, out_channels=len(spec), **mo)
+        fit_cfg = replace(pre.fit, **fo)
         pad = DEFAULT_PADDING if padding is None else float(padding)
         work = expand_items(items, pad, add_hydrogens)
         for it in work:  # fail now, not at the first step, on a bad spec

@@ -5,7 +5,8 @@ item's `Box` (the network frame), per-channel normalisation scales (targets are 
 scale, so every channel peaks near 1 and PSNR uses MAX = 1), the JSON metadata stored in
 the checkpoint, the Eq. 1 inputs when the items are molecules, and how to draw training
 points. Molecules give exact Eq. 1 targets anywhere (`fields.pools.build_pools`);
-maps give trilinear samples of the map (`fields.pools.build_map_pools`; zero outside it).
+maps give their own voxels, and trilinear samples between them
+(`fields.pools.build_map_pools`; zero outside the map).
 """
 
 from __future__ import annotations

@@ -16,10 +16,12 @@ from .channels import AtomTable
 class PointPools:
     """Unit-frame points and normalised exact targets for ``I`` items.
 
-    ``grid_y`` ``[I, N³, C]`` are the targets at the train-resolution voxel centres (the
-    unit grid ``grid_x`` ``[N³, 3]`` is shared by all items); ``rand_x`` ``[I, M, 3]`` and
-    ``rand_y`` ``[I, M, C]`` hold the uniform points (first ``n_uniform``) then the
-    near-atom points.
+    ``grid_y`` ``[I, P, C]`` are the targets at the grid points: the train-resolution voxel
+    centres of molecules (``P = N³``; the unit grid ``grid_x`` ``[P, 3]`` is shared by all
+    items), or a map's own voxel centres (``grid_x`` ``[I, P, 3]``, one set per item).
+    ``rand_x`` ``[I, M, 3]`` and ``rand_y`` ``[I, M, C]`` hold the uniform points (first
+    ``n_uniform``) then the near-atom points. ``n_eval``: the PSNR during a fit is measured
+    on the first ``n_eval`` grid points of each item (all when ``None``).
     """
 
     grid_x: Any  # float32 numpy arrays, or torch tensors after `to`
@@ -27,6 +29,7 @@ class PointPools:
     rand_x: Any
     rand_y: Any
     n_uniform: int
+    n_eval: int | None = None
 
     def to(self, device: Any) -> PointPools:
         """The same pools as float32 torch tensors on ``device``."""
@@ -36,7 +39,11 @@ class PointPools:
             return torch.as_tensor(values, dtype=torch.float32, device=device)
 
         return PointPools(f32(self.grid_x), f32(self.grid_y), f32(self.rand_x),
-                          f32(self.rand_y), self.n_uniform)
+                          f32(self.rand_y), self.n_uniform, self.n_eval)
+
+    def grid_points(self, item: int) -> Any:
+        """The grid points of ``item`` (``[P, 3]``; the shared grid of molecules)."""
+        return self.grid_x if self.grid_x.ndim == 2 else self.grid_x[item]
 
     @property
     def n_near(self) -> int:
@@ -90,6 +97,11 @@ def build_pools(
 
 
 
+#: Most voxels of one map in its training pool (128³ maps fit whole); larger maps train on
+#: an evenly drawn subset of their voxels (plus trilinear points anywhere).
+MAX_MAP_VOXELS = 2**22
+
+
 def build_map_pools(
     maps: list[Any],
     boxes: list[Box],
@@ -101,39 +113,59 @@ def build_map_pools(
     near_sigma: float,
     rng: np.random.Generator,
 ) -> PointPools:
-    """The pools of density maps (`Field` objects): trilinear samples, zero outside a map.
+    """The pools of density maps (`Field` objects): their own voxels, exactly.
 
+    The grid points of an item are the map's voxel centres with the map's values (a map is
+    its voxels: between them any value is an interpolation): all of them in a random
+    order, repeated to the length of the largest map's (at most `MAX_MAP_VOXELS`; a larger
+    map keeps a random subset), so the first ``min(voxels, resolution³)`` points of the
+    smallest map, on which the fit's PSNR is measured, are distinct voxels. Uniform
+    points anywhere in the box hold trilinear samples of the map (zero outside it).
     Near-density points are voxel centres drawn with probability proportional to the
-    positive normalised density, plus Gaussian jitter of σ = ``near_sigma`` voxels.
+    distance of their normalised value from the map's median (its background: positive
+    and negative features alike), plus Gaussian jitter of σ = ``near_sigma`` voxels,
+    again with trilinear targets.
     """
     from .interp import GridSampler
+    from .limits import check_memory
 
-    grid = unit_grid(resolution)
-    gy, rx, ry = [], [], []
-    for field, box, scale in zip(maps, boxes, scales, strict=True):
+    n_vox = [int(np.prod(m.resolution)) for m in maps]
+    size = min(max(n_vox), MAX_MAP_VOXELS)
+    n_ch = len(maps[0].channels)
+    check_memory(4.0 * len(maps) * (size * (3 + n_ch) + (n_uniform + n_near) * (3 + n_ch)),
+                 f"Training points for {len(maps)} map(s) of up to {max(n_vox):,} voxels",
+                 "fit fewer maps at once, or coarser maps")
+    gx, gy, rx, ry = [], [], [], []
+    for field, box, scale, n in zip(maps, boxes, scales, n_vox, strict=True):
         inv = (1.0 / np.asarray(scale, dtype=np.float64)).astype(np.float32)
         sampler = GridSampler(field, order=1)
-        gy.append(sampler(box.from_unit(grid)) * inv)
+        h = np.asarray(field.voxel_size, dtype=np.float64)
+        order = rng.permutation(n)
+        pick = np.resize(order, size)  # repeated in the same order when the map is smaller
+        ijk = np.stack(np.unravel_index(pick, field.resolution), axis=-1)
+        gx.append(box.to_unit(field.origin + ijk * h))
+        values = np.asarray(field.values, dtype=np.float32).reshape(n_ch, -1)
+        gy.append(values[:, pick].T * inv)
         uni = rng.uniform(-1.0, 1.0, size=(n_uniform, 3))
         near = rng.uniform(-1.0, 1.0, size=(n_near, 3))
         if n_near:
-            weight = np.zeros(int(np.prod(field.resolution)))
-            for c in range(len(field.channels)):
-                v = np.asarray(field.values[c], dtype=np.float32).reshape(-1) * inv[c]
-                np.maximum(weight, v, out=weight)
+            weight = np.zeros(n)
+            for c in range(n_ch):
+                v = values[c] * inv[c]
+                np.maximum(weight, np.abs(v - np.median(v)), out=weight)
             total = weight.sum()
-            if total > 0:
-                pick = rng.choice(weight.size, size=n_near, p=weight / total)
-                ijk = np.stack(np.unravel_index(pick, field.resolution), axis=-1)
-                h = np.asarray(field.voxel_size, dtype=np.float64)
+            if total > 0 and np.isfinite(total):
+                at = rng.choice(n, size=n_near, p=weight / total)
+                ijk = np.stack(np.unravel_index(at, field.resolution), axis=-1)
                 xyz = field.origin + ijk * h + rng.normal(size=(n_near, 3)) * (near_sigma * h)
                 near = np.clip(box.to_unit(xyz), -1.0, 1.0)
         pts = np.concatenate([uni, near])
         rx.append(pts)
         ry.append(sampler(box.from_unit(pts)) * inv)
     f32 = np.float32
-    return PointPools(grid.astype(f32), np.stack(gy).astype(f32), np.stack(rx).astype(f32),
-                      np.stack(ry).astype(f32), n_uniform)
+    return PointPools(np.stack(gx).astype(f32), np.stack(gy).astype(f32),
+                      np.stack(rx).astype(f32), np.stack(ry).astype(f32), n_uniform,
+                      n_eval=min(min(n_vox), size, int(resolution) ** 3))
 
 
-__all__ = ["PointPools", "build_map_pools", "build_pools"]
+__all__ = ["MAX_MAP_VOXELS", "PointPools", "build_map_pools", "build_pools"]

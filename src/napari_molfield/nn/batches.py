@@ -46,8 +46,8 @@ def minibatch(pools: PointPools, ids: torch.Tensor, counts: tuple[int, int, int]
     n_grid, n_uni, n_near = counts
     xs, ys = [], []
     if n_grid:
-        gi = torch.randint(0, pools.grid_x.shape[0], (b, n_grid), generator=gen).to(dev)
-        xs.append(pools.grid_x[gi])
+        gi = torch.randint(0, pools.grid_y.shape[1], (b, n_grid), generator=gen).to(dev)
+        xs.append(pools.grid_x[gi] if pools.grid_x.ndim == 2 else pools.grid_x[ids_d, gi])
         ys.append(pools.grid_y[ids_d, gi])
     n_all = pools.rand_x.shape[1]
     for n, lo, hi in ((n_uni, 0, pools.n_uniform), (n_near, pools.n_uniform, n_all)):
@@ -62,12 +62,16 @@ def minibatch(pools: PointPools, ids: torch.Tensor, counts: tuple[int, int, int]
 def grid_psnr(pools: PointPools, ids: list[int], predictor: Predictor,
               chunk: int = 65536) -> float:
     """PSNR (`psnr_from_mse`) of one MSE over every voxel and channel of the train grid of
-    items ``ids``; ``nan`` when the error is not finite."""
+    items ``ids`` (its first ``pools.n_eval`` points); ``nan`` when the error is not
+    finite."""
     mse_sum, count = 0.0, 0
+    n = pools.grid_y.shape[1] if pools.n_eval is None else pools.n_eval
     for i in ids:
         field = predictor(i)
-        for a in range(0, pools.grid_x.shape[0], chunk):
-            d = field(pools.grid_x[None, a : a + chunk]) - pools.grid_y[i : i + 1, a : a + chunk]
+        grid = pools.grid_points(i)
+        for a in range(0, n, chunk):
+            b = min(a + chunk, n)
+            d = field(grid[None, a:b]) - pools.grid_y[i : i + 1, a:b]
             mse_sum += float(torch.sum(d.double() ** 2))
             count += d.numel()
     return psnr_from_mse(mse_sum / max(count, 1))
