@@ -63,7 +63,8 @@ PLUGIN = "napari-molfield"
 #: Dock titles of the plugin's widget classes (napari.yaml).
 TITLES = {"FieldsWidget": "Fields", "FitWidget": "Fit", "MapsWidget": "Maps",
           "DecodeWidget": "Decode", "ModelsWidget": "Models", "EncodeWidget": "Encode",
-          "LatentMapWidget": "Latent map", "InterpolateWidget": "Interpolate"}
+          "LatentMapWidget": "Latent map", "InterpolateWidget": "Interpolate",
+          "LandscapeWidget": "Landscape"}
 
 
 def dock(viewer, title: str, timeout: float = 180.0):

@@ -80,7 +80,8 @@ def test_map_and_molecule_layers_share_angstrom(viewer, data_dir):
     assert all(_angstrom(ly) for ly in viewer.layers)
 
 
-DOCKS = ("Fields", "Fit", "Maps", "Decode", "Models", "Encode", "Latent map", "Interpolate")
+DOCKS = ("Fields", "Fit", "Maps", "Decode", "Models", "Encode", "Latent map", "Interpolate",
+         "Landscape")
 
 
 def test_every_dock_at_once_fits_a_1080_pixel_screen(viewer, qtbot):
