@@ -1,0 +1,72 @@
+"""The Landscape dock on a real trajectory model, as a user drives it (issue 24).
+
+Opens a deformable checkpoint of a trajectory (e.g. the one
+``trajectory_landscape.py --model-out`` keeps) in a shown napari window, opens the
+Landscape dock from the Plugins menu, clicks frames and a point between frames, and decodes
+a path through the frames; per action: wall time, longest freeze (50 ms QTimer heartbeat),
+the decode time the dock reports, layers; screenshots of the canvas and of the whole window::
+
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python benchmarks/gui_landscape.py \\
+        /tmp/adk.safetensors --shots /tmp/landscape-shots
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _results import readme_row, write_result
+from gui_walkthrough import Walk, busy, spin
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("checkpoint", type=Path)
+    ap.add_argument("--shots", type=Path, default=Path("/tmp/molfield-landscape"))
+    ap.add_argument("--settle", type=float, default=1.0)
+    args = ap.parse_args()
+    walk = Walk(args.shots, args.settle, redraw=False)
+    v = walk.viewer
+    walk.act("open checkpoint", lambda: v.open(str(args.checkpoint), plugin="napari-molfield"))
+    w = walk.widget("Landscape")
+    spin(lambda: not busy(w), 300)
+    assert w.ls is not None, w.status.value
+    ls = w.ls
+    n = len(ls.names)
+    decode_ms = []
+
+    def click(run: object, what: str) -> None:
+        walk.act(what, run, lambda: not busy(w), note=lambda: str(w.status.value))
+        if w.last is not None:
+            decode_ms.append(w.last.seconds * 1000)
+
+    click(lambda: w.pick(0), "click frame 0")
+    click(lambda: w.pick(n // 2), f"click frame {n // 2}")
+    x, y = ls.xy[[n // 4, n // 4 + 1]].mean(axis=0)
+    click(lambda: w.pick_xy(float(x), float(y)), "click between two frames")
+    click(lambda: w.pick(n - 1), f"click frame {n - 1}")
+    v.window._qt_window.grab().save(str(args.shots / "window_after_clicks.png"))
+    with tempfile.TemporaryDirectory() as tmp:
+        w.n_frames.value = 12
+        w.pdb.value = str(Path(tmp) / "path.pdb")
+        walk.act("path through the frames", w.path, lambda: not busy(w),
+                 note=lambda: str(w.status.value))
+    v.window._qt_window.grab().save(str(args.shots / "window_after_path.png"))
+    walk.beat.timer.stop()
+    worst = max(r["freeze_s"] for r in walk.rows)
+    print(f"longest freeze {worst:.2f} s; decode + atoms per click (worker) "
+          f"{', '.join(f'{t:.0f}' for t in decode_ms)} ms; median {np.median(decode_ms):.0f}")
+    write_result("gui_landscape", {
+        "actions": walk.rows, "decode_ms": decode_ms, "longest_freeze_s": worst,
+        "readme": [readme_row("Landscape dock (AdK frames, software GL)",
+                              f"longest freeze {worst:.2f} s; click → field 48³ + atoms "
+                              f"{np.median(decode_ms):.0f} ms median")]}, args)
+    time.sleep(0.1)
+    v.close()
+
+
+if __name__ == "__main__":
+    main()
