@@ -96,9 +96,8 @@ def build_pools(
                       np.stack(ry).astype(f32), n_uniform)
 
 
-
-#: Most voxels of one map in its training pool (128³ maps fit whole); larger maps train on
-#: an evenly drawn subset of their voxels (plus trilinear points anywhere).
+#: Most voxels of one map in its training pool (128³ maps fit whole); a larger map trains
+#: on a random subset of its voxels (plus trilinear points anywhere).
 MAX_MAP_VOXELS = 2**22
 
 
