@@ -75,3 +75,21 @@ def test_deform_with_bad_inputs_is_one_line(states, tmp_path, capsys, second, me
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("molfield: error:") and message in err[0]
     assert not out.exists()
+
+
+def test_fit_holdout_from_the_command_line(tmp_path, capsys):
+    """``--holdout K``: a multi-model PDB of 5 frames, every 2nd held out (frames 1, 3);
+    refused with one sentence for inputs that are not conformers of the same atoms."""
+    frames = np.stack([rigid_motion(0.0, s)[1] for s in np.linspace(0, 4, 5)])
+    traj = tmp_path / "slide.pdb"
+    traj.write_text(pdb_models_text(ATOMS, frames))
+    model = tmp_path / "held.safetensors"
+    assert main(["fit", str(traj), *FAST, "--holdout", "2", "-o", str(model)]) == 0
+    assert "2 held-out frame(s)" in capsys.readouterr().out
+    from napari_molfield import models
+
+    assert models.held_out(models.load(model)) == [1, 3]
+    single = tmp_path / "one.pdb"
+    single.write_text(pdb_models_text(ATOMS, frames[0]))
+    assert main(["fit", str(single), *FAST, "--holdout", "2", "-o", str(model)]) == 2
+    assert "--holdout needs a deformable fit" in capsys.readouterr().err

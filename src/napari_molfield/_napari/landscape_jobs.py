@@ -47,26 +47,28 @@ def decode_point(model: Any, item: int, latent: np.ndarray, resolution: int, lab
                  with_atoms: bool = True) -> PointDecode:
     """The field at ``resolution³`` and the atoms of ``latent`` (in ``item``'s box).
 
-    A deformable model carries its atoms by its displacement (milliseconds); an
-    auto-decoder's atoms are recovered from the network with the item's channel scales
-    (seconds), only with ``with_atoms``.
+    A deformable model carries its atoms by its displacement (milliseconds: Newton steps
+    from ``item``'s own atoms); an auto-decoder's atoms are recovered from the network with
+    the item's channel scales (seconds), only with ``with_atoms``.
     """
     t0 = time.perf_counter()
     field = models.decode(model, item, int(resolution), latent=latent)
     mol = None
     if with_atoms:
         if models.kind_of(model) == models.DEFORMABLE:
-            mol = frame_molecule(model, latent, label)
+            mol = frame_molecule(model, latent, label, start=model.coords[int(item)])
         else:
             mol = models.atoms(model, item, int(resolution), latent=latent).to_molecule(label)
     return PointDecode(label, item, field, mol, time.perf_counter() - t0)
 
 
-def frame_molecule(model: Any, latent: np.ndarray, label: str) -> Molecule:
-    """A deformable model's atoms at ``latent`` as a `Molecule` (its annotations)."""
+def frame_molecule(model: Any, latent: np.ndarray, label: str,
+                   start: np.ndarray | None = None) -> Molecule:
+    """A deformable model's atoms at ``latent`` as a `Molecule` (its annotations); Newton
+    steps from ``start`` (Å, e.g. the nearest frame's atoms) when given."""
     from ..deform.decode import atoms_at
 
-    xyz = atoms_at(model, latent)
+    xyz = atoms_at(model, latent, start=start)
     full = model.molecule()
     one = full.conformer(0)
     one.coords = np.asarray(xyz, dtype=np.float64)[None]
@@ -136,5 +138,5 @@ def save_states(model: Any, ls: Landscape, folder: str) -> list[Path]:
     return written
 
 
-__all__ = ["PathResult", "PointDecode", "decode_path", "decode_point", "frame_molecule",
-           "model_landscape", "save_states"]
+__all__ = ["PathResult", "PointDecode", "decode_path", "decode_point",
+           "frame_molecule", "model_landscape", "save_states"]
