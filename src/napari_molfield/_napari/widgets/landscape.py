@@ -273,7 +273,7 @@ class LandscapeWidget(ScrollingDock, Container):
         name = f"{self.model.value}: {res.label}"
         layers = decoded_layers(res.field, self.shown_model, res.item, GROUP, name)
         if res.molecule is not None:
-            layers.append(atoms_layer(res.molecule, GROUP, f"{name} atoms"))
+            layers.append(atoms_layer(res.molecule, GROUP, name))
         kept = replace_group_layers(self.viewer, GROUP, layers, roles=("decoded", "atoms"))
         show_result(self.viewer, kept)
         atoms = f", {res.molecule.n_atoms} atoms" if res.molecule is not None else ""
