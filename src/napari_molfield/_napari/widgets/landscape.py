@@ -270,12 +270,18 @@ class LandscapeWidget(ScrollingDock, Container):
 
     def _show(self, res: PointDecode) -> None:
         self.last = res
-        name = f"{self.model.value}: {res.label}"
+        # one name per model: each click updates the same layers in place (new layers
+        # would cost a full scene rebuild on software OpenGL); the point is in the status
+        name = f"{self.model.value}: picked"
         layers = decoded_layers(res.field, self.shown_model, res.item, GROUP, name)
         if res.molecule is not None:
             layers.append(atoms_layer(res.molecule, GROUP, name))
+        for _, kwargs, _ in layers:
+            kwargs["metadata"]["molfield"]["point"] = res.label
+        before = {ly.unique_id for ly in self.viewer.layers}
         kept = replace_group_layers(self.viewer, GROUP, layers, roles=("decoded", "atoms"))
-        show_result(self.viewer, kept)
+        # the camera frames the first pick; later picks (same box) keep the user's view
+        show_result(self.viewer, kept, frame=any(ly.unique_id not in before for ly in kept))
         atoms = f", {res.molecule.n_atoms} atoms" if res.molecule is not None else ""
         self.status.value = (f"{res.label}: field at {res.field.resolution[0]}³{atoms} in "
                              f"{res.seconds * 1000:.0f} ms")
