@@ -14,7 +14,7 @@ import numpy as np
 from .. import models
 from ..chem.molecule import Molecule
 from ..errors import MolfieldError
-from ..landscape.landscape import Landscape, build_landscape
+from ..landscape.landscape import Landscape, build_landscape, write_states
 
 
 def model_landscape(model: Any, method: str = "pca", colour: str = "frame",
@@ -112,30 +112,7 @@ def decode_path(model: Any, items: list[int], n_frames: int, resolution: int,
 
 def save_states(model: Any, ls: Landscape, folder: str) -> list[Path]:
     """Each state's representative frame (its own input atoms) as ``state_K.pdb``."""
-    from ..chem.pdb_models import pdb_models_text
-    from ..fields.io import atomic_write
-
-    coords = models.item_coords(model)
-    annotations = getattr(model, "atoms", None)
-    if ls.states is None:
-        raise MolfieldError("Compute states first (states > 0, then Load).")
-    if coords is None or not isinstance(annotations, dict):
-        raise MolfieldError("State PDB files need a model of conformers of the same atoms "
-                            "(a deformable model of a trajectory or an ensemble).")
-    out = Path(folder)
-    if not out.is_dir():
-        raise MolfieldError(f"{out}: no such folder for the state PDB files.")
-    written = []
-    for s, i in enumerate(ls.states.representatives):
-        text = pdb_models_text(annotations, coords[int(i)], [ls.names[int(i)]])
-        path = out / f"state_{s}.pdb"
-
-        def write(tmp: str, t: str = text) -> None:
-            Path(tmp).write_text(t, encoding="utf-8")
-
-        atomic_write(path, write)
-        written.append(path)
-    return written
+    return write_states(ls, models.item_coords(model), getattr(model, "atoms", None), folder)
 
 
 __all__ = ["PathResult", "PointDecode", "decode_path", "decode_point",

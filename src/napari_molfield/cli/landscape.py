@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ..errors import MolfieldError
-
-if TYPE_CHECKING:
-    from ..landscape.landscape import Landscape
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +32,12 @@ def add(sub: argparse._SubParsersAction) -> None:
 def cmd_landscape(args: argparse.Namespace) -> int:
     """Build the landscape and write every requested file (checked before any work)."""
     from .. import models
-    from ..landscape.landscape import LANDSCAPE_SUFFIXES, build_landscape, save_landscape
+    from ..landscape.landscape import (
+        LANDSCAPE_SUFFIXES,
+        build_landscape,
+        save_landscape,
+        write_states,
+    )
 
     outs = [Path(o) for o in args.output]
     for o in outs:
@@ -51,6 +52,10 @@ def cmd_landscape(args: argparse.Namespace) -> int:
         raise MolfieldError(f"{args.states_pdb}: no such folder for the state PDB files.")
     model = models.load(args.model)
     coords = models.item_coords(model)
+    if args.states_pdb and (coords is None or not isinstance(getattr(model, "atoms", None),
+                                                            dict)):
+        raise MolfieldError("--states-pdb needs a model of conformers of the same atoms (a "
+                            "deformable model of a trajectory or an ensemble).")
     ls = build_landscape(models.latents(model), model.item_names, coords=coords,
                          method=args.method, colour=args.colour, reference=args.reference,
                          csv_path=args.csv, n_states=args.states,
@@ -65,25 +70,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
                                        strict=True)):
             print(f"state {s}: {n} items, representative {ls.names[i]}")
         if args.states_pdb:
-            _write_states(model, ls, Path(args.states_pdb))
+            for path in write_states(ls, coords, getattr(model, "atoms", None),
+                                     args.states_pdb):
+                print(f"{path.stem.replace('_', ' ')} → {path}")
     return 0
-
-
-def _write_states(model: Any, ls: Landscape, folder: Path) -> None:
-    """Each state's representative item as ``state_K.pdb``: its own atoms (the input
-    frame, not a decode)."""
-    from .. import models
-    from ..chem.pdb_models import pdb_models_text
-    from ..fields.io import atomic_write
-
-    coords = models.item_coords(model)
-    annotations = getattr(model, "atoms", None)
-    if coords is None or not isinstance(annotations, dict):
-        raise MolfieldError("State PDB files need a model of conformers of the same atoms "
-                            "(a deformable model of a trajectory or an ensemble).")
-    assert ls.states is not None
-    for s, i in enumerate(ls.states.representatives):
-        text = pdb_models_text(annotations, coords[int(i)], [ls.names[int(i)]])
-        path = folder / f"state_{s}.pdb"
-        atomic_write(path, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
-        print(f"state {s}: {ls.names[int(i)]} → {path}")

@@ -150,5 +150,34 @@ def save_landscape(ls: Landscape, path: str | Path, title: str = "") -> Path:
     return p
 
 
+def write_states(ls: Landscape, coords: np.ndarray | None, annotations: Any,
+                 folder: str | Path) -> list[Path]:
+    """Each state's representative item as ``folder/state_K.pdb``: its own atoms
+    (``coords[i]``, the input frame, not a decode) with the per-atom ``annotations`` of a
+    model of conformers of the same atoms (a `DeformModel`'s ``atoms``); atomically."""
+    from ..chem.pdb_models import pdb_models_text
+    from ..fields.io import atomic_write
+
+    if ls.states is None:
+        raise MolfieldError("The landscape has no states: ask for some (states > 0).")
+    if coords is None or not isinstance(annotations, dict):
+        raise MolfieldError("State PDB files need a model of conformers of the same atoms "
+                            "(a deformable model of a trajectory or an ensemble).")
+    out = Path(folder)
+    if not out.is_dir():
+        raise MolfieldError(f"{out}: no such folder for the state PDB files.")
+    written = []
+    for s, i in enumerate(ls.states.representatives):
+        text = pdb_models_text(annotations, coords[int(i)], [ls.names[int(i)]])
+
+        def write(tmp: str, t: str = text) -> None:
+            Path(tmp).write_text(t, encoding="utf-8")
+
+        path = out / f"state_{s}.pdb"
+        atomic_write(path, write)
+        written.append(path)
+    return written
+
+
 __all__ = ["LANDSCAPE_SUFFIXES", "Landscape", "build_landscape", "landscape_table",
-           "save_landscape"]
+           "save_landscape", "write_states"]

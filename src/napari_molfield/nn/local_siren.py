@@ -68,15 +68,8 @@ class GridSiren(nn.Module):
 
 
 class LocalSiren(GridSiren):
-    """A shift-modulated SIREN whose shifts vary in space (see the module docstring).
-
-    Parameters
-    ----------
-    config
-        Layer sizes and frequencies; ``latent_dim`` must equal ``grid**3 * features``.
-    grid
-        Latent nodes per edge ``G`` (≥ 2).
-    """
+    """A shift-modulated SIREN whose shifts vary in space (see the module docstring);
+    built like `GridSiren`."""
 
     def latent_grid(self, latents: torch.Tensor) -> torch.Tensor:
         """``[B, L]`` latents as ``[B, G, G, G, F]`` grids (x, y, z, feature)."""

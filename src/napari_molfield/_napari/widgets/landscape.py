@@ -34,6 +34,7 @@ from ..layers import FieldParams, atoms_layer, decoded_layers, field_layers, pat
 from ..session import MODELS
 from ..workers import JobRunner
 from .common import ScrollingDock, import_later, replace_group_layers, show_result, wrapping_label
+from .map_canvas import add_map_canvas, point_at
 
 if TYPE_CHECKING:
     import napari
@@ -122,18 +123,10 @@ class LandscapeWidget(ScrollingDock, Container):
         MODELS.changed.disconnect(self._models_changed)
 
     def _build(self) -> None:
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
-
         if self.closed:
             return
-        self.fig = Figure(figsize=(4.2, 3.6), facecolor=self.bg, layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.fig)
-        self.canvas.setMinimumSize(320, 320)
-        self.ax = self.fig.add_subplot(facecolor=self.bg)
-        self.inner.layout().insertWidget(self.inner.layout().count() - 1, self.canvas)
-        self.canvas.mpl_connect("motion_notify_event", self._on_motion)
-        self.canvas.mpl_connect("button_press_event", self._on_click)
+        self.fig, self.canvas, self.ax = add_map_canvas(self, self.bg, self._on_motion,
+                                                        self._on_click)
         self._models_changed()
         self.status.value = ("Choose a fitted model (a trajectory or an ensemble) and load "
                              "its landscape." if not self._models() else "")
@@ -204,14 +197,9 @@ class LandscapeWidget(ScrollingDock, Container):
     # ------------------------------------------------------------------ events
     def point_at(self, event: Any) -> int | None:
         """The frame under a mouse event (the nearest when several)."""
-        if self.scatter is None or event.inaxes is not self.ax or self.ls is None:
+        if self.ls is None:
             return None
-        hit, info = self.scatter.contains(event)
-        ind = info.get("ind", [])
-        if not hit or len(ind) == 0:
-            return None
-        pts = self.ax.transData.transform(self.ls.xy[ind])
-        return int(ind[int(np.argmin(np.hypot(pts[:, 0] - event.x, pts[:, 1] - event.y)))])
+        return point_at(self.scatter, self.ax, self.ls.xy, event)
 
     def label(self, i: int) -> str:
         """Hover text of frame ``i``: its name, colour value and whether it was held out."""

@@ -37,6 +37,7 @@ from .common import (
     wrapping_label,
 )
 from .latent_navigation import MAP_GROUP, PATH_GROUP, MapNavigation
+from .map_canvas import add_map_canvas, point_at
 from .valid_frames import ValidFrames
 
 if TYPE_CHECKING:
@@ -139,21 +140,13 @@ class LatentMapWidget(ScrollingDock, MapNavigation, Container):
 
     def _build(self) -> None:
         """The plot (matplotlib, imported in a worker), then the shipped model's map."""
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
-
         from ...autoencoder.checkpoint import default_model_path
 
         if self.closed:
             return
-        self.fig = Figure(figsize=(4.2, 3.6), facecolor=self.bg, layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.fig)
-        self.canvas.setMinimumSize(320, 320)
-        self.ax = self.fig.add_subplot(facecolor=self.bg)
+        self.fig, self.canvas, self.ax = add_map_canvas(self, self.bg, self._on_motion,
+                                                        self._on_click)
         self._style_axes()
-        self.inner.layout().insertWidget(self.inner.layout().count() - 1, self.canvas)
-        self.canvas.mpl_connect("motion_notify_event", self._on_motion)
-        self.canvas.mpl_connect("button_press_event", self._on_click)
         self._draw_empty("Load the map (the shipped model, or the one the Encode widget used).")
         self.status.value = ""
         if self.data is not None:
@@ -300,15 +293,9 @@ class LatentMapWidget(ScrollingDock, MapNavigation, Container):
 
     def point_at(self, event: Any) -> int | None:
         """Index of the dataset point under a mouse event (the nearest if several)."""
-        if self.scatter is None or event.inaxes is not self.ax:
+        if self.data is None:
             return None
-        hit, info = self.scatter.contains(event)
-        ind = info.get("ind", [])
-        if not hit or len(ind) == 0:
-            return None
-        pts = self.ax.transData.transform(self.data.embedding.xy[ind])
-        dist = np.hypot(pts[:, 0] - event.x, pts[:, 1] - event.y)
-        return int(ind[int(np.argmin(dist))])
+        return point_at(self.scatter, self.ax, self.data.embedding.xy, event)
 
     def _on_motion(self, event: Any) -> None:
         i = self.point_at(event)
