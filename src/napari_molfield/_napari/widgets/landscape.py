@@ -30,7 +30,14 @@ from ..landscape_jobs import (
     model_landscape,
     save_states,
 )
-from ..layers import FieldParams, atoms_layer, decoded_layers, field_layers, path_peaks
+from ..layers import (
+    MAX_VISIBLE_ATOMS,
+    FieldParams,
+    atoms_layer,
+    decoded_layers,
+    field_layers,
+    path_peaks,
+)
 from ..session import MODELS
 from ..workers import JobRunner
 from .common import ScrollingDock, import_later, replace_group_layers, show_result, wrapping_label
@@ -270,7 +277,11 @@ class LandscapeWidget(ScrollingDock, Container):
         kept = replace_group_layers(self.viewer, GROUP, layers, roles=("decoded", "atoms"))
         # the camera frames the first pick; later picks (same box) keep the user's view
         show_result(self.viewer, kept, frame=any(ly.unique_id not in before for ly in kept))
-        atoms = f", {res.molecule.n_atoms} atoms" if res.molecule is not None else ""
+        atoms = ""
+        if res.molecule is not None:
+            n_atoms = res.molecule.n_atoms  # big molecules' atoms start hidden (redraw cost)
+            atoms = f", {n_atoms} atoms" + ("" if n_atoms <= MAX_VISIBLE_ATOMS else
+                                             " (their layer's eye shows them)")
         self.status.value = (f"{res.label}: field at {res.field.resolution[0]}³{atoms} in "
                              f"{res.seconds * 1000:.0f} ms")
 
