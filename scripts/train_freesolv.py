@@ -102,9 +102,9 @@ def train_model(args: argparse.Namespace, cmd: str) -> None:
     data = training_corpus(DATA, box_edge=args.box, seed=0, n_conformers=args.conformers,
                            extra=nci_path() if args.extra_limit else None,
                            extra_limit=args.extra_limit or None)
-    from napari_molfield.autoencoder.config import GRID_PRESETS
+    from napari_molfield.autoencoder.config import GRID_PRESETS, SLOT_PRESETS
 
-    grid = args.preset in GRID_PRESETS
+    grid = args.preset in GRID_PRESETS or args.preset in SLOT_PRESETS
     run = train(
         data, resolution=32, box_edge=args.box, preset=args.preset,
         latent_dim=args.latent_dim, resume=args.resume,

@@ -113,6 +113,89 @@ def atoms_from_deform(
     return result
 
 
+#: Elements an atom-slot ``other`` channel may hold, told apart by their radius.
+OTHER_ELEMENTS = ("Br", "I", "B", "Si", "Se", "As")
+
+
+def atoms_from_slots(
+    model: AEModel,
+    latent: np.ndarray,
+    to_user: Any,
+    *,
+    charge: int = 0,
+    bonds: bool = True,
+    threshold: float = 0.3,
+) -> RecoveredAtoms:
+    """Atoms of an atom-slot auto-encoder latent (`nn.atom_slots`): the slots ARE atoms,
+    so they are read, not searched for — each filled slot (merged with a coinciding one)
+    is an atom of its largest channel at its centre; an ``other`` atom's element is the
+    one whose van der Waals radius its slot's radius matches best.
+
+    ``to_user`` maps unit-frame points ``[A, 3]`` to the user's frame (Å).
+    ``residual`` is the relative L2 difference between the slots' field and Eq. 1 of
+    the atoms read (0 when every slot holds one whole atom).
+    """
+    import time
+
+    from ..chem.elements import vdw_radius
+    from ..nn.atom_slots import slot_atoms
+    from .bonds import bonded_molecule
+
+    t0 = time.perf_counter()
+    dec = model.net.siren
+    pos, chan, amp = slot_atoms(dec, latent, threshold=threshold)
+    names = np.asarray(model.channels, dtype=object)
+    elements = names[chan].astype(str) if len(chan) else np.zeros(0, str)
+    other = ~np.isin(elements, ["H", "C", "N", "O", "F", "P", "S", "Cl", "Br", "I"])
+    if other.any():
+        radii = vdw_radius(np.array(OTHER_ELEMENTS, dtype=object), strict=False)
+        r = np.asarray(dec.config.radii)[chan[other]]
+        pick = np.nanargmin(np.abs(radii[None, :] - r[:, None]), axis=1)
+        elements = elements.astype(object)
+        elements[other] = np.array(OTHER_ELEMENTS, dtype=object)[pick]
+        elements = elements.astype(str)
+    xyz = np.asarray(to_user(pos), dtype=np.float64).reshape(-1, 3)
+    res, ch_res = _slot_residual(model, latent, pos, chan, amp)
+    result = RecoveredAtoms(
+        elements, xyz, np.asarray(chan, np.int32), tuple(model.channels), [],
+        np.ones(len(model.channels)), res, ch_res,
+        notes=["atoms read from the latent's slots (atom-slot decoder)"])
+    if bonds and len(elements):
+        result.mol, result.sanitize_message = bonded_molecule(elements, xyz, charge)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _has_slots(model: AEModel) -> bool:
+    from ..nn.atom_slots import AtomSlots
+
+    return isinstance(model.net.siren, AtomSlots)
+
+
+def _slot_residual(model: AEModel, latent: np.ndarray, pos: np.ndarray, chan: np.ndarray,
+                   amp: np.ndarray) -> tuple[float, np.ndarray]:
+    """Relative L2 difference (all channels, and per channel) between a latent's slot
+    field and the field of the atoms read from it, on the model's grid."""
+    from ..fields.channels import AtomTable
+    from ..fields.sample import sample_table
+    from ..nn.atom_slots import slot_table
+
+    dec = model.net.siren
+    box = Box((0.0, 0.0, 0.0), model.box_edge)
+    n = model.resolution
+    slots = sample_table(slot_table(dec, latent, box, model.channels), box, n,
+                         beta=model.beta).astype(np.float64)
+    radii = np.asarray(dec.config.radii, np.float64)
+    table = AtomTable(box.from_unit(pos), radii[chan], np.asarray(chan, np.int32),
+                      amp * np.exp(-model.beta), tuple(model.channels))
+    atoms = sample_table(table, box, n, beta=model.beta).astype(np.float64)
+    num = ((slots - atoms) ** 2).reshape(len(radii), -1).sum(1)
+    den = (slots**2).reshape(len(radii), -1).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per = np.where(den > 0, np.sqrt(num / den), np.nan)
+    return float(np.sqrt(num.sum() / max(den.sum(), 1e-30))), per
+
+
 def atoms_in_place(
     model: AEModel,
     latent: np.ndarray,
@@ -133,6 +216,13 @@ def atoms_in_place(
 
     where = placement(model, molecule)
     z = np.asarray(latent, dtype=np.float32)
+    if _has_slots(model):
+
+        def to_user(u: np.ndarray) -> np.ndarray:
+            q = where.model_box.from_unit(u)
+            return where.frame.from_canonical(q) if where.frame is not None else q
+
+        return atoms_from_slots(model, z, to_user, charge=charge)
 
     def f(points: torch.Tensor) -> np.ndarray:
         return decode_points(model, z, where, points.detach().cpu().numpy().astype(np.float64))
@@ -159,6 +249,9 @@ def atoms_from_latent(
     import torch
 
     box = Box(centre, model.box_edge)
+    if _has_slots(model):
+        return atoms_from_slots(model, np.asarray(latent, dtype=np.float32), box.from_unit,
+                                charge=charge)
     z = torch.as_tensor(np.asarray(latent, dtype=np.float32), device=model.device)
     with torch.no_grad():
         f = _siren_function(model.net.siren, z, box)
@@ -167,4 +260,5 @@ def atoms_from_latent(
                                    **kwargs)
 
 
-__all__ = ["atoms_from_deform", "atoms_from_latent", "atoms_from_model", "atoms_in_place"]
+__all__ = ["OTHER_ELEMENTS", "atoms_from_deform", "atoms_from_latent", "atoms_from_model",
+           "atoms_from_slots", "atoms_in_place"]

@@ -21,4 +21,4 @@ module             role
 #: Latent refinement steps after encoding a known molecule, by default, in the CLI and the
 #: widgets (`encode.refine_latents`; 0 is the encoder alone). Here, torch-free, so that a
 #: widget can show it without importing torch.
-DEFAULT_REFINE_STEPS = 40
+DEFAULT_REFINE_STEPS = 100

@@ -21,7 +21,7 @@ molecule in it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -30,11 +30,13 @@ from ..chem.molecule import Molecule
 from ..fields.box import unit_grid
 from ..fields.pools import build_pools
 from ..fields.sample import sample_points
+from ..nn.atom_slots import SlotConfig
 from .config import TrainConfig
 from .distributed import DistInfo
 from .frames import proper_flips
 from .inputs import field_inputs, normalised_grids, random_rotations
 from .model import AEModel
+from .slot_targets import item_atoms
 
 #: Fraction of each molecule's grid points drawn among voxels where some channel > 1e-3.
 OCCUPIED_THRESHOLD = 1e-3
@@ -96,11 +98,15 @@ class CachedItem:
         molecule reaches; the normalised grid is zero outside them.
     near_x, near_y
         ``[P, 3]`` unit-frame near-atom points and their ``[P, C]`` normalised targets.
+    atoms
+        ``[A, 6]`` atom rows for an atom-slot decoder (`slot_targets.item_atoms`; empty
+        for other decoders).
     """
 
     crops: list[tuple[int, tuple[int, int, int], torch.Tensor]]
     near_x: torch.Tensor
     near_y: torch.Tensor
+    atoms: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 6))
 
     @property
     def nbytes(self) -> int:
@@ -218,7 +224,12 @@ class ItemCache:
             lo = (int(spans[0][0]), int(spans[1][0]), int(spans[2][0]))
             hi = [int(sp[-1]) + 1 for sp in spans]
             crops.append((c, lo, put(g[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]])))
-        return CachedItem(crops, put(pools.rand_x[0]), put(pools.rand_y[0]))
+        cfg = mdl.net.decoder_config
+        atoms = torch.zeros(0, 6)
+        if isinstance(cfg, SlotConfig):
+            atoms = torch.from_numpy(item_atoms(inp.tables[0], inp.boxes[0], inp.scales[0],
+                                                np.asarray(cfg.radii), mdl.beta))
+        return CachedItem(crops, put(pools.rand_x[0]), put(pools.rand_y[0]), atoms)
 
 
 class BatchSampler:
@@ -233,6 +244,9 @@ class BatchSampler:
         self.device = device
         self.mode = batch_mode(config, data.molecules)
         self.cache = ItemCache(model, data.molecules, config.pool_near, config.seed)
+        #: Atom rows ``[A, 6]`` of each item of the last batch (cached mode; flipped like
+        #: its grid): the targets of an atom-slot decoder.
+        self.atoms: list[torch.Tensor] = []
 
     def __call__(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """This rank's grids, points and targets of the global batch of ``step``."""
@@ -287,10 +301,15 @@ class BatchSampler:
         grids = torch.zeros(per, len(self.model.channels), n, n, n)
         gx = self._cpu_grid()
         xs, ys = [], []
+        self.atoms = []
         for j in range(per):
             g = lo + j
             item = self.cache.get(int(items[g]), conf[g])
             item.write(grids[j], signs[g])
+            if len(item.atoms):
+                flip = torch.ones(6)
+                flip[:3] = torch.as_tensor(signs[g], dtype=torch.float32)
+                self.atoms.append(item.atoms * flip)
             flat = grids[j].view(grids.shape[1], -1)
             occ = torch.nonzero(flat.amax(dim=0) > OCCUPIED_THRESHOLD).squeeze(1).numpy()
             r = np.random.default_rng([c.seed, step, 17, g])

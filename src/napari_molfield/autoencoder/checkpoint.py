@@ -12,9 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..errors import MolfieldError
+from ..nn.atom_slots import SlotConfig
 from ..nn.checkpoint import AUTOENCODER, read_checkpoint, require, strip_prefix, write_checkpoint
 from ..nn.config import ModelConfig
 from ..nn.device import pick_device
@@ -26,7 +28,10 @@ DEFAULT_MODEL = "freesolv_ae.safetensors"
 KIND = "autoencoder"
 #: Header fields that are not part of ``AEModel.meta``.
 _HEADER = ("format", "version", "kind", "writer", "model", "encoder", "layout", "channels",
-           "resolution", "box_edge", "beta", "conformer_seed", "frame")
+           "resolution", "box_edge", "beta", "conformer_seed", "frame", "sparse_latents")
+#: Dataset latents of an atom-slot model are stored as their filled slots only: a slot
+#: whose amplitudes all stay below this is stored as empty (zeros).
+SPARSE_FLOOR = 0.02
 
 
 def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: Any = None
@@ -35,7 +40,11 @@ def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: An
     net = model.net
     tensors = {f"encoder.{k}": v for k, v in net.encoder.state_dict().items()}
     tensors |= {f"siren.{k}": v for k, v in net.siren.state_dict().items()}
-    if model.dataset_latents is not None:  # for latent maps: half precision is plenty
+    sparse = None
+    if model.dataset_latents is not None and net.layout == "slots":
+        tensors |= sparse_slot_latents(model.dataset_latents, net.decoder_config.width)
+        sparse = list(model.dataset_latents.shape)
+    elif model.dataset_latents is not None:  # for latent maps: half precision is plenty
         tensors["dataset.latents"] = torch.as_tensor(model.dataset_latents, dtype=torch.float16)
     if optimizer is not None:
         tensors |= optimizer_tensors(optimizer)
@@ -50,6 +59,7 @@ def save_autoencoder(model: AEModel, path: str | os.PathLike[str], optimizer: An
         "beta": model.beta,
         "conformer_seed": model.conformer_seed,
         "frame": model.frame,
+        "sparse_latents": sparse,
         **{k: v for k, v in model.meta.items() if k not in _HEADER},
     }
     return write_checkpoint(path, tensors, header, AUTOENCODER)
@@ -77,12 +87,16 @@ def load_autoencoder(
     name = Path(path).name
     require(header, ("model", "encoder", "channels", "resolution", "box_edge", "beta"), path)
     try:
+        layout = str(header.get("layout", "global"))
+        dec_cls = SlotConfig if layout == "slots" else ModelConfig
         net = AutoEncoder(EncoderConfig.from_dict(header["encoder"]),
-                          ModelConfig.from_dict(header["model"]),
-                          str(header.get("layout", "global")))
+                          dec_cls.from_dict(header["model"]), layout)
         net.encoder.load_state_dict(strip_prefix(tensors, "encoder."))
         net.siren.load_state_dict(strip_prefix(tensors, "siren."))
         lat = tensors.get("dataset.latents")
+        if header.get("sparse_latents"):
+            lat = dense_slot_latents(tensors, header["sparse_latents"],
+                                     net.decoder_config.latent_dim)
         model = AEModel(
             net, tuple(header["channels"]), int(header["resolution"]),
             float(header["box_edge"]), float(header["beta"]),
@@ -98,6 +112,36 @@ def load_autoencoder(
     if with_state:
         return model, {k: v for k, v in tensors.items() if k.startswith("optim.")}
     return model
+
+
+def sparse_slot_latents(latents: np.ndarray, width: int) -> dict[str, torch.Tensor]:
+    """The filled slots of atom-slot latents ``[M, L]``: item and slot index (int32) and
+    the slot's ``width`` values (float16) of every slot with an amplitude above
+    `SPARSE_FLOOR` — a few dozen slots a molecule instead of thousands."""
+    lat = np.asarray(latents, np.float32)
+    rows = lat.reshape(len(lat), -1, width)
+    item, slot = np.nonzero(np.abs(rows[..., 4:]).max(-1) > SPARSE_FLOOR)
+    return {"dataset.slot_item": torch.as_tensor(item.astype(np.int32)),
+            "dataset.slot_index": torch.as_tensor(slot.astype(np.int32)),
+            "dataset.slot_values": torch.as_tensor(rows[item, slot], dtype=torch.float16)}
+
+
+def dense_slot_latents(tensors: dict[str, torch.Tensor], shape: Any, latent_dim: int
+                       ) -> torch.Tensor:
+    """Inverse of :func:`sparse_slot_latents`: ``[M, L]`` float32, empty slots zero."""
+    m, n = (int(x) for x in shape)
+    if n != latent_dim:
+        raise ValueError(f"stored latents of length {n}, the decoder's are {latent_dim}")
+    item = tensors["dataset.slot_item"].long()
+    slot = tensors["dataset.slot_index"].long()
+    values = tensors["dataset.slot_values"].float()
+    width = values.shape[1]
+    if len(item) and (item.min() < 0 or item.max() >= m or slot.min() < 0
+                      or slot.max() >= n // width):
+        raise ValueError("stored slot indices lie outside the latents")
+    out = torch.zeros(m, n // width, width)
+    out[item, slot] = values
+    return out.reshape(m, n)
 
 
 def default_model_path() -> Path:
@@ -150,4 +194,5 @@ __all__ = [
     "load_optimizer_state",
     "optimizer_tensors",
     "save_autoencoder",
+    "sparse_slot_latents",
 ]

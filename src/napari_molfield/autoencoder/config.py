@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from ..chem.elements import vdw_radius
 from ..errors import MolfieldError
+from ..nn.atom_slots import SlotConfig
 from ..nn.config import ConfigMixin, ModelConfig
 from ..nn.encoder import EncoderConfig
 
@@ -116,6 +121,34 @@ GRID_PRESETS: dict[str, tuple[int, int, int, int, int, float]] = {
 }
 
 
+#: Atom-slot presets (`nn.atom_slots`): ``(encoder base maps, grid G, slots per node S)``;
+#: the latent is ``G³ · S · (4 + C)`` values.
+SLOT_PRESETS: dict[str, tuple[int, int, int]] = {
+    "slots-tiny": (8, 4, 4),
+    "slots": (32, 8, 8),
+}
+#: Radius of a channel whose name is no element ("other"), Å: bromine's (Bondi), the
+#: commonest such atom in the training corpus.
+OTHER_RADIUS = 1.85
+
+
+def slot_configs(preset: str, channels: Sequence[str], box_edge: float, beta: float,
+                 resolution: int) -> tuple[EncoderConfig, SlotConfig]:
+    """Encoder and decoder shapes of an atom-slot preset (`SLOT_PRESETS`); each channel's
+    radius is its element's van der Waals radius (`OTHER_RADIUS` for other names)."""
+    base, grid, slots = SLOT_PRESETS[preset]
+    levels = next((k for k in range(1, 6) if resolution == grid * 2**k), 0)
+    if not levels:
+        raise MolfieldError(f"The {preset} preset has a {grid}³ slot grid: the resolution "
+                            f"must be {grid} × a power of two, not {resolution}.")
+    radii = vdw_radius(np.array(list(channels), dtype=object), strict=False)
+    radii = np.where(np.isfinite(radii), radii, OTHER_RADIUS)
+    dec = SlotConfig(out_channels=len(channels), latent_dim=grid**3 * slots * (4 + len(channels)),
+                     grid=grid, slots=slots, beta=float(beta), box_edge=float(box_edge),
+                     radii=tuple(float(r) for r in radii))
+    return EncoderConfig(len(channels), dec.latent_dim, resolution, base, levels, grid=grid), dec
+
+
 def ae_configs(
     preset: str, channels: int, latent_dim: int | None, resolution: int
 ) -> tuple[EncoderConfig, ModelConfig]:
@@ -125,7 +158,7 @@ def ae_configs(
     if preset in GRID_PRESETS:
         return _grid_configs(preset, channels, latent_dim, resolution)
     if preset not in AE_PRESETS:
-        known = ", ".join([*AE_PRESETS, *GRID_PRESETS])
+        known = ", ".join([*AE_PRESETS, *GRID_PRESETS, *SLOT_PRESETS])
         raise MolfieldError(f"Unknown preset {preset!r}: use one of {known}.")
     base, latent, width, depth = AE_PRESETS[preset]
     latent = int(latent_dim or latent)
@@ -148,4 +181,5 @@ def _grid_configs(preset: str, channels: int, latent_dim: int | None, resolution
     return EncoderConfig(channels, latent, resolution, base, levels, grid=grid), dec
 
 
-__all__ = ["AE_PRESETS", "GRID_PRESETS", "TrainConfig", "ae_configs"]
+__all__ = ["AE_PRESETS", "GRID_PRESETS", "OTHER_RADIUS", "SLOT_PRESETS", "TrainConfig",
+           "ae_configs", "slot_configs"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,16 @@ from ..fields.box import Box, unit_grid
 from ..fields.field import Field
 from ..fields.grid_decode import SubBox, decode_grid
 from ..fields.metrics import channel_report, occupied_channels
+from ..fields.sample import sample_points
 from ..fields.skip import DEFAULT_THRESHOLD
+from ..nn.atom_slots import AtomSlots, slot_table
 from ..nn.fast_eval import FoldedEvaluator
 from . import DEFAULT_REFINE_STEPS
 from .datasets import DATASET_SUFFIXES, Record, RowProblem, load_dataset, prepare_molecule
 from .inputs import field_inputs, normalised_grids
 from .model import AEModel
 from .placement import summarise
+from .slot_refine import refine_slot_latents, slot_grids
 
 
 def molecules_from(inputs: Sequence[str | os.PathLike[str] | Molecule], model: AEModel
@@ -89,22 +92,36 @@ def encode_molecules(model: AEModel, molecules: Sequence[Molecule | str],
     out = []
     with torch.no_grad():
         for a in range(0, len(mols), batch):
-            g, _ = _grids(model, mols[a : a + batch])
+            g, inp = _grids(model, mols[a : a + batch])
             gt = torch.as_tensor(g, device=model.device)
             z = model.net.encode(gt)
             if refine_steps:
-                z = refine_latents(model, gt, z, refine_steps)
+                z = refine_latents(model, gt, z, refine_steps,
+                                   amplitudes=atom_amplitudes(model, inp.scales))
             out.append(z.cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, model.latent_dim), np.float32)
 
 
+def atom_amplitudes(model: AEModel, scales: np.ndarray) -> np.ndarray:
+    """``[M, C]`` amplitude of one atom in each normalised channel, ``e^β / peak``, from
+    the molecules' channel peaks ``scales``."""
+    return np.exp(model.beta) / np.asarray(scales, np.float64)
+
+
 def refine_latents(model: AEModel, grids: torch.Tensor, latents: torch.Tensor, steps: int,
-                   lr: float = 1e-2, points: int = 2048, seed: int = 0) -> torch.Tensor:
+                   lr: float = 1e-2, points: int = 2048, seed: int = 0,
+                   amplitudes: np.ndarray | None = None) -> torch.Tensor:
     """Improve ``latents`` ``[B, L]`` by Adam steps on the MSE to ``grids`` (normalised
     ``[B, C, N, N, N]``) at ``points`` random voxels per step — half of them uniform, half
     among the voxels where some channel exceeds 5 % (where the molecule is: uniform voxels
-    alone are mostly empty); the network is frozen."""
+    alone are mostly empty); the network is frozen. An atom-slot decoder refines its
+    filled slots instead (`slot_refine`; ``lr`` is then that function's default), and with
+    the molecules' ``amplitudes`` (`atom_amplitudes`, known with the molecule) places
+    exactly as many atoms as the field holds."""
     net = model.net
+    if isinstance(net.siren, AtomSlots):
+        return refine_slot_latents(net.siren, grids, latents, steps, points=points, seed=seed,
+                                   amplitudes=amplitudes)
     flags = [p.requires_grad for p in net.parameters()]
     for p in net.parameters():
         p.requires_grad_(False)
@@ -173,12 +190,12 @@ def decode_latent(
     if z.shape[1] != model.latent_dim:
         raise MolfieldError(f"A latent of length {z.shape[1]}; the model needs "
                             f"{model.latent_dim}.")
-    ev = FoldedEvaluator(model.net.siren, z, chunk)
     cfg = model.net.decoder_config
-    grid = decode_grid(lambda pts: ev(frame.to_unit(pts)), region, resolution,
+    points = _points_function(model, z, frame, chunk)
+    grid = decode_grid(points, region, resolution,
                        len(model.channels), sub_box=sub_box, skip_empty=skip_empty,
                        threshold=threshold, chunk_points=chunk,
-                       hidden_units=cfg.width * cfg.depth)
+                       hidden_units=cfg.width * getattr(cfg, "depth", 1))
     values = grid.values
     if scale is not None:
         values = values * np.asarray(scale, dtype=np.float32)[:, None, None, None]
@@ -187,6 +204,18 @@ def decode_latent(
             "skip_empty": grid.skip,
             "sub_box": None if sub_box is None else [list(r) for r in sub_box]}
     return Field(values, grid.origin, grid.spacing, model.channels, region, meta)
+
+
+def _points_function(model: AEModel, z: torch.Tensor, frame: Box, chunk: int
+                     ) -> Callable[[np.ndarray], np.ndarray]:
+    """Field ``[P, C]`` at points (Å, ``frame``'s frame) of latent ``z`` ``[1, L]``: the
+    folded network, or for an atom-slot decoder the compiled Eq. 1 of its slots."""
+    dec = model.net.siren
+    if isinstance(dec, AtomSlots):
+        table = slot_table(dec, z, frame, model.channels)
+        return lambda pts: sample_points(table, pts, beta=model.beta)
+    ev = FoldedEvaluator(dec, z, chunk)
+    return lambda pts: ev(frame.to_unit(pts))
 
 
 def evaluate_molecules(model: AEModel, molecules: Sequence[Molecule | str],
@@ -213,12 +242,17 @@ def evaluate_molecules(model: AEModel, molecules: Sequence[Molecule | str],
     reports, lats = [], []
     with torch.no_grad():
         for a in range(0, len(mols), batch):
-            g, _ = _grids(model, mols[a : a + batch])
+            g, inp = _grids(model, mols[a : a + batch])
             gt = torch.as_tensor(g, device=model.device)
             z = model.net.encode(gt)
             if refine_steps:
-                z = refine_latents(model, gt, z, refine_steps)
-            pred = model.net.decode(z, grid).transpose(1, 2)  # [B, C, N³]
+                z = refine_latents(model, gt, z, refine_steps,
+                                   amplitudes=atom_amplitudes(model, inp.scales))
+            if isinstance(model.net.siren, AtomSlots):
+                pred = torch.as_tensor(slot_grids(model.net.siren, z, model.resolution,
+                                                  model.channels, model.box_edge)).flatten(2)
+            else:
+                pred = model.net.decode(z, grid).transpose(1, 2)  # [B, C, N³]
             err = ((pred - gt.flatten(2)) ** 2).mean(dim=2).double().cpu().numpy()  # [B, C]
             zero = (gt.flatten(2) ** 2).mean(dim=2).double().cpu().numpy()
             reports += [channel_report(e, zm, occupied_channels(t))
@@ -231,6 +265,7 @@ def evaluate_molecules(model: AEModel, molecules: Sequence[Molecule | str],
 
 __all__ = [
     "DEFAULT_REFINE_STEPS",
+    "atom_amplitudes",
     "decode_latent",
     "encode_molecules",
     "evaluate_molecules",

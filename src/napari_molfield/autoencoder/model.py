@@ -17,6 +17,7 @@ from torch import nn
 
 from ..errors import MolfieldError
 from ..fields.box import Box
+from ..nn.atom_slots import AtomSlots, SlotConfig, slot_values
 from ..nn.config import ModelConfig
 from ..nn.decoders import make_decoder
 from ..nn.encoder import ConvEncoder, EncoderConfig
@@ -31,12 +32,13 @@ class AutoEncoder(nn.Module):
     encoder, decoder
         The two networks' shapes.
     layout
-        The decoder layout for a grid encoder: ``"patch"`` or ``"local"`` (ignored, and
-        ``"global"``, when the encoder gives one vector).
+        The decoder layout for a grid encoder: ``"patch"``, ``"local"`` or ``"slots"``
+        (`nn.atom_slots`, with a `SlotConfig`; ignored, and ``"global"``, when the encoder
+        gives one vector).
     """
 
-    def __init__(self, encoder: EncoderConfig, decoder: ModelConfig, layout: str = "patch"
-                 ) -> None:
+    def __init__(self, encoder: EncoderConfig, decoder: ModelConfig | SlotConfig,
+                 layout: str = "patch") -> None:
         super().__init__()
         if encoder.latent_dim != decoder.latent_dim:
             raise MolfieldError(
@@ -50,6 +52,8 @@ class AutoEncoder(nn.Module):
         self.encoder_config = encoder
         self.decoder_config = decoder
         self.layout = layout if encoder.grid else "global"
+        if isinstance(decoder, SlotConfig):
+            self.layout = "slots"
         if self.layout == "global" and layout not in ("global", "patch"):
             raise MolfieldError(f"A {layout} decoder needs an encoder with a latent grid.")
         self.encoder = ConvEncoder(encoder)
@@ -65,6 +69,8 @@ class AutoEncoder(nn.Module):
         if self.layout != "global":
             chunk = min(chunk, 8192)
         mods = self.siren.modulations(latents)
+        if isinstance(self.siren, AtomSlots) and not torch.is_grad_enabled():
+            return slot_values(self.siren, mods, coords)
         if coords.dim() == 2:
             coords = coords.unsqueeze(0).expand(latents.shape[0], -1, -1)
         if coords.shape[1] <= chunk:

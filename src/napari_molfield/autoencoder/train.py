@@ -26,16 +26,18 @@ from ..chem.molecule import Molecule
 from ..errors import MolfieldError
 from ..fields.channels import ChannelSpec
 from ..fields.sample import DEFAULT_BETA
+from ..nn.atom_slots import SlotConfig
 from ..nn.device import cpu_threads
 from ..nn.schedule import cosine_factor
 from .batches import BatchSampler, batch_mode, precompute
 from .checkpoint import load_autoencoder, load_optimizer_state, save_autoencoder
-from .config import TrainConfig, ae_configs
+from .config import SLOT_PRESETS, TrainConfig, ae_configs, slot_configs
 from .datasets import Dataset, make_split
 from .distributed import DistInfo, init_distributed, load_ranked, rank_device
 from .encode import encode_molecules, evaluate_molecules
 from .frames import FRAME_RECIPE
 from .model import AEModel, AutoEncoder
+from .slot_targets import slot_loss
 
 
 @dataclass
@@ -82,6 +84,11 @@ class TrainRun:
                                       config.seed, self.device,
                                       grids=batch_mode(config, self.parts["train"]) == "static")
         self.batches = BatchSampler(model, self.train_data, config, dist, self.device)
+        cfg = model.net.decoder_config
+        self.slots = cfg if isinstance(cfg, SlotConfig) else None
+        if self.slots is not None and self.batches.mode != "cached":
+            raise MolfieldError("An atom-slot auto-encoder trains from cached items: keep "
+                                "batch_cache on and rotate off.")
         net: torch.nn.Module = model.net
         if dist.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
@@ -150,6 +157,9 @@ class TrainRun:
             grids, x, y = self.batches(self.step)
             pred, z = self.net(grids, x)
             loss = torch.mean((pred - y) ** 2)
+            if self.slots is not None:  # the set loss teaches the encoder to fill slots
+                loss = self.slots.field_weight * loss + slot_loss(
+                    self.model.net.siren.modulations(z), self.batches.atoms, self.slots).total
             if c.latent_l2:
                 loss = loss + c.latent_l2 * torch.mean(z**2)
             self.optimizer.zero_grad(set_to_none=True)
@@ -301,7 +311,10 @@ def train(
         config = TrainConfig(**overrides)
         spec = ChannelSpec.parse(channels)
         torch.manual_seed(config.seed)
-        enc, dec = ae_configs(preset, len(spec), latent_dim, resolution)
+        if preset in SLOT_PRESETS:
+            enc, dec = slot_configs(preset, spec.names, box_edge, DEFAULT_BETA, resolution)
+        else:
+            enc, dec = ae_configs(preset, len(spec), latent_dim, resolution)
         enc = replace(enc, **(encoder_overrides or {}))
         dec = replace(dec, **(model_overrides or {}))
         model = AEModel(AutoEncoder(enc, dec), spec.names, resolution, float(box_edge),

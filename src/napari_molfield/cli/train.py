@@ -25,8 +25,10 @@ def add(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--channels", help="comma-separated channels (default H,C,N,O,F,P,S,Cl,other)")
     t.add_argument("--box", type=float, default=20.0, help="shared box edge, Å")
     t.add_argument("--preset", default="cpu",
-                   help="network shapes: tiny, cpu, gpu (one global latent) or patch-tiny, "
-                        "patch (a latent grid, each node drawing its neighbourhood)")
+                   help="network shapes: tiny, cpu, gpu (one global latent), patch-tiny, "
+                        "patch (a latent grid, each node drawing its neighbourhood) or "
+                        "slots-tiny, slots (a grid of atom slots drawn by Eq. 1: the shipped "
+                        "model's decoder)")
     t.add_argument("--latent-dim", type=int, help="latent length (default from the preset)")
     t.add_argument("--batch-items", type=int, default=16, help="molecules per global batch")
     t.add_argument("--batch-points", type=int, default=2048, help="points per molecule")

@@ -5,6 +5,8 @@
   space into per-point phase shifts.
 * ``"patch"`` — :class:`~.patch_siren.PatchSiren`: a ``G³`` grid of vectors, each drawing
   its own neighbourhood (local implicit grid).
+* ``"slots"`` — :class:`~.atom_slots.AtomSlots`: a ``G³`` grid of atom slots drawn by
+  Eq. 1 itself (no weights; configured by a `SlotConfig`).
 
 All three take ``(coords [B, P, 3], latents [B, L])`` and have ``modulations(latents)`` and
 ``forward_modulated(coords, mods)``; only the global one can fold a latent into its
@@ -18,20 +20,28 @@ from typing import TypeAlias
 from torch import nn
 
 from ..errors import MolfieldError
+from .atom_slots import AtomSlots, SlotConfig
 from .config import ModelConfig
 from .local_siren import LocalSiren
 from .patch_siren import PatchSiren
 from .siren import ModulatedSiren
 
 #: Decoder layouts, in the order of the module docstring.
-LAYOUTS = ("global", "local", "patch")
+LAYOUTS = ("global", "local", "patch", "slots")
 
 #: Any decoder a latent steers.
-FieldDecoder: TypeAlias = ModulatedSiren | LocalSiren | PatchSiren
+FieldDecoder: TypeAlias = ModulatedSiren | LocalSiren | PatchSiren | AtomSlots
 
 
-def make_decoder(config: ModelConfig, layout: str = "global", grid: int = 0) -> FieldDecoder:
+def make_decoder(config: ModelConfig | SlotConfig, layout: str = "global", grid: int = 0
+                 ) -> FieldDecoder:
     """The decoder of ``layout`` (``grid`` nodes per edge for the local layouts)."""
+    if isinstance(config, SlotConfig) or layout == "slots":
+        if not (isinstance(config, SlotConfig) and layout == "slots"
+                and grid in (0, config.grid)):
+            raise MolfieldError("An atom-slot decoder takes a slot configuration and a "
+                                "latent grid of its own size.")
+        return AtomSlots(config)
     if layout == "global":
         return ModulatedSiren(config)
     if layout not in LAYOUTS:
@@ -53,6 +63,8 @@ def is_local(network: nn.Module) -> bool:
 
 def layout_of(network: nn.Module) -> str:
     """The layout name of a decoder."""
+    if isinstance(network, AtomSlots):
+        return "slots"
     if isinstance(network, PatchSiren):
         return "patch"
     return "local" if isinstance(network, LocalSiren) else "global"

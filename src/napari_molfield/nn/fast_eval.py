@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .atom_slots import AtomSlots, slot_values
 from .decoders import FieldDecoder, is_local
 from .siren import ModulatedSiren
 
@@ -29,8 +30,18 @@ LOCAL_CHUNK = 8192
 Weights = list[tuple[torch.Tensor, torch.Tensor]] | torch.Tensor
 
 
+def network_device(network: torch.nn.Module) -> torch.device:
+    """Where a decoder lives (by its parameters, or its buffers: `AtomSlots` has no
+    weights)."""
+    for t in (*network.parameters(), *network.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
 def local_rows(network: FieldDecoder, mods: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     """Values ``[P, C]`` of a local decoder at unit-frame ``coords`` ``[P, 3]``."""
+    if isinstance(network, AtomSlots):  # Eq. 1 itself: the compiled samplers
+        return slot_values(network, mods, coords)[0]
     out = torch.empty((coords.shape[0], network.config.out_channels), device=coords.device)
     for a in range(0, coords.shape[0], LOCAL_CHUNK):
         out[a : a + LOCAL_CHUNK] = network.forward_modulated(
@@ -81,14 +92,17 @@ class GridEvaluator:
         self.network, self.coords, self.chunk = network, coords, max(1, int(chunk))
         self.local = is_local(network)
         self.device = coords.device
-        self.mehta = cfg.modulation == "mehta"
+        self.mehta = getattr(cfg, "modulation", "") == "mehta"
         p = coords.shape[0]
+        self._first: torch.Tensor | None = None
+        if self.local:  # nothing to fold or cache: each call gathers the modulations
+            return
+        assert isinstance(network, ModulatedSiren)
         self._bufs = [torch.empty((min(self.chunk, max(p, 1)), cfg.width), device=self.device)
                       for _ in range(2)]
         first = network.sine_layers[0]
         self._first_bias = cfg.w0_first * first.bias
-        self._first: torch.Tensor | None = None
-        if p * cfg.width * 4 <= max_cache_bytes and not self.local:
+        if p * cfg.width * 4 <= max_cache_bytes:
             with torch.inference_mode():
                 pre = torch.addmm(self._first_bias, coords, (cfg.w0_first * first.weight).T)
                 self._first = pre.sin_() if self.mehta else pre
@@ -136,8 +150,7 @@ class FoldedEvaluator:
     def __init__(self, network: FieldDecoder, latent: torch.Tensor | np.ndarray,
                  chunk: int = EVAL_CHUNK, device: torch.device | str | None = None) -> None:
         self.network = network
-        self.device = (next(network.parameters()).device if device is None
-                       else torch.device(device))
+        self.device = (network_device(network) if device is None else torch.device(device))
         self.chunk = max(1, int(chunk))
         z = torch.as_tensor(np.asarray(latent, dtype=np.float32) if not torch.is_tensor(latent)
                             else latent.detach()).float().reshape(1, -1).to(self.device)
