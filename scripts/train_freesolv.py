@@ -191,6 +191,15 @@ def _row(label: str, n: int, s: dict) -> str:
             f"{s['psnr_zero']:.2f} dB | {s['psnr_zero_occupied']:.2f} dB |")
 
 
+#: What the report calls each decoder layout.
+DECODERS = {
+    "global": "modulated SIREN",
+    "local": "latent grid blended into a shift-modulated SIREN",
+    "patch": "local implicit grid of a shift-modulated SIREN",
+    "slots": "atom slots drawn by Eq. 1 (`nn.atom_slots`)",
+}
+
+
 def write_report(path: Path, model, results: dict, model_path: Path) -> None:
     """The Markdown report: how the model was made, held-out and unseen numbers."""
     meta = model.meta
@@ -239,7 +248,8 @@ def write_report(path: Path, model, results: dict, model_path: Path) -> None:
         f"({model.box_edge / model.resolution:.3f} Å voxels); each channel divided by its "
         "analytic peak (`channel_peaks`).",
         f"* Network: conv encoder {net.encoder_config.to_dict()} → latent "
-        f"{model.latent_dim} → modulated SIREN {net.decoder_config.to_dict()}.",
+        f"{model.latent_dim} → {DECODERS.get(net.layout, net.layout)} "
+        f"{net.decoder_config.to_dict()}.",
         f"* Training: {meta.get('train')}.",
         "",
         "## Held-out molecules, randomly rotated (measured in the user's frame)",
@@ -287,9 +297,10 @@ def write_report(path: Path, model, results: dict, model_path: Path) -> None:
                      f"{res['psnr_zero_occupied'][i].mean():.2f} dB |")
     if un.get("problems"):
         lines += ["", "Notes: " + "; ".join(un["problems"]) + "."]
+    margin = us["psnr_occupied"] - us["psnr_zero_occupied"]
     goals = [
-        ("unseen, occupied PSNR", f"{us['psnr_occupied']:.2f} dB", "≥ 32 dB",
-         us["psnr_occupied"] >= 32),
+        ("unseen, encoder alone: occupied PSNR over the zero field", f"{margin:+.2f} dB",
+         "≥ +8 dB (issue 20)", margin >= 8),
         ("unseen, spread over orientations (max)", f"{us['spread_max']:.2f} dB", "≤ 1.5 dB",
          us["spread_max"] <= 1.5),
         ("latent drift ratio (within one molecule / between molecules)",
@@ -297,18 +308,18 @@ def write_report(path: Path, model, results: dict, model_path: Path) -> None:
     ]
     if "freesolv_test" in results:
         fs = results["freesolv_test"]["summary"]
-        goals += [("FreeSolv test rotated, all channels", f"{fs['psnr']:.2f} dB", "≥ 38 dB",
-                   fs["psnr"] >= 38),
-                  ("FreeSolv test rotated, occupied", f"{fs['psnr_occupied']:.2f} dB",
-                   "≥ 34 dB", fs["psnr_occupied"] >= 34)]
+        fm = fs["psnr_occupied"] - fs["psnr_zero_occupied"]
+        goals += [("FreeSolv test rotated, encoder alone: occupied PSNR over the zero field",
+                   f"{fm:+.2f} dB", "≥ +8 dB", fm >= 8)]
     lines += ["", "## Against the goals", "", "| goal | measured | target | met |",
               "|---|---|---|---|"]
     lines += [f"| {g} | {v} | {t} | {'yes' if ok else '**no**'} |" for g, v, t, ok in goals]
     lines += [
         "",
-        "Before (the previous shipped model: FreeSolv only, one conformer, 20 Å box, no "
-        "canonical frame, no rotations), on eight drug-like molecules + the same SDF: 29.7 dB "
-        "all / 26.7 dB occupied, up to 6.1 dB between orientations, drift ratio 1.16.",
+        "Earlier shipped models, encoder alone on unseen drugs (occupied, over the zero "
+        "field): a global latent of 128 with a modulated SIREN +3.4 dB (session 3); a local "
+        "implicit grid of a shift-modulated SIREN (8³ × 8) +6.6 dB (session 5). Encode + "
+        "refine, atoms and bonds on unseen drugs: `benchmarks/ae_molecules.py` (README).",
         "",
         f"## Training curve ({(meta.get('train') or {}).get('eval_items', '?')} molecules "
         "per split, canonical grid)",

@@ -13,10 +13,9 @@ two axes, and a near-atom point ``x`` onto ``x`` with two signs changed, the tar
 unchanged. A step then only copies crops and picks points.
 
 Random rotations (``rotate``) change every field, so those batches are recomputed at
-every step, as are all augmented batches with ``batch_cache=False`` (the path before the
-cache, kept for benchmarks). Without augmentation and with one conformer per molecule,
-that path precomputes all grids (`precompute`). Models with a canonical frame see every
-molecule in it.
+every step, as are all augmented batches with ``batch_cache=False`` (kept for
+benchmarks); without augmentation and one conformer per molecule, that path precomputes
+all grids (`precompute`). Models with a canonical frame see every molecule in it.
 """
 
 from __future__ import annotations
@@ -224,8 +223,7 @@ class ItemCache:
             lo = (int(spans[0][0]), int(spans[1][0]), int(spans[2][0]))
             hi = [int(sp[-1]) + 1 for sp in spans]
             crops.append((c, lo, put(g[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]])))
-        cfg = mdl.net.decoder_config
-        atoms = torch.zeros(0, 6)
+        cfg, atoms = mdl.net.decoder_config, torch.zeros(0, 6)
         if isinstance(cfg, SlotConfig):
             atoms = torch.from_numpy(item_atoms(inp.tables[0], inp.boxes[0], inp.scales[0],
                                                 np.asarray(cfg.radii), mdl.beta))
@@ -306,10 +304,8 @@ class BatchSampler:
             g = lo + j
             item = self.cache.get(int(items[g]), conf[g])
             item.write(grids[j], signs[g])
-            if len(item.atoms):
-                flip = torch.ones(6)
-                flip[:3] = torch.as_tensor(signs[g], dtype=torch.float32)
-                self.atoms.append(item.atoms * flip)
+            if len(item.atoms):  # x, y, z flipped like the grid
+                self.atoms.append(item.atoms * torch.tensor([*signs[g], 1, 1, 1]).float())
             flat = grids[j].view(grids.shape[1], -1)
             occ = torch.nonzero(flat.amax(dim=0) > OCCUPIED_THRESHOLD).squeeze(1).numpy()
             r = np.random.default_rng([c.seed, step, 17, g])

@@ -115,12 +115,12 @@ def refine_latents(model: AEModel, grids: torch.Tensor, latents: torch.Tensor, s
     ``[B, C, N, N, N]``) at ``points`` random voxels per step — half of them uniform, half
     among the voxels where some channel exceeds 5 % (where the molecule is: uniform voxels
     alone are mostly empty); the network is frozen. An atom-slot decoder refines its
-    filled slots instead (`slot_refine`; ``lr`` is then that function's default), and with
+    filled slots instead (`slot_refine`; ``lr`` and ``points`` are then its defaults), and with
     the molecules' ``amplitudes`` (`atom_amplitudes`, known with the molecule) places
     exactly as many atoms as the field holds."""
     net = model.net
     if isinstance(net.siren, AtomSlots):
-        return refine_slot_latents(net.siren, grids, latents, steps, points=points, seed=seed,
+        return refine_slot_latents(net.siren, grids, latents, steps, seed=seed,
                                    amplitudes=amplitudes)
     flags = [p.requires_grad for p in net.parameters()]
     for p in net.parameters():

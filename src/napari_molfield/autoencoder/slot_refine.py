@@ -23,6 +23,18 @@ ACTIVE = 0.05
 #: atom (a local maximum above `BIRTH`, at most `MAX_BIRTHS`) and emptied where their
 #: amplitudes fell below `DEATH` (0: no such pass).
 BIRTH_SHARE = 0.4
+#: With counted atoms: after these shares of the steps, misplaced atoms jump to residual
+#: peaks above `MOVE` × one atom's amplitude (`_SlotFit.relocate`).
+MOVE_AT = (0.3, 0.6)
+MOVE = 0.15
+#: Then `KICKS` times: every atom shaken by `KICK` Å per axis and refined again for
+#: `KICK_STEPS` × the steps; the shaken fit is kept when its error is lower.
+KICKS = 3
+KICK = 0.4
+KICK_STEPS = 0.4
+#: Every step sees every voxel where the truth exceeds `FULL` (a deterministic gradient,
+#: which a symmetric trap cannot hide in); 0: ``points`` random voxels a step.
+FULL = 0.01
 #: Seeds of `place_atoms`' clusters (and peaks it adds) lie at least this far apart, Å.
 MERGE = 0.7
 BIRTH = 0.3
@@ -31,7 +43,7 @@ MAX_BIRTHS = 12
 
 
 def refine_slot_latents(decoder: AtomSlots, grids: torch.Tensor, latents: torch.Tensor,
-                        steps: int, *, lr: float = 0.02, points: int = 2048, seed: int = 0,
+                        steps: int, *, lr: float = 0.02, points: int = 4096, seed: int = 0,
                         amplitudes: np.ndarray | None = None) -> torch.Tensor:
     """Refined copies of ``latents`` ``[B, L]`` against normalised ``grids``
     ``[B, C, N, N, N]`` (each molecule on its own).
@@ -153,7 +165,19 @@ def _refine_one(decoder: AtomSlots, target: torch.Tensor, latent: torch.Tensor,
     fit = _SlotFit(decoder, flat, used, target[:, used], coords, lr, points, gen,
                    fixed_amplitudes=fixed is not None)
     if fixed is not None:  # the atoms are counted and weighed: only positions move
-        fit.run(steps)
+        done = 0
+        for share in MOVE_AT:  # run, then move misplaced atoms to where atoms are missing
+            part = round(steps * share) - done
+            fit.run(part)
+            done += part
+            fit.relocate(fixed[used])
+        fit.run(steps - done)
+        for _ in range(KICKS):  # shake every atom and settle again; keep the better fit
+            before, saved = fit.loss(), fit.flat.clone()
+            fit.shake(KICK / (decoder.config.box_edge / 2.0))
+            fit.run(round(steps * KICK_STEPS))
+            if fit.loss() >= before:
+                fit.flat = saved
         return fit.latent()
     first = steps if BIRTH_SHARE <= 0 else max(1, round(steps * (1.0 - BIRTH_SHARE)))
     fit.run(first)
@@ -176,6 +200,7 @@ class _SlotFit:
         self.beta = decoder.config.beta
         self.inv_r2 = 1.0 / decoder.radii[used].to(flat.dtype) ** 2  # [C']
         self.near = (target.amax(1) > 0.05).float().cpu() + 1e-6
+        self.full_idx = torch.nonzero(target.amax(1) > FULL).squeeze(1) if FULL else None
         g = decoder.grid
         k = torch.arange(g, dtype=flat.dtype, device=flat.device)
         nodes = torch.stack(torch.meshgrid(k, k, k, indexing="ij"), -1).reshape(g**3, 1, 3)
@@ -194,9 +219,12 @@ class _SlotFit:
         amp = rows[:, 4 + self.used] if amp is None else amp
         mu = self.homes[self.active] + off * self.cell
         d2 = ((p[:, None, :] - mu[None]) ** 2).sum(-1)  # [P, K]
-        grow = torch.exp(2.0 * rho.clamp(-RHO_LIMIT, RHO_LIMIT))[:, None]  # [K, 1]
-        return (amp[None] * torch.exp(-self.beta * d2[..., None] * self.inv_r2 / grow[None])
-                ).sum(1)
+        grow = torch.exp(2.0 * rho.clamp(-RHO_LIMIT, RHO_LIMIT))  # [K]
+        if self.fixed_amplitudes:  # one channel a slot: one Gaussian, then a matrix product
+            inv = self.inv_r2[amp.detach().argmax(1)] / grow
+            return torch.exp(-self.beta * d2 * inv) @ amp
+        return (amp[None] * torch.exp(-self.beta * d2[..., None] * self.inv_r2
+                                      / grow[None, :, None])).sum(1)
 
     def run(self, steps: int) -> None:
         """``steps`` Adam steps (cosine decay to a tenth; radius scales at half the rate)
@@ -207,30 +235,81 @@ class _SlotFit:
         off = rows[:, :3].clone().requires_grad_(True)
         rho = rows[:, 3].clone().requires_grad_(True)
         amp = rows[:, 4 + self.used].clone().requires_grad_(not self.fixed_amplitudes)
-        moving = [off] if self.fixed_amplitudes else [off, amp]
-        opt = torch.optim.Adam([{"params": moving, "lr": self.lr},
-                                {"params": [rho], "lr": self.lr * 0.5}])
-        lrs = [self.lr, self.lr * 0.5]
+        # with counted atoms the amplitudes are known: positions and radius scales move
+        moving = [(off, self.lr), (rho, self.lr * 0.5)]
+        if not self.fixed_amplitudes:
+            moving.append((amp, self.lr))
+        opt = _Adam(moving)
         half = self.points // 2
         with torch.enable_grad():
             for step in range(steps):
-                f = 0.1 + 0.45 * (1.0 + math.cos(math.pi * step / steps))
-                for group, a in zip(opt.param_groups, lrs, strict=True):
-                    group["lr"] = a * f
-                idx = torch.cat([
-                    torch.randint(0, len(self.coords), (self.points - half,), generator=self.gen),
-                    torch.multinomial(self.near, half, replacement=True, generator=self.gen),
-                ]).to(self.coords.device)
+                if FULL:
+                    idx = self.full_idx
+                else:
+                    idx = torch.cat([
+                        torch.randint(0, len(self.coords), (self.points - half,),
+                                      generator=self.gen),
+                        torch.multinomial(self.near, half, replacement=True,
+                                          generator=self.gen),
+                    ]).to(self.coords.device)
                 pred = self.field(self.coords[idx], off, rho, amp)
                 loss = torch.mean((pred - self.target[idx]) ** 2)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                opt.step(loss, 0.1 + 0.45 * (1.0 + math.cos(math.pi * step / steps)))
         with torch.no_grad():
             rows[:, :3] = off
             rows[:, 3] = rho.clamp(-RHO_LIMIT, RHO_LIMIT)
             rows[:, 4 + self.used] = amp
             self.flat[self.active] = rows
+
+    def residual(self) -> np.ndarray:
+        """``target − field`` on the whole grid, ``[C', N, N, N]``."""
+        n = round(len(self.coords) ** (1 / 3))
+        with torch.no_grad():
+            res = torch.cat([self.target[a : a + 8192] - self.field(self.coords[a : a + 8192])
+                             for a in range(0, len(self.coords), 8192)])
+        return res.T.reshape(-1, n, n, n).cpu().numpy()
+
+    def loss(self) -> float:
+        """Mean squared error over the whole grid."""
+        return float(np.mean(self.residual() ** 2))
+
+    def shake(self, sigma: float) -> None:
+        """Move every active slot by a Gaussian step of ``sigma`` (unit frame) per axis:
+        symmetric traps (a six-ring turned by 30°, where every atom sits between two)
+        are stationary for the gradient, but not for a shaken ring."""
+        noise = torch.randn((len(self.active), 3), generator=self.gen) * sigma / self.cell
+        self.flat[self.active, :3] += noise.to(self.flat.device)
+
+    def relocate(self, amplitudes: torch.Tensor) -> int:
+        """Move atoms stuck where the truth has less than they draw to where it has an
+        atom more: for each local maximum of a channel's residual above `MOVE` × one
+        atom's amplitude (strongest first), the atom of that channel whose own voxel
+        has the most negative residual (below −`MOVE` × its amplitude) jumps there.
+        How many moved."""
+        from scipy.ndimage import maximum_filter
+
+        r = self.residual()
+        n = r.shape[-1]
+        rows = self.flat[self.active]
+        chan = rows[:, 4 + self.used].argmax(1).cpu().numpy()
+        mu = (self.homes[self.active] + rows[:, :3] * self.cell).cpu().numpy()
+        vox = np.clip(np.floor((mu + 1.0) * n / 2.0).astype(int), 0, n - 1)
+        here = r[chan, vox[:, 0], vox[:, 1], vox[:, 2]]
+        a = amplitudes.cpu().numpy()
+        peaks = (r == maximum_filter(r, size=(1, 3, 3, 3), mode="constant")) & (
+            r > MOVE * a[:, None, None, None])
+        moved = 0
+        for c, i, j, k in sorted(zip(*np.nonzero(peaks), strict=True), key=lambda t: -r[t]):
+            cand = np.nonzero((chan == c) & (here < -MOVE * a[c]))[0]
+            if not len(cand):
+                continue
+            q = cand[np.argmin(here[cand])]
+            here[q] = 0.0
+            p = self.coords[(i * n + j) * n + k]
+            slot = self.active[q]
+            self.flat[slot, :3] = (p - self.homes[slot]) / self.cell
+            moved += 1
+        return moved
 
     def births(self) -> bool:
         """Slots for atoms the fit still lacks, and none for those it does not need:
@@ -239,11 +318,8 @@ class _SlotFit:
         emptied. Whether anything changed."""
         from scipy.ndimage import maximum_filter
 
-        n = round(len(self.coords) ** (1 / 3))
-        with torch.no_grad():
-            res = torch.cat([self.target[a : a + 8192] - self.field(self.coords[a : a + 8192])
-                             for a in range(0, len(self.coords), 8192)])
-        r = res.T.reshape(-1, n, n, n).cpu().numpy()
+        r = self.residual()
+        n = r.shape[-1]
         peaks = (r == maximum_filter(r, size=(1, 3, 3, 3), mode="constant")) & (r > BIRTH)
         changed = False
         amps = self.flat[self.active][:, 4 + self.used].abs().amax(1)
@@ -274,6 +350,33 @@ class _SlotFit:
     def latent(self) -> torch.Tensor:
         """The refined latent ``[L]``."""
         return self.flat.reshape(-1)
+
+
+class _Adam:
+    """Adam (Kingma & Ba) on a few tensors, each with its own rate, scaled per step.
+
+    Written out rather than `torch.optim.Adam`, whose first construction in a process
+    imports the compiler stack (about 3 s): a command-line encode would pay it every time.
+    """
+
+    def __init__(self, params: list[tuple[torch.Tensor, float]], betas: tuple[float, float]
+                 = (0.9, 0.999), eps: float = 1e-8) -> None:
+        self.params = params
+        self.b1, self.b2, self.eps = betas[0], betas[1], eps
+        self.m = [torch.zeros_like(p) for p, _ in params]
+        self.v = [torch.zeros_like(p) for p, _ in params]
+        self.t = 0
+
+    def step(self, loss: torch.Tensor, factor: float = 1.0) -> None:
+        """Back-propagate ``loss`` and move every tensor by ``factor`` × its rate."""
+        grads = torch.autograd.grad(loss, [p for p, _ in self.params])
+        self.t += 1
+        c1, c2 = 1.0 - self.b1**self.t, 1.0 - self.b2**self.t
+        with torch.no_grad():
+            for (p, lr), g, m, v in zip(self.params, grads, self.m, self.v, strict=True):
+                m.mul_(self.b1).add_(g, alpha=1.0 - self.b1)
+                v.mul_(self.b2).addcmul_(g, g, value=1.0 - self.b2)
+                p.sub_(lr * factor / c1 * m / ((v / c2).sqrt_() + self.eps))
 
 
 def slot_grids(decoder: AtomSlots, latents: torch.Tensor | np.ndarray, resolution: int,

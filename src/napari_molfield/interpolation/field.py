@@ -40,7 +40,7 @@ from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.skip import DEFAULT_THRESHOLD, coarse_stride, coarse_to_fine
 from ..nn.decoders import FieldDecoder
-from ..nn.fast_eval import GridEvaluator
+from ..nn.fast_eval import GridEvaluator, network_device
 from .base import FRAME_CHUNK, LatentPath
 from .paths import lerp, path_position
 
@@ -118,7 +118,7 @@ class Interpolator(LatentPath):
             raise MolfieldError(f"The scales must be [{k}, {len(self.channels)}], got "
                                 f"{list(self.scales.shape)}.")
         self.chunk = max(1, int(chunk_points))
-        self.device = next(network.parameters()).device
+        self.device = network_device(network)
         self.coords = self._unit_coords(support, self.device)
         self.skip_empty = bool(skip_empty) and self.index is None
         self.threshold = threshold

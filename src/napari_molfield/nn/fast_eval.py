@@ -191,5 +191,14 @@ class FoldedEvaluator:
         return self.run(u).cpu().numpy()
 
 
-__all__ = ["EVAL_CHUNK", "LOCAL_CHUNK", "FoldedEvaluator", "GridEvaluator", "Weights",
-           "folded_layers", "local_rows", "run_layers"]
+__all__ = [
+    "EVAL_CHUNK",
+    "LOCAL_CHUNK",
+    "FoldedEvaluator",
+    "GridEvaluator",
+    "Weights",
+    "folded_layers",
+    "local_rows",
+    "network_device",
+    "run_layers",
+]
