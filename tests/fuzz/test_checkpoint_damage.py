@@ -180,7 +180,7 @@ def test_same_bytes_read_as_another_dtype(tmp_path: Path, src: Path, tensor: str
     *WEIGHTS,
     (CHECKPOINTS / "glycine_autodecoder.safetensors", "latents"),
     (CHECKPOINTS / "glycine_deform.safetensors", "coords"),
-    (AE_MODEL, "dataset.latents"),
+    (AE_MODEL, "dataset.slot_values"),
 ])
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 def test_weights_not_finite(tmp_path: Path, src: Path, tensor: str, bad: float) -> None:
@@ -192,5 +192,18 @@ def test_weights_not_finite(tmp_path: Path, src: Path, tensor: str, bad: float) 
     path = _rewritten(tmp_path, src, tensor, poison)
     with pytest.raises(MolfieldError, match=rf"tensor '{tensor}' holds NaN or infinite values; "
                        "the file is damaged") as info:
+        load(path)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("tensor", ["dataset.slot_index", "dataset.slot_item"])
+def test_sparse_latents_pointing_outside_are_one_line(tmp_path: Path, tensor: str) -> None:
+    def shift(t: Any) -> Any:
+        t = t.clone()
+        t.view(-1)[0] = 10**8
+        return t
+
+    path = _rewritten(tmp_path, AE_MODEL, tensor, shift)
+    with pytest.raises(MolfieldError, match="inconsistent") as info:
         load(path)
     assert "\n" not in str(info.value)

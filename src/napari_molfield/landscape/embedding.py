@@ -74,11 +74,27 @@ def _latent_array(latents: Any) -> np.ndarray:
     return z
 
 
-def pca_embedding(latents: Any) -> Embedding:
-    """The first two principal components (numpy SVD of the centred latents)."""
-    x = _latent_array(latents)
+def principal_axes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean ``[L]``, principal axes ``[K, L]`` and singular values ``[K]`` of ``x``
+    ``[M, L]`` (``K = min(M, L)``). Wide latents (an atom-slot latent has 53,248 values)
+    go through the ``M × M`` Gram matrix: the same axes, a fraction of the work."""
     mean = x.mean(axis=0)
-    _, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+    xc = x - mean
+    if x.shape[1] <= 4 * x.shape[0]:
+        _, s, vt = np.linalg.svd(xc, full_matrices=False)
+        return mean, vt, s
+    w, u = np.linalg.eigh(xc @ xc.T)
+    order = np.argsort(w)[::-1]
+    s = np.sqrt(np.clip(w[order], 0.0, None))
+    keep = s > s[0] * 1e-9 if len(s) and s[0] > 0 else np.zeros(len(s), bool)
+    vt = (u[:, order[keep]].T @ xc) / s[keep, None]
+    return mean, vt, s[keep]
+
+
+def pca_embedding(latents: Any) -> Embedding:
+    """The first two principal components of the centred latents."""
+    x = _latent_array(latents)
+    mean, vt, s = principal_axes(x)
     comps = vt[:2]
     if comps.shape[0] < 2:  # a single latent dimension: pad with zeros
         comps = np.vstack([comps, np.zeros_like(comps)])[:2]
@@ -106,13 +122,21 @@ def umap_embedding(latents: Any, seed: int = 0) -> Embedding:
         raise MolfieldError("A UMAP needs umap-learn: pip install umap-learn (or use PCA).")
     import umap
 
+    # wide latents: UMAP on their first 50 principal components (distances kept to the
+    # variance those hold), not on tens of thousands of values
+    mean, vt, _ = principal_axes(x) if x.shape[1] > 64 else (np.zeros(x.shape[1]), None, None)
+    basis = vt[:50] if vt is not None else None
+
+    def reduce(z: np.ndarray) -> np.ndarray:
+        z = np.atleast_2d(np.asarray(z, dtype=np.float64))
+        return (z if basis is None else (z - mean) @ basis.T).astype(np.float32)
+
     reducer = umap.UMAP(n_components=2, random_state=seed,
                         n_neighbors=min(15, max(2, len(x) - 1)))
-    xy = reducer.fit_transform(x.astype(np.float32))
+    xy = reducer.fit_transform(reduce(x))
 
     def project(z: np.ndarray) -> np.ndarray:
-        return np.asarray(reducer.transform(np.atleast_2d(np.asarray(z, dtype=np.float32))),
-                          dtype=np.float64)
+        return np.asarray(reducer.transform(reduce(z)), dtype=np.float64)
 
     return Embedding("UMAP", np.asarray(xy, dtype=np.float64), project, ("UMAP 1", "UMAP 2"),
                      x)
@@ -137,5 +161,6 @@ def latent_map(latents: Any, method: str = "pca", seed: int = 0) -> Embedding:
     return umap_embedding(latents, seed) if name == "UMAP" else pca_embedding(latents)
 
 
-__all__ = ["METHODS", "Embedding", "latent_map", "pca_embedding", "umap_available",
+__all__ = ["METHODS", "Embedding", "latent_map", "pca_embedding", "principal_axes",
+           "umap_available",
            "umap_embedding"]

@@ -98,6 +98,7 @@ class GridEvaluator:
         if self.local:  # nothing to fold or cache: each call gathers the modulations
             return
         assert isinstance(network, ModulatedSiren)
+        cfg = network.config
         self._bufs = [torch.empty((min(self.chunk, max(p, 1)), cfg.width), device=self.device)
                       for _ in range(2)]
         first = network.sine_layers[0]
