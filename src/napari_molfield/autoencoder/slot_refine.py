@@ -2,9 +2,8 @@
 filled are moved, resized and re-weighted by Adam on the field's squared error.
 
 Eq. 1 has no weights, so this is a fit of a few dozen Gaussians, not a pass through a
-network: only the filled slots (amplitude above ``ACTIVE``) take part, every step sees
-``points`` voxels (half where the molecule is), and a molecule converges in tens of
-milliseconds a step on one core.
+network: only the filled slots (amplitude above ``ACTIVE``) take part, every step sees the
+voxels where the molecule is (truth above ``FULL``), a few milliseconds a step.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ KICKS = 3
 KICK = 0.4
 KICK_STEPS = 0.4
 #: Every step sees every voxel where the truth exceeds `FULL` (a deterministic gradient,
-#: which a symmetric trap cannot hide in); 0: ``points`` random voxels a step.
+#: which a symmetric trap cannot hide in).
 FULL = 0.01
 #: Seeds of `place_atoms`' clusters (and peaks it adds) lie at least this far apart, Å.
 MERGE = 0.7
@@ -43,7 +42,7 @@ MAX_BIRTHS = 12
 
 
 def refine_slot_latents(decoder: AtomSlots, grids: torch.Tensor, latents: torch.Tensor,
-                        steps: int, *, lr: float = 0.02, points: int = 4096, seed: int = 0,
+                        steps: int, *, lr: float = 0.02, seed: int = 0,
                         amplitudes: np.ndarray | None = None) -> torch.Tensor:
     """Refined copies of ``latents`` ``[B, L]`` against normalised ``grids``
     ``[B, C, N, N, N]`` (each molecule on its own).
@@ -68,7 +67,7 @@ def refine_slot_latents(decoder: AtomSlots, grids: torch.Tensor, latents: torch.
             start = place_atoms(decoder, grids[i], latents[i], np.asarray(amplitudes[i]))
             fixed = torch.as_tensor(np.asarray(amplitudes[i]), dtype=torch.float32)
         out[i] = _refine_one(decoder, grids[i].flatten(1).T, start, coords, int(steps),
-                             lr, points, gen, fixed)
+                             lr, gen, fixed)
     return out
 
 
@@ -151,7 +150,7 @@ def _add_peaks(pos: np.ndarray, values: np.ndarray, coords: np.ndarray, k: int,
 
 
 def _refine_one(decoder: AtomSlots, target: torch.Tensor, latent: torch.Tensor,
-                coords: torch.Tensor, steps: int, lr: float, points: int,
+                coords: torch.Tensor, steps: int, lr: float,
                 gen: torch.Generator, fixed: torch.Tensor | None = None) -> torch.Tensor:
     cfg = decoder.config
     flat = decoder.modulations(latent[None].detach())[0].reshape(-1, cfg.width).clone()
@@ -162,7 +161,7 @@ def _refine_one(decoder: AtomSlots, target: torch.Tensor, latent: torch.Tensor,
     flat[:, 4:][:, unused] = 0.0
     if steps <= 0 or not len(used):
         return flat.reshape(-1)
-    fit = _SlotFit(decoder, flat, used, target[:, used], coords, lr, points, gen,
+    fit = _SlotFit(decoder, flat, used, target[:, used], coords, lr, gen,
                    fixed_amplitudes=fixed is not None)
     if fixed is not None:  # the atoms are counted and weighed: only positions move
         done = 0
@@ -191,16 +190,15 @@ class _SlotFit:
     amplitudes of the channels in use) against normalised truth ``target`` ``[N³, C']``."""
 
     def __init__(self, decoder: AtomSlots, flat: torch.Tensor, used: torch.Tensor,
-                 target: torch.Tensor, coords: torch.Tensor, lr: float, points: int,
+                 target: torch.Tensor, coords: torch.Tensor, lr: float,
                  gen: torch.Generator, fixed_amplitudes: bool = False) -> None:
         self.fixed_amplitudes = fixed_amplitudes
         self.dec, self.flat, self.used, self.target = decoder, flat, used, target
-        self.coords, self.lr, self.points, self.gen = coords, lr, points, gen
+        self.coords, self.lr, self.gen = coords, lr, gen
         self.cell = decoder.config.cell
         self.beta = decoder.config.beta
         self.inv_r2 = 1.0 / decoder.radii[used].to(flat.dtype) ** 2  # [C']
-        self.near = (target.amax(1) > 0.05).float().cpu() + 1e-6
-        self.full_idx = torch.nonzero(target.amax(1) > FULL).squeeze(1) if FULL else None
+        self.voxels = torch.nonzero(target.amax(1) > FULL).squeeze(1)
         g = decoder.grid
         k = torch.arange(g, dtype=flat.dtype, device=flat.device)
         nodes = torch.stack(torch.meshgrid(k, k, k, indexing="ij"), -1).reshape(g**3, 1, 3)
@@ -228,7 +226,7 @@ class _SlotFit:
 
     def run(self, steps: int) -> None:
         """``steps`` Adam steps (cosine decay to a tenth; radius scales at half the rate)
-        on random voxels, half of them where the molecule is."""
+        on the voxels where the molecule is."""
         if not len(self.active):
             return
         rows = self.flat[self.active]
@@ -240,20 +238,10 @@ class _SlotFit:
         if not self.fixed_amplitudes:
             moving.append((amp, self.lr))
         opt = _Adam(moving)
-        half = self.points // 2
+        p, truth = self.coords[self.voxels], self.target[self.voxels]
         with torch.enable_grad():
             for step in range(steps):
-                if FULL:
-                    idx = self.full_idx
-                else:
-                    idx = torch.cat([
-                        torch.randint(0, len(self.coords), (self.points - half,),
-                                      generator=self.gen),
-                        torch.multinomial(self.near, half, replacement=True,
-                                          generator=self.gen),
-                    ]).to(self.coords.device)
-                pred = self.field(self.coords[idx], off, rho, amp)
-                loss = torch.mean((pred - self.target[idx]) ** 2)
+                loss = torch.mean((self.field(p, off, rho, amp) - truth) ** 2)
                 opt.step(loss, 0.1 + 0.45 * (1.0 + math.cos(math.pi * step / steps)))
         with torch.no_grad():
             rows[:, :3] = off
