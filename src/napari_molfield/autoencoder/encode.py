@@ -116,7 +116,7 @@ def refine_latents(model: AEModel, grids: torch.Tensor, latents: torch.Tensor, s
     among the voxels where some channel exceeds 5 % (where the molecule is: uniform voxels
     alone are mostly empty); the network is frozen. An atom-slot decoder refines its
     filled slots instead (`slot_refine`: every voxel the molecule reaches, its own ``lr``), and
-    the molecules' ``amplitudes`` (`atom_amplitudes`, known with the molecule) places
+    with the molecules' ``amplitudes`` (`atom_amplitudes`, known with the molecule) places
     exactly as many atoms as the field holds."""
     net = model.net
     if isinstance(net.siren, AtomSlots):
