@@ -126,7 +126,7 @@ class Walk:
 
 
 def opening(walk: Walk) -> None:
-    from napari_molfield._napari import _model_reader
+    from napari_molfield._napari import background
 
     v = walk.viewer
     walk.act("open PDB (1IEP)", lambda: v.open(str(PDB), plugin=PLUGIN))
@@ -142,7 +142,7 @@ def opening(walk: Walk) -> None:
              note=lambda: " | ".join(f"toast: {n.message}"
                                      for n in notification_manager.records[seen:]))
     walk.act("open checkpoint (1L2Y)", lambda: v.open(str(CHECKPOINT), plugin=PLUGIN),
-             lambda: not _model_reader._WORKERS)
+             lambda: not background.busy())
 
 
 def fields_and_fit(walk: Walk, fit_seconds: float) -> str | None:
@@ -255,10 +255,16 @@ def main() -> None:
                     help="seconds of event loop after each result (its redraw counts)")
     ap.add_argument("--redraw", action="store_true",
                     help="also time one redraw of the canvas after each action")
+    ap.add_argument("--pair", type=Path, default=None,
+                    help="checkpoint to drag the Interpolate slider on (default: the 1L2Y "
+                         "ensemble); e.g. an adenylate kinase closed/open fit: molfield fit "
+                         "adk_closed.pdb adk_open.pdb --time 120 -o adk_pair.safetensors")
     ap.add_argument("--shots", type=Path, default=Path("/tmp/molfield-walkthrough"))
     args = ap.parse_args()
     t_import = time.perf_counter()
     import os
+
+    from napari_molfield._napari import background
 
     walk = Walk(args.shots, args.settle, args.redraw)
     print(f"viewer up in {time.perf_counter() - t_import:.1f} s; load {os.getloadavg()}")
@@ -268,7 +274,11 @@ def main() -> None:
     decode(walk, model)
     encode(walk)
     latent_map(walk)
-    drag = interpolate(walk, CHECKPOINT.stem)
+    if args.pair is not None:
+        walk.act(f"open checkpoint ({args.pair.stem})",
+                 lambda: walk.viewer.open(str(args.pair), plugin=PLUGIN),
+                 lambda: not background.busy())
+    drag = interpolate(walk, (args.pair or CHECKPOINT).stem)
     maps(walk, args.map_seconds)
     window = all_docks(walk)
     walk.beat.timer.stop()

@@ -55,6 +55,25 @@ def test_pdb_cut_inside_its_first_atom_record(tmp_path: Path, data_dir: Path) ->
             assert np.allclose(m.coords[0, 0], [18.630, 64.773, 9.241])
 
 
+def test_pdb_cut_at_a_line_boundary_says_so(tmp_path: Path) -> None:
+    """A PDB cut between two records still parses: the atoms read come with one warning
+    naming how many and where the file stopped; whole files (END, or TER last) none."""
+    text = (Path(__file__).resolve().parents[2] / "sample_data" / "1iep.pdb").read_text()
+    lines = text.splitlines(keepends=True)
+    atoms = [k for k, line in enumerate(lines) if line.startswith("ATOM")]
+    p = tmp_path / "cut.pdb"
+    p.write_text("".join(lines[: atoms[553] + 1]))
+    with pytest.warns(UserWarning, match=rf"cut\.pdb: the file stops after 554 atom records, "
+                      rf"at line {atoms[553] + 1}, with no END record"):
+        (m,) = read_molecules(p)
+    assert m.n_atoms == 554
+    for whole in (EDGE.parent / "structures" / "elements.pdb", EDGE / "chains_repeat.pdb"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.filterwarnings("ignore", message=".*(duplicate|guess|read once).*")
+            read_molecules(whole)
+
+
 def test_coordinate_that_is_not_a_number_is_refused(tmp_path: Path) -> None:
     # gemmi alone reads "  1.2x3 " as 1.2 and a blank coordinate as 0
     good = "ATOM      1  N   GLY A   1      -1.195   0.201   0.000  1.00  0.00           N\n"

@@ -28,6 +28,16 @@ def fresh_models():
         MODELS.remove(name)
 
 
+@pytest.fixture(autouse=True)
+def display(request, monkeypatch):
+    """Fields drawn as volumes, as on a GPU, unless a test is marked ``surfaces``: the
+    automatic choice (`display`) would draw surfaces under Xvfb's software OpenGL, and
+    tests/napari/test_surfaces.py checks that path."""
+    mode = "surface" if request.node.get_closest_marker("surfaces") else "volume"
+    monkeypatch.setenv("MOLFIELD_DISPLAY", mode)
+    return mode
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
@@ -82,3 +92,23 @@ def dock(viewer, title: str, timeout: float = 180.0):
         time.sleep(0.02)
     QApplication.processEvents()
     return widget
+
+
+def open_file(viewer, path, timeout: float = 180.0) -> list:
+    """Open a file as a user does (File ▸ Open, the plugin chosen) and wait for the
+    reader's worker (`background`); returns the layers it added."""
+    import time
+
+    from qtpy.QtWidgets import QApplication
+
+    from napari_molfield._napari import background
+
+    before = {layer.unique_id for layer in viewer.layers}
+    assert viewer.open(path, plugin=PLUGIN) == []  # readers return at once in a viewer
+    t0 = time.perf_counter()
+    while background.busy() and time.perf_counter() - t0 < timeout:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    QApplication.processEvents()
+    assert not background.busy(), f"reading {path} took over {timeout} s"
+    return [layer for layer in viewer.layers if layer.unique_id not in before]

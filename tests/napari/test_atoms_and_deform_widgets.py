@@ -11,7 +11,7 @@ from napari_molfield._napari.widgets.common import layer_kind
 from napari_molfield.chem.molecule import Molecule
 from napari_molfield.models import DEFORMABLE as DEFORMABLE_KIND
 
-from .conftest import assert_not_blank, dock, save_shot
+from .conftest import assert_not_blank, dock, open_file, save_shot
 
 #: Methanol, then turned about z and shifted by 4 Å (as tests/deform/conftest.py).
 ELEMENTS = ["C", "O", "H", "H", "H", "H"]
@@ -151,10 +151,10 @@ def test_deformable_model_loads_and_interpolates_atoms(viewer, qtbot, tmp_path,
 
     # the reader: the same file gives the same model, shown decoded (conformer 0)
     assert get_model_reader(str(path)) is not None
-    from napari_molfield._napari import _model_reader
+    from napari_molfield._napari import background
 
-    viewer.open(str(path), plugin="napari-molfield")  # loads and decodes in a worker
-    qtbot.waitUntil(lambda: not _model_reader._WORKERS, timeout=60_000)
+    open_file(viewer, str(path))  # loads and decodes in a worker
+    qtbot.waitUntil(lambda: not background.busy(), timeout=60_000)
     assert MODELS.names() == [name]
     decoded = [ly for ly in viewer.layers
                if ly.metadata.get("molfield", {}).get("role") == "decoded"]

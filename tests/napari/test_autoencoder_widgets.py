@@ -14,7 +14,7 @@ from napari_molfield._napari.widgets.encode import EncodeWidget
 from napari_molfield._napari.widgets.latent_map import GROUP, LatentMapWidget
 
 from .._quality import assert_beats_zero, autoencoder_truth
-from .conftest import assert_not_blank, dock, save_shot
+from .conftest import assert_not_blank, dock, open_file, save_shot
 
 PLUGIN = "napari-molfield"
 #: Not in FreeSolv (tests/ae/test_shipped_model.py checks this against database.txt).
@@ -60,7 +60,14 @@ def assert_encoded_beats_zero(r) -> None:
 
 
 def by_role(viewer, role: str) -> list:
-    return [ly for ly in viewer.layers if ly.metadata.get("molfield", {}).get("role") == role]
+    """The layers of one role holding data (not the surfaces drawn for them)."""
+    return [ly for ly in viewer.layers if ly.metadata.get("molfield", {}).get("role") == role
+            and not ly.metadata["molfield"].get("surface")]
+
+
+def data_id(layer) -> int:
+    """Identity of a layer's data (a surface's vertices: its ``data`` is a new tuple)."""
+    return id(layer.data[0]) if isinstance(layer.data, tuple) else id(layer.data)
 
 
 def voxel_extent(layer) -> np.ndarray:
@@ -123,7 +130,7 @@ def test_encode_smiles_not_in_freesolv(viewer, qtbot, ae, errors):
 
 
 def test_encode_a_molecule_from_the_viewer(viewer, qtbot, ae, data_dir, errors):
-    viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
     w = encode_widget(viewer, ae)
     group = next(g for _, g in w._molecule_choices() if g != encode_mod.FROM_SMILES)
     w.molecule.value = group
@@ -143,13 +150,13 @@ def test_bad_input_shows_an_error_and_leaves_layers(viewer, qtbot, ae, errors, s
     w = encode_widget(viewer, ae)
     w.smiles.value = PARACETAMOL
     run_and_wait(qtbot, w)
-    layers = [(ly.name, id(ly.data)) for ly in viewer.layers]
+    layers = [(ly.name, data_id(ly)) for ly in viewer.layers]
     w.smiles.value = smiles
     run_and_wait(qtbot, w)
     assert w.status.value.startswith("⚠") and words.lower() in w.status.value.lower()
     assert "\n" not in w.status.value
     assert len(errors) == 1 and words.lower() in errors[0].lower()
-    assert [(ly.name, id(ly.data)) for ly in viewer.layers] == layers
+    assert [(ly.name, data_id(ly)) for ly in viewer.layers] == layers
     assert w.psnr.value == ""
     w.smiles.value = PARACETAMOL  # and the widget still works
     run_and_wait(qtbot, w)

@@ -9,7 +9,7 @@ import pytest
 
 from napari_molfield._napari.session import MODELS
 
-from .conftest import assert_not_blank, dock, save_shot
+from .conftest import assert_not_blank, dock, open_file, save_shot
 
 PLUGIN = "napari-molfield"
 
@@ -23,7 +23,7 @@ def _info(layer) -> dict:
 
 
 def test_complex_opens_in_3d_with_a_ligand_layer(viewer, data_dir):
-    layers = viewer.open(data_dir / "1iep_sti_pocket.pdb", plugin=PLUGIN)
+    layers = open_file(viewer, data_dir / "1iep_sti_pocket.pdb")
     assert viewer.dims.ndisplay == 3
     assert all(_angstrom(ly) for ly in layers)
     ligand = [ly for ly in layers if _info(ly).get("channel") == "ligand:all"]
@@ -52,7 +52,7 @@ def test_complex_opens_in_3d_with_a_ligand_layer(viewer, data_dir):
 
 def test_fields_widget_offers_hetero_residues_and_resplits(viewer, qtbot, data_dir):
 
-    layers = viewer.open(data_dir / "1iep_sti_pocket.pdb", plugin=PLUGIN)
+    layers = open_file(viewer, data_dir / "1iep_sti_pocket.pdb")
     atoms = next(ly for ly in layers if _info(ly).get("role") == "atoms")
     w = dock(viewer, "Fields")
     values = list(w.ligand.choices)
@@ -75,8 +75,8 @@ def test_fields_widget_offers_hetero_residues_and_resplits(viewer, qtbot, data_d
 
 
 def test_map_and_molecule_layers_share_angstrom(viewer, data_dir):
-    viewer.open(data_dir / "maps" / "test.dx", plugin=PLUGIN)
-    viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    open_file(viewer, data_dir / "maps" / "test.dx")
+    open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
     assert all(_angstrom(ly) for ly in viewer.layers)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from napari_molfield._napari.widgets.common import layer_kind
 
-from .conftest import assert_not_blank, dock, save_shot
+from .conftest import assert_not_blank, dock, open_file, save_shot
 
 PLUGIN = "napari-molfield"
 
 
 def test_resample_in_place(viewer, qtbot, data_dir):
-    layers = viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    layers = open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
     carbon = next(ly for ly in layers if ly.name.endswith(" C"))
     widget = dock(viewer, "Fields")
     assert widget.molecule.value == carbon.metadata["molfield"]["group"]
@@ -33,7 +33,7 @@ def test_resample_in_place(viewer, qtbot, data_dir):
 
 
 def test_resample_bad_channels_reports_and_keeps_layers(viewer, qtbot, data_dir):
-    viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
     before = [ly.name for ly in viewer.layers]
     widget = dock(viewer, "Fields")
     widget.channels.value = "C,Xx"

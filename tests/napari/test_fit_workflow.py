@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from napari_molfield._napari.session import MODELS
+from napari_molfield._napari.widgets.common import layer_kind
 
 from .._quality import assert_decode_beats_zero
-from .conftest import SHOTS, assert_not_blank, dock, save_shot
+from .conftest import SHOTS, assert_not_blank, dock, open_file, save_shot
 
 PLUGIN = "napari-molfield"
 #: dB over the zero field (caffeine at 16³, computed by the test). Measured with the
@@ -34,7 +35,7 @@ def voxel_extent(layer) -> np.ndarray:
 
 @pytest.fixture
 def caffeine(viewer, data_dir):
-    layers = viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    layers = open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
     return layers
 
 
@@ -217,16 +218,16 @@ def test_bad_checkpoint_shows_error_and_viewer_survives(viewer, qtbot, tmp_path,
     # dropped on the viewer: loaded in a worker, the plugin's own sentence as the toast
     from napari.utils.notifications import notification_manager
 
-    from napari_molfield._napari import _model_reader
+    from napari_molfield._napari import background
 
     seen = len(notification_manager.records)
-    assert viewer.open(bad, plugin=PLUGIN) == []
-    qtbot.waitUntil(lambda: not _model_reader._WORKERS, timeout=180_000)
+    assert open_file(viewer, bad) == []
+    qtbot.waitUntil(lambda: not background.busy(), timeout=180_000)
     messages = [str(n.message) for n in notification_manager.records[seen:]]
     assert any(m.startswith(str(bad)) or m.startswith("bad.safetensors") for m in messages), \
         messages
     assert len(MODELS) == 0
-    viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
     assert len(viewer.layers) > 0
 
 
@@ -239,20 +240,22 @@ def test_dropping_a_checkpoint_loads_it(viewer, qtbot, tmp_path):
     from napari_molfield.autodecoder.checkpoint import save_model
 
     path = save_model(model, tmp_path / "ethanol.safetensors")
-    from napari_molfield._napari import _model_reader
+    from napari_molfield._napari import background
 
-    assert viewer.open(path, plugin=PLUGIN) == []  # the reader returns at once
-    assert viewer.dims.ndisplay == 3
-    # the load and the decode run in a worker; its result adds the layers
-    qtbot.waitUntil(lambda: not _model_reader._WORKERS and len(viewer.layers) > 0,
-                    timeout=180_000)
-    layers = list(viewer.layers)
+    # the reader returns at once; the load and the decode run in a worker, whose result
+    # adds the layers (`open_file` waits for it)
+    layers = open_file(viewer, path)
+    assert viewer.dims.ndisplay == 3 and not background.busy()
     assert {ly.metadata["molfield"]["channel"] for ly in layers} == {"C", "O"}
     assert "ethanol" in MODELS.names()
     assert all(str(u) == "angstrom" for ly in layers for u in ly.units)
-    assert all(ly.data.max() > 0 and ly.visible for ly in layers)
+    images = [ly for ly in layers if layer_kind(ly) == "image"]
+    assert len(images) == 2 and all(ly.data.max() > 0 for ly in images)
+    for ly in images:  # each channel on view: its volume, or its surface (software GL)
+        drawn = [s for s in layers if s.name == f"{ly.name} surface"]
+        assert (drawn and drawn[0].visible and not ly.visible) or (not drawn and ly.visible)
     names = [ly.name for ly in viewer.layers]
-    again = viewer.open(path, plugin=PLUGIN)  # the same file again: same model, same layers
-    qtbot.waitUntil(lambda: not _model_reader._WORKERS, timeout=180_000)
+    again = open_file(viewer, path)  # the same file again: same model, same layers
+    qtbot.waitUntil(lambda: not background.busy(), timeout=180_000)
     assert again == [] and [ly.name for ly in viewer.layers] == names
     assert MODELS.names() == ["ethanol"]

@@ -9,12 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from napari_molfield._napari._map_reader import get_map_reader, read_map_paths
+from napari_molfield._napari._map_reader import (
+    get_map_reader,
+    read_map_paths,
+    read_maps_in_viewer,
+)
 from napari_molfield._napari.widgets.common import layer_kind
 from napari_molfield.errors import MolfieldError
 from napari_molfield.fields.maps import read_map
 
-from .conftest import assert_not_blank
+from .conftest import assert_not_blank, open_file
 
 MAPS = Path(__file__).resolve().parents[1] / "data" / "maps"
 PLUGIN = "napari-molfield"
@@ -23,7 +27,7 @@ PLUGIN = "napari-molfield"
 def test_reader_claims_map_files_only(tmp_path):
     for name in ["a.mrc", "a.map", "a.ccp4", "a.dx", "a.map.gz", "A.MRC.BZ2", "a.dx.gz"]:
         reader = get_map_reader(str(tmp_path / name))  # errors become the plugin's toast
-        assert getattr(reader, "__wrapped__", None) is read_map_paths, name
+        assert getattr(reader, "__wrapped__", None) is read_maps_in_viewer, name
     for name in ["a.pdb", "a.npz", "a.gz", "a.safetensors", "mrc"]:
         assert get_map_reader(str(tmp_path / name)) is None, name
     assert get_map_reader([str(tmp_path / "a.mrc"), str(tmp_path / "b.pdb")]) is None
@@ -54,7 +58,7 @@ def test_reader_errors_are_one_sentence(tmp_path):
 def test_open_real_map_in_viewer(make_napari_viewer):
     viewer = make_napari_viewer()
     path = MAPS / "1jzv.ccp4"
-    layers = viewer.open(str(path), plugin=PLUGIN)
+    layers = open_file(viewer, str(path))
     assert len(layers) == 1
     layer = layers[0]
     f = read_map(path)
@@ -78,8 +82,8 @@ def test_map_and_molecule_share_one_frame(make_napari_viewer, tmp_path, data_dir
     mol = read_molecules(pdb)[0]
     (path,) = write_field(sample_field(mol, 40, "all"), tmp_path / "pocket.mrc")
     viewer = make_napari_viewer()
-    mol_layers = viewer.open(str(pdb), plugin=PLUGIN)
-    [map_layer] = viewer.open(str(path), plugin=PLUGIN)
+    mol_layers = open_file(viewer, str(pdb))
+    [map_layer] = open_file(viewer, str(path))
     points = next(ly for ly in mol_layers if layer_kind(ly) == "points")
     world = np.array([points.data_to_world(p) for p in points.data])
     np.testing.assert_allclose(world, mol.coords[0], atol=1e-6)
@@ -96,7 +100,7 @@ def test_map_and_molecule_share_one_frame(make_napari_viewer, tmp_path, data_dir
 
 
 def test_screenshot_of_a_real_map_is_not_blank(viewer):
-    layers = viewer.open(str(MAPS / "1jzv.ccp4"), plugin=PLUGIN)
+    layers = open_file(viewer, str(MAPS / "1jzv.ccp4"))
     assert viewer.dims.ndisplay == 3 and layers
     viewer.reset_view()
     img = viewer.screenshot(canvas_only=True, size=(300, 300))

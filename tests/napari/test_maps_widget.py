@@ -11,7 +11,7 @@ from napari_molfield.chem.readers import read_molecules
 from napari_molfield.fields.io import write_field
 from napari_molfield.fields.sample import sample_field
 
-from .conftest import assert_not_blank, dock, save_shot
+from .conftest import assert_not_blank, dock, open_file, save_shot
 
 PLUGIN = "napari-molfield"
 
@@ -26,7 +26,7 @@ def pocket_map(tmp_path, data_dir):
 
 
 def test_map_layer_round_trips_to_a_field(viewer, pocket_map):
-    layers = viewer.open(pocket_map[0], plugin=PLUGIN)
+    layers = open_file(viewer, pocket_map[0])
     f = layer_field(layers[0])
     assert f.resolution == (32, 32, 32)
     np.testing.assert_allclose(f.origin, layers[0].translate)
@@ -35,8 +35,8 @@ def test_map_layer_round_trips_to_a_field(viewer, pocket_map):
 
 def test_fit_compare_and_screenshot(viewer, qtbot, pocket_map):
     path, pdb = pocket_map
-    viewer.open(path, plugin=PLUGIN)
-    viewer.open(pdb, plugin=PLUGIN)
+    open_file(viewer, path)
+    open_file(viewer, pdb)
     w = dock(viewer, "Maps")
     assert [ly.name for ly in w.maps.value] == ["pocket"]
     w.compare()

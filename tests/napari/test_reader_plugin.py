@@ -8,7 +8,7 @@ import pytest
 from napari_molfield._napari._reader import get_reader
 from napari_molfield._napari.widgets.common import layer_kind
 
-from .conftest import assert_not_blank, save_shot
+from .conftest import assert_not_blank, open_file, save_shot
 
 PLUGIN = "napari-molfield"
 
@@ -30,7 +30,7 @@ def test_manifest_is_valid():
 
 
 def test_open_sdf_in_viewer(viewer, data_dir):
-    layers = viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    layers = open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
     images = [ly for ly in layers if layer_kind(ly) == "image"]
     points = [ly for ly in layers if layer_kind(ly) == "points"]
     assert {ly.metadata["molfield"]["channel"] for ly in images} == {"H", "C", "N", "O"}
@@ -48,7 +48,7 @@ def test_open_sdf_in_viewer(viewer, data_dir):
 
 
 def test_open_nmr_ensemble_has_conformer_axis(viewer, data_dir):
-    layers = viewer.open(data_dir / "1l2y.pdb", plugin=PLUGIN)
+    layers = open_file(viewer, data_dir / "1l2y.pdb")
     image = next(ly for ly in layers if layer_kind(ly) == "image")
     assert image.data.ndim == 4 and image.data.shape[0] == 38
     viewer.dims.set_point(0, 10)
@@ -82,19 +82,19 @@ def test_bad_file_gives_the_plugins_sentence_and_viewer_survives(viewer, tmp_pat
     with pytest.raises(MolfieldError, match=r"broken\.pdb"):
         read_paths(bad)  # in a script: raised
     seen = len(notification_manager.records)
-    assert viewer.open(bad, plugin=PLUGIN) == []  # in a viewer: the plugin's own toast
+    assert open_file(viewer, bad) == []  # in a viewer: the plugin's own toast
     messages = [str(n.message) for n in notification_manager.records[seen:]]
     assert len(messages) == 1 and "broken.pdb" in messages[0].split(":")[0], messages
     assert "Tried" not in messages[0]
     assert get_reader(str(bad)) is not None and len(viewer.layers) == 0
-    viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
     assert len(viewer.layers) > 0
 
 
 def test_writer_round_trip(viewer, tmp_path, data_dir):
     from napari_molfield.fields.io import read_field
 
-    layers = viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    layers = open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
     images = [ly for ly in layers if layer_kind(ly) == "image"]
     out = tmp_path / "caffeine.npz"
     viewer.layers.selection = set(images)

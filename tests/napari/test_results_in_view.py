@@ -10,7 +10,7 @@ import pytest
 
 from napari_molfield._napari.session import MODELS
 
-from .conftest import PLUGIN, assert_not_blank, dock, save_shot
+from .conftest import assert_not_blank, dock, open_file, save_shot
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def _role(viewer, role):
 
 
 def test_a_decode_through_the_dock_shows_itself(viewer, qtbot, data_dir, ethanol):
-    viewer.open(data_dir / "freesolv_mobley_7378987.sdf", plugin=PLUGIN)
+    open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
     inputs = _role(viewer, "field")
     assert inputs and all(ly.visible for ly in inputs)
     MODELS.add(ethanol, "ethanol")
@@ -54,7 +54,7 @@ def test_fit_dock_offers_molecules_and_the_cli_channels(viewer, data_dir):
     from napari_molfield.fields.channels import DEFAULT_CHANNELS
     from napari_molfield.fields.sample import sample_field
 
-    layers = viewer.open(data_dir / "1iep_sti_pocket.pdb", plugin=PLUGIN)
+    layers = open_file(viewer, data_dir / "1iep_sti_pocket.pdb")
     assert any(ly.metadata["molfield"].get("channel") == "ligand:all" for ly in layers)
     w = dock(viewer, "Fit")
     assert w.ready and w.plot is not None and "tiny" in w.preset.choices

@@ -7,7 +7,8 @@ together overlay. Data axes are ``(x, y, z)`` as in every napari-molfield layer.
 
 Display: an isosurface (``rendering="iso"``) at ``mean + ISO_SIGMA · σ``, the usual first
 contour of a density map, coloured with a light blue colormap; contrast limits run from
-``mean + 1 σ`` to the maximum. The map's statistics, level, voxel size and origin are in
+``mean + 1 σ`` to the maximum; on software OpenGL the same contour as a surface layer
+(`surfaces`), the image hidden. The map's statistics, level, voxel size and origin are in
 ``metadata["molfield"]``. Imports neither torch nor Qt.
 """
 
@@ -21,7 +22,8 @@ import numpy as np
 
 from ..fields.field import Field
 from ..fields.maps import map_format, read_map, sigma_level
-from .layers import shown_as_notification, view_in_3d
+from .layers import current_viewer, shown_as_notification, view_in_3d
+from .surfaces import with_surfaces
 
 PathLike = str | os.PathLike
 LayerData = tuple[Any, dict[str, Any], str]
@@ -37,7 +39,20 @@ def get_map_reader(path: PathLike | Sequence[PathLike]) -> Callable[..., list[La
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
     if not paths or not all(map_format(p) is not None for p in paths):
         return None
-    return shown_as_notification(read_map_paths)
+    return shown_as_notification(read_maps_in_viewer)
+
+
+def read_maps_in_viewer(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
+    """`read_map_paths`, in a worker when a viewer is open (`background`), else now."""
+    viewer = current_viewer()
+    if viewer is None:
+        return read_map_paths(path)
+    from . import background
+
+    view_in_3d()
+    background.later(read_map_paths, (path,),
+                     lambda layers: background.add_layers(viewer, layers))
+    return [(None,)]  # napari's "nothing to add": the worker adds them
 
 
 def read_map_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
@@ -49,9 +64,7 @@ def read_map_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
         With one sentence for the user when a file cannot be read.
     """
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
-    layers = [map_layer(read_map(p)) for p in paths]
-    view_in_3d()
-    return layers
+    return with_surfaces([map_layer(read_map(p)) for p in paths])
 
 
 def map_layer(field: Field, channel: int = 0, name: str | None = None) -> LayerData:
@@ -80,6 +93,7 @@ def map_layer(field: Field, channel: int = 0, name: str | None = None) -> LayerD
                 "source": field.meta.get("source"),
                 "stats": stats,
                 "level": iso,
+                "surface_level": iso,
                 "voxel_size": [float(h) for h in field.voxel_size],
                 "origin": [float(o) for o in field.origin],
                 "header": field.meta.get("header"),

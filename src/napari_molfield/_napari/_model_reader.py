@@ -21,8 +21,6 @@ from .layers import LayerData, current_viewer, decoded_layers, view_in_3d
 
 #: Resolution at which a dropped checkpoint's first item is shown.
 PREVIEW_RESOLUTION = 48
-#: Workers still running (kept alive until they report back).
-_WORKERS: set[Any] = set()
 
 
 def get_model_reader(path: str | os.PathLike | list) -> Callable[..., list[LayerData]] | None:
@@ -73,13 +71,11 @@ def load_and_decode(path: Path, known: Any) -> tuple[Any, Any]:
 
 
 def _load_later(viewer: Any, path: Path) -> None:
-    from napari.qt.threading import create_worker
-
+    from . import background
     from .session import MODELS
 
     known_name = MODELS.find(path)
     known = MODELS.get(known_name) if known_name is not None else None
-    worker = create_worker(load_and_decode, path, known, _ignore_errors=True)
 
     def show(result: tuple[Any, Any]) -> None:
         from .widgets.common import replace_group_layers, show_result
@@ -88,19 +84,7 @@ def _load_later(viewer: Any, path: Path) -> None:
         name = known_name or MODELS.add(model, path.stem, path=path)
         group = f"decode:{name}:0"
         layers = decoded_layers(field, model, 0, group, f"{model.item_names[0]} decoded")
-        try:
-            kept = replace_group_layers(viewer, group, layers, roles=("decoded",))
-            show_result(viewer, kept)
-        except RuntimeError:  # the viewer was closed meanwhile
-            pass
+        kept = replace_group_layers(viewer, group, layers, roles=("decoded",))
+        show_result(viewer, kept)
 
-    def failed(exc: BaseException) -> None:
-        from .workers import notify_error
-
-        notify_error(exc)
-
-    worker.returned.connect(show)
-    worker.errored.connect(failed)
-    worker.finished.connect(lambda: _WORKERS.discard(worker))
-    _WORKERS.add(worker)
-    worker.start()
+    background.later(load_and_decode, (path, known), show)

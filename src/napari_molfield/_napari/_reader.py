@@ -1,6 +1,8 @@
 """napari reader: molecule files become field channels plus an atoms layer.
 
-Imports neither torch nor Qt: opening a file must stay cheap.
+Imports neither torch nor Qt: opening a file must stay cheap. In a viewer the reading and
+sampling run in a worker (`background`): the reader returns at once and the layers
+arrive when they are ready.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from .layers import (
     MAX_ENSEMBLE_VOXELS,
     FieldParams,
     LayerData,
+    current_viewer,
     is_complex,
     molecule_layers,
     shown_as_notification,
@@ -28,7 +31,20 @@ def get_reader(path: PathLike | Sequence[PathLike]) -> Callable[..., list[LayerD
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
     if not paths or not all(can_read(p) for p in paths):
         return None
-    return shown_as_notification(read_paths)
+    return shown_as_notification(read_in_viewer)
+
+
+def read_in_viewer(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
+    """`read_paths`, in a worker when a viewer is open (its layers added on return);
+    without one (a script) now, returning the layers."""
+    viewer = current_viewer()
+    if viewer is None:
+        return read_paths(path)
+    from . import background
+
+    view_in_3d()
+    background.later(read_paths, (path,), lambda layers: background.add_layers(viewer, layers))
+    return [(None,)]  # napari's "nothing to add": the worker adds them
 
 
 def read_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
@@ -48,7 +64,6 @@ def read_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
         for mol in read_molecules(p):
             params = reader_params(mol.n_conformers, ligand=is_complex(mol))
             layers.extend(molecule_layers(mol, params))
-    view_in_3d()
     return layers
 
 

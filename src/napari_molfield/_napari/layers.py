@@ -24,6 +24,8 @@ from ..fields.box import Box
 from ..fields.channels import DEFAULT_CHANNELS, ChannelSpec
 from ..fields.colours import DISPLAY_SATURATION, channel_colour, element_color_safe
 from ..fields.field import Field
+from ..fields.sample import DEFAULT_BETA
+from .surfaces import with_surfaces
 
 LayerData = tuple[Any, dict[str, Any], str]
 
@@ -33,6 +35,8 @@ MAX_VISIBLE_ATOMS = 1000
 MAX_ENSEMBLE_VOXELS = 40_000_000
 #: Units of the three spatial axes of every layer the plugin makes.
 ANGSTROM = ("angstrom",) * 3
+#: Roles of field layers drawn as surfaces on software OpenGL (`display`): not errors.
+SURFACE_ROLES = ("field", "preview", "decoded", "input", "interpolated")
 #: Channel added to a complex so its ligand stands out (the 1IEP demo's ``ligand:all``).
 LIGAND_CHANNEL = "ligand:all"
 
@@ -166,6 +170,7 @@ def field_layers(
     if peaks is None:
         peaks = [float(values[c].max()) for c in range(len(f0.channels))]
     units = layer_units(values.ndim - 1)
+    beta = f0.meta.get("beta") or DEFAULT_BETA
     ligand_residues = list(molecule.ligand_residues) if molecule is not None else []
     layers: list[LayerData] = []
     for c, ch in enumerate(f0.channels):
@@ -174,6 +179,8 @@ def field_layers(
         if params.drop_empty and not peak > 0:
             continue
         info = {**common, "role": role, "channel": ch}
+        if role in SURFACE_ROLES and peak > 0:  # the van der Waals surface of Eq. 1
+            info["surface_level"] = peak * float(np.exp(-beta))
         if ch.startswith("ligand:") and ligand_residues:
             info["ligand_residues"] = ligand_residues
         layers.append(
@@ -194,6 +201,7 @@ def field_layers(
                 "image",
             )
         )
+    layers = with_surfaces(layers)
     if molecule is not None:
         layers.append(atoms_layer(molecule, group, name))
     return layers

@@ -9,6 +9,7 @@
 * PDBQT (AutoDock, Vina) has AutoDock atom types (``A``, ``OA``, ``HD``, ``NA``) after
   column 77 and ``ROOT``/``BRANCH``/``TORSDOF`` records; :func:`pdbqt_to_pdb` gives PDB
   records with the element of each type. Docking poses (``MODEL``) stay models.
+* :func:`cut_short_note` names a file cut at a line boundary (it still parses);
 * :func:`check_atom_records` refuses atom records cut before the end of their
   coordinates or with coordinates that are not numbers (gemmi reads ``1.2x3`` as 1.2
   and a cut record as atoms at 0); :func:`normalise_models` reads ``MODEL`` records as MD
@@ -74,6 +75,25 @@ def check_atom_records(text: str, label: str) -> None:
                     f"{label}, line {lineno}: the {axis} coordinate of the {record} record "
                     f"(columns {31 + 8 * k}–{38 + 8 * k}) reads {value.strip()!r}, not a number."
                 )
+
+
+def cut_short_note(text: str, label: str) -> str | None:
+    """A sentence when a PDB text looks cut at a line boundary, else None.
+
+    Every PDB writer we know of (the PDB, gemmi, RDKit, Open Babel, MDAnalysis, PyMOL)
+    ends with ``END`` (or ``ENDMDL``/``MASTER``); a file whose last record is an atom
+    record and that has none of them was most likely cut short (a download or a copy
+    stopped): its atoms read, it says how many and where it stopped. A file ending with
+    ``TER`` is taken as complete (some tools stop there).
+    """
+    lines = [(k, line) for k, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines or not _is_atom(lines[-1][1]):
+        return None
+    if any(line[:3].upper() == "END" or line[:6].upper() == "MASTER" for _, line in lines):
+        return None
+    n = sum(1 for _, line in lines if _is_atom(line))
+    return (f"{label}: the file stops after {n} atom records, at line {lines[-1][0]}, with "
+            "no END record; it may be cut short (the atoms read are shown).")
 
 
 def normalise_models(text: str) -> tuple[str, bool]:

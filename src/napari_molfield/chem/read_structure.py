@@ -25,6 +25,7 @@ from .molecule import Molecule
 from .pdb_text import (
     ascii_text,
     check_atom_records,
+    cut_short_note,
     fill_pdb_elements,
     normalise_models,
     pdbqt_to_pdb,
@@ -59,6 +60,9 @@ def _parse(text: str, label: str, ext: str) -> tuple[Any, int]:
         elif ext == ".pdbqt":
             text = pdbqt_to_pdb(text)
         check_atom_records(text, label)
+        note = cut_short_note(text, label) if ext not in (".pqr", ".pdbqt") else None
+        if note:
+            warnings.warn(note, stacklevel=4)
         text, renumbered = normalise_models(text)
         if renumbered:
             warnings.warn(f"{label}: MODEL numbers repeat; the models are numbered 1, 2, … "

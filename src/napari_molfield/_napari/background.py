@@ -1,0 +1,66 @@
+"""Readers' work off the Qt thread: read in a worker, add the layers when it returns.
+
+napari calls a reader on its Qt thread and waits for its layer data. Reading a protein,
+sampling its channels (the compiled samplers load their cache on first use: ~1 s) and
+contouring them, or loading a checkpoint (torch's import), would freeze the window for
+seconds. In a viewer the plugin's readers therefore return napari's "nothing to add" at
+once and run `later` instead: the job in a worker, its layers added on the Qt thread
+when it returns, a `MolfieldError` shown as the plugin's own one-sentence notification.
+In a script (no viewer) readers work synchronously and return their layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+#: Workers still running (kept alive until they report back).
+WORKERS: set[Any] = set()
+
+
+def busy() -> bool:
+    """Whether a reader's worker is still running."""
+    return bool(WORKERS)
+
+
+def later(job: Callable[..., Any], args: tuple, then: Callable[[Any], None]) -> None:
+    """Run ``job(*args)`` in a worker and ``then(result)`` on the Qt thread.
+
+    ``then`` is not called when the viewer was closed meanwhile (a `RuntimeError` from a
+    deleted Qt object is swallowed); errors become one notification each.
+    """
+    from napari.qt.threading import create_worker
+
+    from .display import display_mode
+
+    display_mode()  # decided here, on the Qt thread, before a worker builds layer data
+    worker = create_worker(job, *args, _ignore_errors=True)
+
+    def returned(result: Any) -> None:
+        try:
+            then(result)
+        except RuntimeError:  # the viewer was closed meanwhile
+            pass
+
+    def failed(exc: BaseException) -> None:
+        from .workers import notify_error
+
+        notify_error(exc)
+
+    worker.returned.connect(returned)
+    worker.errored.connect(failed)
+    worker.finished.connect(lambda: WORKERS.discard(worker))
+    WORKERS.add(worker)
+    worker.start()
+
+
+def add_layers(viewer: Any, layers: list[tuple[Any, dict, str]]) -> list[Any]:
+    """Add layer data to ``viewer`` (the camera framing them when they are its first)."""
+    from napari.layers import Layer
+
+    first = len(viewer.layers) == 0
+    added = [viewer.add_layer(Layer.create(data, kwargs, kind))
+             for data, kwargs, kind in layers if data is not None]
+    if first and added:
+        viewer.reset_view()
+    return added

@@ -1,0 +1,144 @@
+"""Fields drawn as iso-surfaces (the display on software OpenGL, `_napari.display`).
+
+Each channel's image layer stays as the data, hidden; its van der Waals surface is drawn
+in the same Å frame. Checked: the surface of one atom is its van der Waals sphere, a
+complex opens as surfaces, a decode shows its own surfaces and hides the inputs', a map
+opens as its contour, interpolation frames update surfaces in place, and the automatic
+choice follows the OpenGL renderer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_molfield._napari import display
+from napari_molfield._napari.session import MODELS
+from napari_molfield._napari.widgets.common import layer_kind
+
+from .conftest import assert_not_blank, dock, open_file, save_shot
+
+
+def _info(layer) -> dict:
+    return layer.metadata.get("molfield", {})
+
+
+def _world(layer, verts: np.ndarray) -> np.ndarray:
+    return verts * np.asarray(layer.scale) + np.asarray(layer.translate)
+
+
+def _pairs(layers) -> list[tuple]:
+    """(image, its surface) for every image drawn as a surface."""
+    by_name = {ly.name: ly for ly in layers}
+    return [(ly, by_name.get(f"{ly.name} surface")) for ly in layers
+            if layer_kind(ly) == "image" and _info(ly).get("drawn_as_surface")]
+
+
+def test_the_automatic_choice_follows_the_renderer(monkeypatch):
+    monkeypatch.delenv("MOLFIELD_DISPLAY", raising=False)
+    monkeypatch.setattr(display, "_mode", None)
+    monkeypatch.setattr(display, "gl_renderer", lambda: "llvmpipe (LLVM 15.0.6, 256 bits)")
+    assert display.software_opengl()
+    monkeypatch.setattr(display, "gl_renderer", lambda: "NVIDIA H100 80GB HBM3/PCIe/SSE2")
+    assert not display.software_opengl()
+    monkeypatch.setenv("MOLFIELD_DISPLAY", "volume")
+    assert display.display_mode() == "volume"
+
+
+def test_xvfb_renderer_is_named():
+    """The hidden canvas answers (under Xvfb: Mesa's llvmpipe, a software renderer)."""
+    import qtpy.QtWidgets  # noqa: F401  (a QApplication for the canvas)
+    from napari._qt.qt_event_loop import get_qapp
+
+    get_qapp()
+    assert display.gl_renderer() != ""
+
+
+@pytest.mark.surfaces
+def test_one_atom_surface_is_its_van_der_waals_sphere():
+    from napari_molfield._napari.layers import FieldParams, molecule_layers
+    from napari_molfield.chem.elements import vdw_radius
+    from napari_molfield.chem.smiles import from_smiles
+
+    mol = from_smiles("[Na+]", seed=0)
+    layers = molecule_layers(mol, FieldParams(resolution=48, channels="other", padding=4.0))
+    kinds = [kind for _, _, kind in layers]
+    assert kinds == ["image", "surface", "points"]
+    (_, image, _), ((verts, faces, _), kw, _) = layers[0], layers[1]
+    assert image["visible"] is False and kw["metadata"]["molfield"]["surface"]
+    world = verts * np.asarray(kw["scale"]) + np.asarray(kw["translate"])
+    radius = np.linalg.norm(world - mol.coords[0, 0], axis=1)
+    r = float(vdw_radius("Na")[0])
+    assert len(faces) > 100 and np.abs(radius - r).max() < 0.05 * r, (radius.min(), radius.max())
+
+
+@pytest.mark.surfaces
+def test_complex_opens_as_surfaces(viewer, data_dir):
+    layers = open_file(viewer, data_dir / "1iep_sti_pocket.pdb")
+    pairs = _pairs(layers)
+    assert {_info(im)["channel"] for im, _ in pairs} >= {"C", "N", "O", "ligand:all"}
+    atoms = next(ly for ly in layers if _info(ly).get("role") == "atoms")
+    for image, surface in pairs:
+        assert surface is not None and surface.visible and not image.visible
+        assert layer_kind(surface) == "surface" and _info(surface)["role"] == "field"
+        assert np.allclose(surface.scale, image.scale)
+        assert np.allclose(surface.translate, image.translate)
+        # every vertex within 3 Å of an atom (van der Waals radii are at most 2 Å)
+        world = _world(surface, surface.data[0])[::50]
+        d = np.linalg.norm(world[:, None] - atoms.data[None], axis=-1).min(axis=1)
+        assert d.max() < 3.0, (image.name, d.max())
+    shot = viewer.screenshot(canvas_only=True, size=(400, 400), flash=False)
+    assert_not_blank(shot)
+    save_shot(shot, "complex_surfaces.png")
+
+
+@pytest.mark.surfaces
+def test_a_decode_shows_its_own_surfaces(viewer, qtbot, data_dir):
+    from napari_molfield.autodecoder.fit import fit_model
+    from napari_molfield.chem.smiles import from_smiles
+
+    model = fit_model(from_smiles("CCO", seed=0), channels="C,N,O,H", preset="tiny",
+                      steps=30, resolution=12, device="cpu", seed=0)
+    inputs = open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
+    input_surfaces = [s for _, s in _pairs(inputs)]
+    assert input_surfaces and all(s.visible for s in input_surfaces)
+    MODELS.add(model, "ethanol")
+    w = dock(viewer, "Decode")
+    w.resolution.value = 24
+    w.truth.value = False
+    w.decode()
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
+    decoded = [ly for ly in viewer.layers if _info(ly).get("role") == "decoded"]
+    pairs = _pairs(decoded)
+    assert pairs and all(s is not None and s.visible and not im.visible for im, s in pairs)
+    assert not any(s.visible for s in input_surfaces)  # the inputs' surfaces hidden
+    assert "hidden" in w.status.value
+    first = {s.name: s.data[0].shape for _, s in pairs}
+    w.resolution.value = 32
+    w.decode()  # again, finer: the same surface layers, new vertices
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
+    again = {s.name: s for _, s in _pairs([ly for ly in viewer.layers
+                                            if _info(ly).get("role") == "decoded"])}
+    assert set(again) == set(first)
+    assert any(again[n].data[0].shape != first[n] for n in first)
+    assert_not_blank(viewer.screenshot(canvas_only=True, size=(400, 400), flash=False))
+
+
+@pytest.mark.surfaces
+def test_a_map_opens_as_its_contour(viewer, data_dir):
+    from napari_molfield.fields.maps import read_map
+
+    path = data_dir / "maps" / "1jzv.ccp4"
+    image, surface = open_file(viewer, path)
+    assert layer_kind(surface) == "surface" and surface.visible and not image.visible
+    level = _info(image)["level"]
+    # the contour is where the map crosses its level: trilinear values at the vertices
+    from scipy.ndimage import map_coordinates
+
+    field = read_map(path)
+    off = np.abs(map_coordinates(field.values[0], surface.data[0].T, order=1) - level)
+    span = float(field.values[0].max() - field.values[0].min())
+    # exact on edges of the contoured grid; grids over 96 voxels are contoured every
+    # second voxel, so a few vertices sit off the full grid's trilinear level
+    assert np.quantile(off, 0.9) < 1e-4 * span and off.max() < 0.05 * span
+    assert_not_blank(viewer.screenshot(canvas_only=True, size=(400, 400), flash=False))
