@@ -58,9 +58,12 @@ def add_layers(viewer: Any, layers: list[tuple[Any, dict, str]]) -> list[Any]:
     """Add layer data to ``viewer`` (the camera framing them when they are its first)."""
     from napari.layers import Layer
 
+    from .widgets.common import batched
+
     first = len(viewer.layers) == 0
-    added = [viewer.add_layer(Layer.create(data, kwargs, kind))
-             for data, kwargs, kind in layers if data is not None]
+    with batched(viewer):  # one scene-graph update and redraw for all of them
+        added = [viewer.add_layer(Layer.create(data, kwargs, kind))
+                 for data, kwargs, kind in layers if data is not None]
     if first and added:
         viewer.reset_view()
     return added

@@ -84,6 +84,12 @@ def surface_layer(values: Any, image: dict[str, Any], level: float) -> LayerData
     if mesh is None:
         return None
     verts, faces = mesh
+    # vertices in Å (the layer's frame is the identity): a frame that moves with the data
+    # (interpolation) then changes the vertices only, not the layer's scale and translate,
+    # each of which makes napari recompute the viewer's dimensions
+    spatial = slice(verts.shape[1] - 3, None)
+    verts[:, spatial] = (verts[:, spatial] * np.asarray(image.get("scale", (1.0,) * 3))[-3:]
+                         + np.asarray(image.get("translate", (0.0,) * 3))[-3:])
     info = dict(image.get("metadata", {}).get("molfield", {}))
     info.pop("drawn_as_surface", None)
     info["surface"] = True
@@ -96,9 +102,8 @@ def surface_layer(values: Any, image: dict[str, Any], level: float) -> LayerData
         "shading": "smooth",
         "metadata": {"molfield": info},
     }
-    for key in ("scale", "translate", "units"):
-        if key in image:
-            kwargs[key] = image[key]
+    if "units" in image:
+        kwargs["units"] = image["units"]
     return (verts, faces, np.ones(len(verts), dtype=np.float32)), kwargs, "surface"
 
 

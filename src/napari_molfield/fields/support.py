@@ -24,21 +24,26 @@ def atom_support(
     the network frame, so the union is taken voxel by voxel. Each atom reaches
     ``r · sqrt(ln(1 / rel_tol) / β)`` plus half a voxel diagonal.
     """
-    mask = np.zeros((n, n, n), dtype=bool)
+    from scipy.spatial import cKDTree
+
+    mask = np.zeros(n**3, dtype=bool)
     reach_factor = math.sqrt(math.log(1.0 / rel_tol) / beta)
+    trees: dict[tuple, cKDTree] = {}  # one tree of voxel centres per distinct grid
     for box, tab in zip(boxes, tables, strict=True):
         o, h = box.origin(n), box.spacing(n)
         keep = tab.weight != 0
+        if not keep.any():
+            continue
         xyz, reach = tab.xyz[keep], tab.radius[keep] * reach_factor + h * math.sqrt(3) / 2
-        for p, r in zip(xyz, reach, strict=True):
-            lo = np.maximum(np.ceil((p - r - o) / h).astype(int), 0)
-            hi = np.minimum(np.floor((p + r - o) / h).astype(int) + 1, n)
-            if (hi <= lo).any():
-                continue
-            ax = [o[d] + h * np.arange(lo[d], hi[d]) - p[d] for d in range(3)]
-            d2 = ax[0][:, None, None] ** 2 + ax[1][None, :, None] ** 2 + ax[2][None, None] ** 2
-            mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]] |= d2 <= r * r
-    return mask
+        grid = (*np.round(o, 9), round(float(h), 9))
+        if grid not in trees:
+            axis = np.arange(n, dtype=np.float64)
+            centres = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
+            trees[grid] = cKDTree(o + h * centres)
+        hits = trees[grid].query_ball_point(xyz, reach, return_sorted=False)
+        if len(hits):
+            mask[np.concatenate([np.asarray(k, dtype=np.intp) for k in hits])] = True
+    return mask.reshape(n, n, n)
 
 
 __all__ = ["SUPPORT_TOL", "atom_support"]

@@ -102,6 +102,28 @@ def replace_group_layers(
     Layers are matched by name; matched layers keep their position, visibility and any
     user settings not given in ``new`` (so the view does not jump or flicker).
     """
+    current = {(layer.name, layer_kind(layer)) for layer in group_layers(viewer, group)
+               if molfield_info(layer).get("role") in roles}
+    if current == {(kwargs["name"], kind) for _, kwargs, kind in new}:
+        return _replace(viewer, group, new, roles)  # in place: no scene-graph rebuild
+    with batched(viewer):
+        return _replace(viewer, group, new, roles)
+
+
+def batched(viewer: napari.viewer.Viewer) -> Any:
+    """A context in which layers are added, removed and updated with one scene-graph
+    update and one redraw at its end (napari's ``LayerList.batched_update``) instead of
+    one per layer: each costs a redraw, ~0.3 s with surfaces on software OpenGL. Its end
+    costs a garbage collection (~0.2 s in a process holding torch): layers updated in
+    place need none."""
+    import contextlib
+
+    batch = getattr(viewer.layers, "batched_update", None)
+    return batch() if batch is not None else contextlib.nullcontext()
+
+
+def _replace(viewer: napari.viewer.Viewer, group: str, new: list[tuple[Any, dict, str]],
+             roles: tuple[str, ...]) -> list[Layer]:
     old = {layer.name: layer for layer in group_layers(viewer, group) if
            molfield_info(layer).get("role") in roles}
     kept = []
@@ -163,6 +185,11 @@ def show_result(viewer: napari.viewer.Viewer, shown: list[Layer], frame: bool = 
     their eye away), so are maps and the atoms of other molecules, and, with ``frame``,
     the camera framing the result (its angles kept). Returns how many volumes were
     hidden."""
+    with batched(viewer):
+        return _show_result(viewer, shown, frame)
+
+
+def _show_result(viewer: napari.viewer.Viewer, shown: list[Layer], frame: bool) -> int:
     hidden = focus_volumes(viewer, shown)
     groups = {molfield_info(layer).get("group") for layer in shown}
     for layer in viewer.layers:  # other molecules' atoms, and maps over the same place
@@ -233,8 +260,8 @@ def _update_layer(layer: Layer, data: Any, kwargs: dict, kind: str) -> None:
         layer.contrast_limits_range = limits
         layer.contrast_limits = limits
     layer.data = data
-    if "visible" in kwargs:
-        layer.visible = kwargs["visible"]
+    if "visible" in kwargs and layer.visible != kwargs["visible"]:
+        layer.visible = kwargs["visible"]  # (setting it, even unchanged, redraws)
 
 
 def enable_scale_bar(viewer: napari.viewer.Viewer) -> None:

@@ -38,6 +38,7 @@ from .common import (
     group_layers,
     replace_group_layers,
     show_result,
+    update_group_layers,
     wrapping_label,
 )
 from .interpolate_atoms import InterpolateAtoms
@@ -59,6 +60,15 @@ if TYPE_CHECKING:
 
     from ...fields.field import Field
     from ...interpolation.base import LatentPath
+
+
+def frame_label(name: str) -> str:
+    """A frame's segment for the status line: ``"AdK: closed → open (0.50)"`` for the
+    ``"AdK [closed] → AdK [open] (0.50)"`` of two conformers of one molecule."""
+    import re
+
+    m = re.fullmatch(r"(.+) \[(.+)\] → \1 \[(.+)\] \((.+)\)", name)
+    return f"{m[1]}: {m[2]} → {m[3]} ({m[4]})" if m else name
 
 
 class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
@@ -158,10 +168,13 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         deformable = moves_atoms(model)
         self.export_atoms_button.enabled = deformable
         self.atoms_button.enabled = not deformable
-        with self.t.changed.blocked():
+        # one consistent path, set with every signal blocked: a request per field would
+        # decode paths mixing the old model's items with the new one's
+        with self.t.changed.blocked(), self.start.changed.blocked(), \
+                self.end.changed.blocked(), self.via.changed.blocked():
+            self.via.value = ", ".join(str(i) for i in range(1, k - 1)) if k <= 16 else ""
             self.start.value = 0
             self.end.value = k - 1
-            self.via.value = ", ".join(str(i) for i in range(1, k - 1)) if k <= 16 else ""
 
     def _item_choices(self, _widget: Any = None) -> list[tuple[str, int]]:
         if self.model.value is None or self.model.value not in MODELS:
@@ -221,8 +234,14 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         cached = self._interp if key == self._interp_key else None
         if scrub:
             cached = self._scrub[1] if self._scrub and self._scrub[0] == key else None
-        # the interpolator (grid, first layer, atom support) is built in the worker too
-        self.runner.start(decode_frame, cached, model, keys, key, t,
+        # the interpolator (grid, first layer, atom support) is built in the worker too,
+        # and the one a dragged slider will use, when it is not there yet
+        scrub_key = None
+        if not scrub and key[-1] > SCRUB_RESOLUTION:
+            scrub_key = (*key[:-1], SCRUB_RESOLUTION)
+            if self._scrub and self._scrub[0] == scrub_key:
+                scrub_key = None
+        self.runner.start(decode_frame, cached, model, keys, key, t, scrub_key,
                           on_return=lambda r: self._show(name, r),
                           on_finish=self._next)
 
@@ -236,7 +255,9 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
     def _show(self, model_name: str, result: tuple) -> None:
         if self._exporting:
             return
-        interp, key, field, seconds, atoms = result
+        interp, key, field, seconds, atoms, scrub = result
+        if scrub is not None:
+            self._scrub = scrub
         preview = ""
         if key[-1] == int(self.resolution.value):
             self._interp, self._interp_key = interp, key
@@ -244,7 +265,7 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
             self._scrub, preview = (key, interp), f" (preview at {key[-1]}³ while dragging)"
         self.frame_ms = 1000 * seconds
         self.update_layers(field, model_name, atoms)
-        self.status.value = (f"t = {field.meta['t']:.2f}: {field.meta['name']} — "
+        self.status.value = (f"t = {field.meta['t']:.2f}: {frame_label(field.meta['name'])} — "
                              f"{self.frame_ms:.0f} ms/frame{preview}")
 
     def update_layers(self, field: Field, model_name: str, atoms: Any = None) -> list:
@@ -252,14 +273,33 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         frame's ``atoms`` ``[A, 3]`` (deformable models) in its atoms layer."""
         group = interpolation_group(model_name)
         before = {ly.unique_id for ly in group_layers(self.viewer, group)}
-        peaks = path_peaks(MODELS.get(model_name), self.keys()) if model_name in MODELS else None
+        peaks = self.peaks(model_name)
         layers = interpolation_layers(field, model_name, peaks)
+        if self.dragging:  # surfaces only while dragging (their hidden images on release)
+            shown = [ly for ly in layers if not ly[1]["metadata"]["molfield"].get(
+                "drawn_as_surface")]
+            if len(shown) < len(layers) and update_group_layers(
+                    self.viewer, group, shown) == len(shown):
+                if atoms is not None:
+                    self.update_atoms(atoms, model_name)
+                return group_layers(self.viewer, group)
         out = replace_group_layers(self.viewer, group, layers, roles=(INTERPOLATED_ROLE,))
         if atoms is not None:
             out.append(self.update_atoms(atoms, model_name))
         if any(ly.unique_id not in before for ly in out):  # new layers: bring them in view
             show_result(self.viewer, out)
         return out
+
+    def peaks(self, model_name: str) -> Any:
+        """`path_peaks` of the path's items (computed once per model and path: reading
+        the items' atoms costs ~50 ms for a protein, each frame would pay it)."""
+        if model_name not in MODELS:
+            return None
+        model, keys = MODELS.get(model_name), tuple(self.keys())
+        key = (model_name, id(model), keys)
+        if getattr(self, "_peaks", (None,))[0] != key:
+            self._peaks = (key, path_peaks(model, list(keys)))
+        return self._peaks[1]
 
     def atoms_layer(self, model_name: str) -> Any:
         """The points layer that follows the slider (None before the first frame)."""

@@ -60,10 +60,13 @@ def build_interpolator(model: Any, keys: list[int], key: tuple) -> Any:
 
 
 def decode_frame(
-    interp: Any, model: Any, keys: list[int], key: tuple, t: float
-) -> tuple[Any, tuple, Field, float, Any]:
+    interp: Any, model: Any, keys: list[int], key: tuple, t: float,
+    scrub_key: tuple | None = None,
+) -> tuple[Any, tuple, Field, float, Any, tuple | None]:
     """Build the interpolator if the settings changed, then decode frame ``t`` and, for a
-    deformable model, its atoms (worker)."""
+    deformable model, its atoms (worker). With ``scrub_key`` the interpolator a dragged
+    slider will use is built too, after the frame (a deformable protein's takes ~1 s:
+    the first drag then shows frames at once); it is returned as ``(scrub_key, it)``."""
     import time
 
     if interp is None:
@@ -71,7 +74,9 @@ def decode_frame(
     t0 = time.perf_counter()
     field = interp.field(t)
     atoms = interp.atoms(t) if interp.moves_atoms else None
-    return interp, key, field, time.perf_counter() - t0, atoms
+    seconds = time.perf_counter() - t0
+    scrub = None if scrub_key is None else (scrub_key, build_interpolator(model, keys, scrub_key))
+    return interp, key, field, seconds, atoms, scrub
 
 
 def recover_frame(interp: Any, model: Any, keys: list[int], key: tuple, t: float,

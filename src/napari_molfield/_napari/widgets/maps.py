@@ -20,12 +20,14 @@ from magicgui.widgets import ComboBox, Container, Label, PushButton, Select, Spi
 from ...errors import MolfieldError
 from ...fields.field import Field
 from ..session import MODELS
+from ..surfaces import with_surfaces
 from ..workers import JobRunner
 from .common import (
     ScrollingDock,
     enable_scale_bar,
     molecule_choices,
     molecule_groups,
+    replace_group_layers,
     wrapping_label,
 )
 
@@ -39,7 +41,8 @@ GROUP = "maps:decoded"
 def map_layers(viewer: napari.viewer.Viewer) -> list[Any]:
     """The map layers in the viewer (those the map reader made)."""
     return [ly for ly in viewer.layers
-            if ly.metadata.get("molfield", {}).get("role") == "map"]
+            if ly.metadata.get("molfield", {}).get("role") == "map"
+            and not ly.metadata["molfield"].get("surface")]
 
 
 def layer_field(layer: Any) -> Field:
@@ -155,16 +158,16 @@ class MapsWidget(ScrollingDock, Container):
         data = decoded.values[0] * scale
         name = f"{like.name} decoded"
         level = like.metadata.get("molfield", {}).get("level", float(np.mean(data)))
-        existing = [ly for ly in self.viewer.layers if ly.name == name]
-        if existing:
-            existing[0].data = data
-            return
-        self.viewer.add_image(
-            data, name=name, scale=like.scale, translate=like.translate, rendering="iso",
-            iso_threshold=level, colormap="magenta", blending="translucent",
-            contrast_limits=like.contrast_limits, units=("angstrom",) * 3,
-            metadata={"molfield": {"role": "decoded-map", "group": GROUP}},
-        )
+        kwargs = {
+            "name": name, "scale": tuple(like.scale), "translate": tuple(like.translate),
+            "rendering": "iso", "iso_threshold": level, "colormap": "magenta",
+            "blending": "translucent", "contrast_limits": tuple(like.contrast_limits),
+            "units": ("angstrom",) * 3,
+            "metadata": {"molfield": {"role": "decoded-map", "group": GROUP,
+                                      "surface_level": level}},
+        }
+        replace_group_layers(self.viewer, GROUP, with_surfaces([(data, kwargs, "image")]),
+                             roles=("decoded-map",))
 
     def compare(self, _event: Any = None) -> Any:
         """Map-versus-model agreement of the chosen molecule with the first chosen map."""
