@@ -47,6 +47,7 @@ from .interpolate_jobs import (
     decode_frame,
     export_frames,
     frame_atoms_layer,
+    frame_label,
     moves_atoms,
     parse_items,
 )
@@ -60,15 +61,6 @@ if TYPE_CHECKING:
 
     from ...fields.field import Field
     from ...interpolation.base import LatentPath
-
-
-def frame_label(name: str) -> str:
-    """A frame's segment for the status line: ``"AdK: closed → open (0.50)"`` for the
-    ``"AdK [closed] → AdK [open] (0.50)"`` of two conformers of one molecule."""
-    import re
-
-    m = re.fullmatch(r"(.+) \[(.+)\] → \1 \[(.+)\] \((.+)\)", name)
-    return f"{m[1]}: {m[2]} → {m[3]} ({m[4]})" if m else name
 
 
 class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):

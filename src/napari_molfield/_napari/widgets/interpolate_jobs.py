@@ -113,3 +113,12 @@ def frame_atoms_layer(model: Any, coords: Any, group: str, name: str) -> LayerDa
     layer = atoms_layer(frame, group, name)
     layer[1]["metadata"]["molfield"]["derived"] = "interpolation"  # not a molecule to fit
     return layer
+
+
+def frame_label(name: str) -> str:
+    """A frame's segment for the status line: ``"AdK: closed → open (0.50)"`` for the
+    ``"AdK [closed] → AdK [open] (0.50)"`` of two conformers of one molecule."""
+    import re
+
+    m = re.fullmatch(r"(.+) \[(.+)\] → \1 \[(.+)\] \((.+)\)", name)
+    return f"{m[1]}: {m[2]} → {m[3]} ({m[4]})" if m else name
