@@ -240,9 +240,11 @@ def check_layers(layers: Any) -> str:
     for item in layers:
         if not (isinstance(item, tuple) and len(item) == 3 and isinstance(item[1], dict)):
             return "napari layer data that is not (data, meta, type)"
-        data = np.asarray(item[0])
-        if data.dtype.kind == "f" and not np.isfinite(data).all():
-            return f"NaN or infinite values in a {item[2]} layer"
+        parts = item[0] if item[2] == "surface" else (item[0],)  # (vertices, faces, values)
+        for part in parts:
+            data = np.asarray(part)
+            if data.dtype.kind == "f" and not np.isfinite(data).all():
+                return f"NaN or infinite values in a {item[2]} layer"
     return ""
 
 

@@ -29,18 +29,28 @@ _mode: str | None = None
 
 def display_mode() -> str:
     """``"surface"`` or ``"volume"``: ``MOLFIELD_DISPLAY`` if set, else the OpenGL
-    renderer's verdict (`software_opengl`), else (no Qt loaded: a script, or not on the
-    Qt thread before the first verdict) ``"volume"``."""
+    renderer's verdict (`software_opengl`, asked once a viewer is open), else (a script
+    without a viewer, or not on the Qt thread before the first verdict) ``"volume"``."""
     global _mode
     asked = os.environ.get("MOLFIELD_DISPLAY", "auto").strip().lower()
     if asked in (SURFACE, VOLUME):
         return asked
     if _mode is None:
         if "napari._qt" not in sys.modules or (
-                threading.current_thread() is not threading.main_thread()):
-            return VOLUME
+                threading.current_thread() is not threading.main_thread()) or (
+                _viewer() is None):
+            return VOLUME  # a script's layer data: plain volumes
         _mode = SURFACE if software_opengl() else VOLUME
     return _mode
+
+
+def _viewer() -> object | None:
+    try:
+        import napari
+
+        return napari.current_viewer()
+    except Exception:  # pragma: no cover - napari without its Qt parts
+        return None
 
 
 def software_opengl() -> bool:

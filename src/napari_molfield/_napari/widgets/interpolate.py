@@ -151,22 +151,24 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         self._model_changed()
 
     def _model_changed(self, _event: Any = None) -> None:
-        self.start.reset_choices()
-        self.end.reset_choices()
-        if self.model.value is None or self.model.value not in MODELS:
-            return
-        model = MODELS.get(self.model.value)
-        k = model.n_items
-        deformable = moves_atoms(model)
-        self.export_atoms_button.enabled = deformable
-        self.atoms_button.enabled = not deformable
-        # one consistent path, set with every signal blocked: a request per field would
-        # decode paths mixing the old model's items with the new one's
+        # one consistent path, set with every signal blocked: a request per field (the
+        # choices' reset included) would decode paths mixing two models' items
         with self.t.changed.blocked(), self.start.changed.blocked(), \
                 self.end.changed.blocked(), self.via.changed.blocked():
+            self.start.reset_choices()
+            self.end.reset_choices()
+            if self.model.value is None or self.model.value not in MODELS:
+                return
+            model = MODELS.get(self.model.value)
+            k = model.n_items
             self.via.value = ", ".join(str(i) for i in range(1, k - 1)) if k <= 16 else ""
             self.start.value = 0
             self.end.value = k - 1
+        deformable = moves_atoms(model)
+        self.export_atoms_button.enabled = deformable
+        self.atoms_button.enabled = not deformable
+        if self.frame_ms is not None:  # frames are on view: show the new path's
+            self.request()
 
     def _item_choices(self, _widget: Any = None) -> list[tuple[str, int]]:
         if self.model.value is None or self.model.value not in MODELS:
