@@ -236,6 +236,7 @@ def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
     assert len(atoms) == 1  # decoded on the molecule's own conformer, atoms shown
     lo, hi = voxel_extent(decoded[0])
     assert ((atoms[0].data > lo) & (atoms[0].data < hi)).all()
+    first = {ly.name: ly.unique_id for ly in decoded}
     # select() directly: the previous molecule's layers are replaced, not piled up
     xy = m.data.embedding.xy
     # a typical molecule (near the median) that no other point hides
@@ -247,7 +248,11 @@ def test_latent_map_colours_hover_click_and_marker(viewer, qtbot, ae, errors):
     qtbot.waitUntil(lambda: m.decoder.idle, timeout=60_000)
     decoded = by_role(viewer, "decoded")
     assert {ly.metadata["molfield"]["index"] for ly in decoded} == {j}
-    assert all(m.data.names[j] in ly.name for ly in decoded)
+    assert all(ly.metadata["molfield"]["name"] == m.data.names[j] for ly in decoded)
+    assert m.data.names[j] in m.status.value
+    # the first click's layers, updated in place (their names do not name the molecule)
+    again = [ly for ly in decoded if ly.name in first]
+    assert again and all(first[ly.name] == ly.unique_id for ly in again)
     # atoms of the decoded molecule: one points layer, replaced by the next recovery
     for _ in range(2):
         m.recover()

@@ -1,10 +1,11 @@
 """Fields drawn as iso-surfaces (the display on software OpenGL, `_napari.display`).
 
-Each channel's image layer stays as the data, hidden; its van der Waals surface is drawn
-in the same Å frame. Checked: the surface of one atom is its van der Waals sphere, a
-complex opens as surfaces, a decode shows its own surfaces and hides the inputs', a map
-opens as its contour, interpolation frames update surfaces in place, and the automatic
-choice follows the OpenGL renderer.
+Each channel's image layer stays as the data, hidden; the van der Waals surfaces of a
+result's channels are one surface layer in the same Å frame, coloured per channel.
+Checked: the surface of one atom is its van der Waals sphere, a complex opens as
+surfaces, a decode shows its own surface and hides the input's (a second decode updates
+it in place), a map opens as its contour, and the automatic choice follows the OpenGL
+renderer.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ def _info(layer) -> dict:
     return layer.metadata.get("molfield", {})
 
 
-def _pairs(layers) -> list[tuple]:
-    """(image, its surface) for every image drawn as a surface."""
-    by_name = {ly.name: ly for ly in layers}
-    return [(ly, by_name.get(f"{ly.name} surface")) for ly in layers
-            if layer_kind(ly) == "image" and _info(ly).get("drawn_as_surface")]
+def _drawn(layers) -> tuple[list, object]:
+    """The images drawn as surfaces, and the one surface layer drawing them."""
+    images = [ly for ly in layers if layer_kind(ly) == "image"
+              and _info(ly).get("drawn_as_surface")]
+    surfaces = [ly for ly in layers if layer_kind(ly) == "surface" and _info(ly).get("surface")]
+    assert len(surfaces) <= 1, [ly.name for ly in surfaces]
+    return images, (surfaces[0] if surfaces else None)
 
 
 def test_the_automatic_choice_follows_the_renderer(monkeypatch):
@@ -70,20 +73,22 @@ def test_one_atom_surface_is_its_van_der_waals_sphere():
 @pytest.mark.surfaces
 def test_complex_opens_as_surfaces(viewer, data_dir):
     layers = open_file(viewer, data_dir / "1iep_sti_pocket.pdb")
-    pairs = _pairs(layers)
-    assert {_info(im)["channel"] for im, _ in pairs} >= {"C", "N", "O", "ligand:all"}
+    images, surface = _drawn(layers)
+    channels = {_info(im)["channel"] for im in images}
+    assert channels >= {"C", "N", "O", "ligand:all"}
+    assert not any(im.visible for im in images)
+    assert surface is not None and surface.visible and surface.name == "1iep_sti_pocket surfaces"
+    assert set(_info(surface)["channels"]) == channels and _info(surface)["role"] == "field"
     atoms = next(ly for ly in layers if _info(ly).get("role") == "atoms")
-    for image, surface in pairs:
-        assert surface is not None and surface.visible and not image.visible
-        assert layer_kind(surface) == "surface" and _info(surface)["role"] == "field"
-        # vertices in Å, inside the image's extent, every one within 3 Å of an atom (van
-        # der Waals radii are at most 2 Å)
-        lo, hi = np.asarray(image.extent.world)
-        world = surface.data[0]
-        assert (world >= lo - 1e-3).all() and (world <= hi + 1e-3).all()
-        world = world[::50]
-        d = np.linalg.norm(world[:, None] - atoms.data[None], axis=-1).min(axis=1)
-        assert d.max() < 3.0, (image.name, d.max())
+    # vertices in Å, inside the images' extent, every one within 3 Å of an atom (van der
+    # Waals radii are at most 2 Å); each channel's vertices in its channel's colour
+    world = surface.data[0]
+    lo, hi = np.asarray(images[0].extent.world)
+    assert (world >= lo - 1e-3).all() and (world <= hi + 1e-3).all()
+    d = np.linalg.norm(world[::50, None] - atoms.data[None], axis=-1).min(axis=1)
+    assert d.max() < 3.0, d.max()
+    colours = {tuple(np.round(c, 3)) for c in surface.vertex_colors}
+    assert len(colours) == len(channels)
     shot = viewer.screenshot(canvas_only=True, size=(400, 400), flash=False)
     assert_not_blank(shot)
     save_shot(shot, "complex_surfaces.png")
@@ -96,28 +101,29 @@ def test_a_decode_shows_its_own_surfaces(viewer, qtbot, data_dir):
 
     model = fit_model(from_smiles("CCO", seed=0), channels="C,N,O,H", preset="tiny",
                       steps=30, resolution=12, device="cpu", seed=0)
-    inputs = open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf")
-    input_surfaces = [s for _, s in _pairs(inputs)]
-    assert input_surfaces and all(s.visible for s in input_surfaces)
+    _, input_surface = _drawn(open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf"))
+    assert input_surface is not None and input_surface.visible
     MODELS.add(model, "ethanol")
     w = dock(viewer, "Decode")
     w.resolution.value = 24
     w.truth.value = False
     w.decode()
     qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
-    decoded = [ly for ly in viewer.layers if _info(ly).get("role") == "decoded"]
-    pairs = _pairs(decoded)
-    assert pairs and all(s is not None and s.visible and not im.visible for im, s in pairs)
-    assert not any(s.visible for s in input_surfaces)  # the inputs' surfaces hidden
+
+    def decoded() -> tuple[list, object]:
+        return _drawn([ly for ly in viewer.layers if _info(ly).get("role") == "decoded"])
+
+    images, surface = decoded()
+    assert images and not any(im.visible for im in images)
+    assert surface is not None and surface.visible
+    assert not input_surface.visible  # the input's surfaces hidden
     assert "hidden" in w.status.value
-    first = {s.name: s.data[0].shape for _, s in pairs}
+    first = (surface.unique_id, surface.data[0].shape)
     w.resolution.value = 32
-    w.decode()  # again, finer: the same surface layers, new vertices
+    w.decode()  # again, finer: the same surface layer, new vertices
     qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
-    again = {s.name: s for _, s in _pairs([ly for ly in viewer.layers
-                                            if _info(ly).get("role") == "decoded"])}
-    assert set(again) == set(first)
-    assert any(again[n].data[0].shape != first[n] for n in first)
+    _, again = decoded()
+    assert again.unique_id == first[0] and again.data[0].shape != first[1]
     assert_not_blank(viewer.screenshot(canvas_only=True, size=(400, 400), flash=False))
 
 

@@ -64,7 +64,7 @@ def read_map_paths(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
         With one sentence for the user when a file cannot be read.
     """
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
-    return with_surfaces([map_layer(read_map(p)) for p in paths])
+    return [layer for p in paths for layer in with_surfaces([map_layer(read_map(p))])]
 
 
 def map_layer(field: Field, channel: int = 0, name: str | None = None) -> LayerData:

@@ -255,6 +255,11 @@ def _update_layer(layer: Layer, data: Any, kwargs: dict, kind: str) -> None:
         layer.features = kwargs["features"]
         layer.face_color = kwargs["face_color"]
         return
+    if kind == "surface" and "vertex_colors" in kwargs:  # colours follow the vertices:
+        layer.vertex_colors = None  # (napari checks them against the data on each set)
+        layer.data = data
+        layer.vertex_colors = kwargs["vertex_colors"]
+        return
     limits = kwargs.get("contrast_limits")
     if limits is not None and tuple(layer.contrast_limits) != tuple(limits):
         layer.contrast_limits_range = limits

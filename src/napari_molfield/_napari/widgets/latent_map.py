@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     import napari
 
 
+#: Name of the clicked point's layers ("latent map decoded C", "latent map atoms").
+LAYER_NAME = "latent map"
 GROUP = MAP_GROUP
 __all__ = ["GROUP", "PATH_GROUP", "LatentMapWidget"]
 #: Imported in a worker before the plot is built (seconds on first use).
@@ -364,10 +366,13 @@ class LatentMapWidget(ScrollingDock, MapNavigation, Container):
         self.last_decoded = item
         name = d.names[index]
         params = FieldParams(resolution=decoded.resolution[0], channels=",".join(d.model.channels))
-        layers = hide_noise(field_layers([decoded], None, params, GROUP, name=f"{name} decoded",
-                                         role="decoded"))
+        # layer names do not carry the molecule's (the status line and the metadata do):
+        # the next click then updates the same layers in place, where new names would
+        # remove and add every layer (~0.2 s each in napari, on the Qt thread)
+        layers = hide_noise(field_layers([decoded], None, params, GROUP,
+                                         name=f"{LAYER_NAME} decoded", role="decoded"))
         if item.molecule is not None:
-            layers.append(atoms_layer(item.molecule, GROUP, name))
+            layers.append(atoms_layer(item.molecule, GROUP, LAYER_NAME))
         for _, kwargs, _ in layers:
             kwargs["metadata"]["molfield"].update(
                 {"name": name, "smiles": d.smiles[index], "index": index})
