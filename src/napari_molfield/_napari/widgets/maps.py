@@ -28,6 +28,7 @@ from .common import (
     molecule_choices,
     molecule_groups,
     replace_group_layers,
+    show_result,
     wrapping_label,
 )
 
@@ -166,8 +167,10 @@ class MapsWidget(ScrollingDock, Container):
             "metadata": {"molfield": {"role": "decoded-map", "group": GROUP,
                                       "surface_level": level}},
         }
-        replace_group_layers(self.viewer, GROUP, with_surfaces([(data, kwargs, "image")]),
-                             roles=("decoded-map",))
+        kept = replace_group_layers(self.viewer, GROUP,
+                                    with_surfaces([(data, kwargs, "image")]),
+                                    roles=("decoded-map",))
+        show_result(self.viewer, kept)  # in view, framed; the other results hidden
 
     def compare(self, _event: Any = None) -> Any:
         """Map-versus-model agreement of the chosen molecule with the first chosen map."""
