@@ -112,3 +112,24 @@ def open_file(viewer, path, timeout: float = 180.0) -> list:
     QApplication.processEvents()
     assert not background.busy(), f"reading {path} took over {timeout} s"
     return [layer for layer in viewer.layers if layer.unique_id not in before]
+
+
+@pytest.fixture(scope="session")
+def ethanol():
+    """A tiny seeded auto-decoder fit of ethanol (C, O, H; no N channel atoms)."""
+    from napari_molfield.autodecoder.fit import fit_model
+    from napari_molfield.chem.smiles import from_smiles
+
+    return fit_model(from_smiles("CCO", seed=0), channels="C,N,O,H", preset="tiny",
+                     steps=30, resolution=12, device="cpu", seed=0)
+
+
+def decode_in_dock(viewer, qtbot, resolution: int = 24, widget=None):
+    """Decode the Decode dock's chosen item at ``resolution`` (no truth) as a user does,
+    and wait for the result; returns the dock's widget."""
+    w = widget if widget is not None else dock(viewer, "Decode")
+    w.resolution.value = resolution
+    w.truth.value = False
+    w.decode()
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
+    return w

@@ -6,21 +6,9 @@ saved as SDF."""
 
 from __future__ import annotations
 
-import pytest
-
 from napari_molfield._napari.session import MODELS
 
-from .conftest import assert_not_blank, dock, open_file, save_shot
-
-
-@pytest.fixture(scope="module")
-def ethanol():
-    """A tiny seeded auto-decoder fit of ethanol (C, O, H; no N channel atoms)."""
-    from napari_molfield.autodecoder.fit import fit_model
-    from napari_molfield.chem.smiles import from_smiles
-
-    return fit_model(from_smiles("CCO", seed=0), channels="C,N,O,H", preset="tiny",
-                     steps=30, resolution=12, device="cpu", seed=0)
+from .conftest import assert_not_blank, decode_in_dock, dock, open_file, save_shot
 
 
 def _role(viewer, role):
@@ -32,11 +20,7 @@ def test_a_decode_through_the_dock_shows_itself(viewer, qtbot, data_dir, ethanol
     inputs = _role(viewer, "field")
     assert inputs and all(ly.visible for ly in inputs)
     MODELS.add(ethanol, "ethanol")
-    w = dock(viewer, "Decode")
-    w.resolution.value = 24
-    w.truth.value = False
-    w.decode()
-    qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
+    w = decode_in_dock(viewer, qtbot)
     decoded = _role(viewer, "decoded")
     # its own layers shown (a proxy of a layer is not the layer), the inputs hidden
     assert decoded and all(ly.visible for ly in decoded), w.status.value

@@ -17,7 +17,7 @@ from napari_molfield._napari import display
 from napari_molfield._napari.session import MODELS
 from napari_molfield._napari.widgets.common import layer_kind
 
-from .conftest import assert_not_blank, dock, open_file, save_shot
+from .conftest import assert_not_blank, decode_in_dock, open_file, save_shot
 
 
 def _info(layer) -> dict:
@@ -95,20 +95,11 @@ def test_complex_opens_as_surfaces(viewer, data_dir):
 
 
 @pytest.mark.surfaces
-def test_a_decode_shows_its_own_surfaces(viewer, qtbot, data_dir):
-    from napari_molfield.autodecoder.fit import fit_model
-    from napari_molfield.chem.smiles import from_smiles
-
-    model = fit_model(from_smiles("CCO", seed=0), channels="C,N,O,H", preset="tiny",
-                      steps=30, resolution=12, device="cpu", seed=0)
+def test_a_decode_shows_its_own_surfaces(viewer, qtbot, data_dir, ethanol):
     _, input_surface = _drawn(open_file(viewer, data_dir / "freesolv_mobley_7378987.sdf"))
     assert input_surface is not None and input_surface.visible
-    MODELS.add(model, "ethanol")
-    w = dock(viewer, "Decode")
-    w.resolution.value = 24
-    w.truth.value = False
-    w.decode()
-    qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
+    MODELS.add(ethanol, "ethanol")
+    w = decode_in_dock(viewer, qtbot)
 
     def decoded() -> tuple[list, object]:
         return _drawn([ly for ly in viewer.layers if _info(ly).get("role") == "decoded"])
@@ -119,9 +110,7 @@ def test_a_decode_shows_its_own_surfaces(viewer, qtbot, data_dir):
     assert not input_surface.visible  # the input's surfaces hidden
     assert "hidden" in w.status.value
     first = (surface.unique_id, surface.data[0].shape)
-    w.resolution.value = 32
-    w.decode()  # again, finer: the same surface layer, new vertices
-    qtbot.waitUntil(lambda: w.runner.idle, timeout=120_000)
+    decode_in_dock(viewer, qtbot, 32, w)  # again, finer: the same surface layer, new vertices
     _, again = decoded()
     assert again.unique_id == first[0] and again.data[0].shape != first[1]
     assert_not_blank(viewer.screenshot(canvas_only=True, size=(400, 400), flash=False))

@@ -43,16 +43,19 @@ def _run_demo(args: argparse.Namespace, headless: bool) -> int:
     from .._napari.widgets.fit import FitWidget
     from .._napari.widgets.models import ModelsWidget
 
+    # the viewer first: how fields are drawn (volumes, or surfaces on software OpenGL) is
+    # decided once a viewer is open (`_napari.display`)
+    viewer = napari.Viewer(title="napari-molfield demo", show=True)
     t0 = time.perf_counter()
     mol = kinase_complex()
     params = kinase_params()
     params.resolution = args.resolution
     layers = molecule_layers(mol, params)
+    channels = sum(kind == "image" for _, _, kind in layers)
     print(
         f"{mol.name}: {mol.n_atoms} atoms ({int(mol.ligand_mask.sum())} ligand), "
-        f"{len(layers) - 1} channels at {params.resolution}³ in {time.perf_counter() - t0:.2f} s"
+        f"{channels} channels at {params.resolution}³ in {time.perf_counter() - t0:.2f} s"
     )
-    viewer = napari.Viewer(title="napari-molfield demo", show=True)
     for data, kwargs, kind in layers:
         getattr(viewer, f"add_{kind}")(data, **kwargs)
     viewer.dims.ndisplay = 3

@@ -102,12 +102,13 @@ def replace_group_layers(
     Layers are matched by name; matched layers keep their position, visibility and any
     user settings not given in ``new`` (so the view does not jump or flicker).
     """
-    current = {(layer.name, layer_kind(layer)) for layer in group_layers(viewer, group)
-               if molfield_info(layer).get("role") in roles}
-    if current == {(kwargs["name"], kind) for _, kwargs, kind in new}:
-        return _replace(viewer, group, new, roles)  # in place: no scene-graph rebuild
+    old = {layer.name: layer for layer in group_layers(viewer, group) if
+           molfield_info(layer).get("role") in roles}
+    if {(name, layer_kind(layer)) for name, layer in old.items()} == {
+            (kwargs["name"], kind) for _, kwargs, kind in new}:
+        return _replace(viewer, old, new)  # in place: no scene-graph rebuild
     with batched(viewer):
-        return _replace(viewer, group, new, roles)
+        return _replace(viewer, old, new)
 
 
 def batched(viewer: napari.viewer.Viewer) -> Any:
@@ -122,10 +123,10 @@ def batched(viewer: napari.viewer.Viewer) -> Any:
     return batch() if batch is not None else contextlib.nullcontext()
 
 
-def _replace(viewer: napari.viewer.Viewer, group: str, new: list[tuple[Any, dict, str]],
-             roles: tuple[str, ...]) -> list[Layer]:
-    old = {layer.name: layer for layer in group_layers(viewer, group) if
-           molfield_info(layer).get("role") in roles}
+def _replace(viewer: napari.viewer.Viewer, old: dict[str, Layer],
+             new: list[tuple[Any, dict, str]]) -> list[Layer]:
+    """Update ``old`` layers (by name) from ``new`` layer data, add and remove the rest."""
+    old = dict(old)
     kept = []
     for data, kwargs, kind in new:
         layer = old.pop(kwargs["name"], None)
