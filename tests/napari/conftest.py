@@ -29,6 +29,15 @@ def fresh_models():
 
 
 @pytest.fixture(autouse=True)
+def no_queued_layers():
+    """Layers a test's results left queued (`pending`) do not reach the next test."""
+    from napari_molfield._napari import pending
+
+    yield
+    pending.forget()
+
+
+@pytest.fixture(autouse=True)
 def display(request, monkeypatch):
     """Fields drawn as volumes, as on a GPU, unless a test is marked ``surfaces``: the
     automatic choice (`display`) would draw surfaces under Xvfb's software OpenGL, and

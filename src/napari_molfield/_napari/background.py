@@ -19,8 +19,10 @@ WORKERS: set[Any] = set()
 
 
 def busy() -> bool:
-    """Whether a reader's worker is still running."""
-    return bool(WORKERS)
+    """Whether a reader's worker is still running, or its hidden layers still queued."""
+    from . import pending
+
+    return bool(WORKERS) or pending.busy()
 
 
 def later(job: Callable[..., Any], args: tuple, then: Callable[[Any], None]) -> None:
@@ -34,7 +36,7 @@ def later(job: Callable[..., Any], args: tuple, then: Callable[[Any], None]) -> 
     from .display import display_mode
 
     display_mode()  # decided here, on the Qt thread, before a worker builds layer data
-    worker = create_worker(job, *args, _ignore_errors=True)
+    worker = create_worker(_warmed, job, *args, _ignore_errors=True)
 
     def returned(result: Any) -> None:
         try:
@@ -54,16 +56,42 @@ def later(job: Callable[..., Any], args: tuple, then: Callable[[Any], None]) -> 
     worker.start()
 
 
+def _warmed(job: Callable[..., Any], *args: Any) -> Any:
+    """``job(*args)``, after paying napari's first-use costs of making layers here."""
+    warm_layers()
+    return job(*args)
+
+
+def warm_layers() -> None:
+    """Pay, once, what napari's first layer costs whoever makes it: its unit registry
+    (pint parses its definitions: 0.9 s) and pandas for the points' features (0.3 s).
+    On the Qt thread these froze the window when the first file arrived."""
+    import pandas  # noqa: F401
+    import pint
+
+    pint.get_application_registry().pixel  # noqa: B018 (builds the registry)
+
+
 def add_layers(viewer: Any, layers: list[tuple[Any, dict, str]]) -> list[Any]:
-    """Add layer data to ``viewer`` (the camera framing them when they are its first)."""
+    """Add layer data to ``viewer`` (the camera framing them when they are its first).
+
+    Only the first shown layer (a surface, preferably) is added now; the others follow
+    one per turn of the event loop (`pending`). The layers added now are returned.
+    """
     from napari.layers import Layer
 
-    from .widgets.common import batched
+    from . import pending
 
     first = len(viewer.layers) == 0
-    with batched(viewer):  # one scene-graph update and redraw for all of them
-        added = [viewer.add_layer(Layer.create(data, kwargs, kind))
-                 for data, kwargs, kind in layers if data is not None]
+    now, later = pending.split([item for item in layers if item[0] is not None])
+    added = [viewer.add_layer(Layer.create(data, kwargs, kind)) for data, kwargs, kind in now]
+    surface = pending.surface_of(added)
+    for item in later:
+        pending.defer(viewer, *item, below=surface)
     if first and added:
         viewer.reset_view()
+    if added:
+        from .widgets.common import enable_scale_bar
+
+        enable_scale_bar(viewer)  # the layers are in Å
     return added

@@ -44,13 +44,16 @@ class JobRunner:
 
     @property
     def idle(self) -> bool:
-        """Whether the latest job has finished (its callbacks have run)."""
-        return self._finished == self._job
+        """Whether the latest job has finished (its callbacks have run) and every layer a
+        result queued (`pending`) is in the viewer."""
+        from . import pending
+
+        return self._finished == self._job and not pending.busy()
 
     @property
     def running(self) -> bool:
         """Whether the latest job was started and has not finished yet."""
-        return not self.idle
+        return self._finished != self._job
 
     @property
     def pending(self) -> bool:
@@ -115,7 +118,7 @@ class JobRunner:
 
         def mark_finished() -> None:
             self._finished = max(self._finished, job)
-            if self.idle and self._pending is not None:
+            if not self.running and self._pending is not None:
                 func_, args_, kwargs_ = self._pending
                 self._pending = None
                 self.start(func_, *args_, **kwargs_)

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def pair_list(xyz, cut, points, lo, cell, dims, start, count, order):  # pragma: no cover
     """Atom and point indices of every pair closer than the atom's cutoff.
 
@@ -52,7 +52,7 @@ def pair_list(xyz, cut, points, lo, cell, dims, start, count, order):  # pragma:
     return ai, pi
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def loss_grad(xyz, ai, pi, points, chan, amp, inv_r2, beta, target, weight, n_channels,
               model, want_grad):  # pragma: no cover
     """Eq. 1 of the atoms into ``model`` (flat ``[P·K]``), the loss, and its gradient.

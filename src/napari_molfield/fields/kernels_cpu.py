@@ -24,6 +24,9 @@ Grid kernel
 Point kernel
     Entries are binned into cubic cells no smaller than the largest cutoff; a point sums
     the entries of its 27 neighbouring cells (9 contiguous runs), parallel over points.
+
+Every kernel releases the GIL (``nogil``): a viewer samples fields in a worker thread,
+and a kernel holding the GIL would stop its window's event loop for as long as it runs.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def cutoff_radius(radius: np.ndarray, beta: float, tol: float) -> np.ndarray:
     return np.asarray(radius, dtype=np.float64) * math.sqrt(math.log(1.0 / tol) / beta)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _windows(xyz, cut, origin, spacing, n):  # pragma: no cover - compiled
     """Clipped voxel index windows ``[E, 3, 2]`` (inclusive; lo > hi when empty)."""
     e_count = xyz.shape[0]
@@ -61,7 +64,7 @@ def _windows(xyz, cut, origin, spacing, n):  # pragma: no cover - compiled
     return win
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _slab_bounds(win, n, n_slabs, plane_cost):  # pragma: no cover - compiled
     """Split x-planes ``0..n`` into ``n_slabs`` ranges of about equal work."""
     work = np.full(n, plane_cost, np.float64)
@@ -87,7 +90,7 @@ def _slab_bounds(win, n, n_slabs, plane_cost):  # pragma: no cover - compiled
     return bounds
 
 
-@njit(cache=True, parallel=True, fastmath=False)
+@njit(cache=True, nogil=True, parallel=True, fastmath=False)
 def splat_grid(
     xyz, radius, channel, weight, beta, tol, origin, spacing, out, zero, n_slabs
 ):  # pragma: no cover - compiled
@@ -200,7 +203,7 @@ def splat_grid(
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cell_list(xyz, cut, amp, inv, channel, cell):  # pragma: no cover - compiled
     """Entries sorted into cubic cells of edge ``cell``: packed arrays and run starts."""
     e_count = xyz.shape[0]
@@ -240,7 +243,7 @@ def _cell_list(xyz, cut, amp, inv, channel, cell):  # pragma: no cover - compile
     return lower, dims, start, packed, pch
 
 
-@njit(cache=True, parallel=True, fastmath=False)
+@njit(cache=True, nogil=True, parallel=True, fastmath=False)
 def eval_points(points, xyz, radius, channel, weight, beta, tol, out):  # pragma: no cover
     """Add Eq. 1 at ``points`` (``[P, 3]`` Å) to ``out`` (``[P, C]`` float32) in place.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import pending
+
 if TYPE_CHECKING:
     from napari.layers import Layer
 
@@ -100,23 +102,44 @@ def replace_group_layers(
     """Update the group's layers in place from layer data; add new ones, remove stale ones.
 
     Layers are matched by name; matched layers keep their position, visibility and any
-    user settings not given in ``new`` (so the view does not jump or flicker).
+    user settings not given in ``new`` (so the view does not jump or flicker). Of the
+    layers that are new, only the first shown one (its surface, preferably) is added now:
+    the others follow one per turn of the event loop (`pending`) and are not among the
+    returned layers. Hidden channel images of a surface get their new data that way too
+    (each update uploads a volume and recomputes a thumbnail).
     """
+    pending.drop(viewer, group, roles=roles)  # superseded by this result
     old = {layer.name: layer for layer in group_layers(viewer, group) if
            molfield_info(layer).get("role") in roles}
-    if {(name, layer_kind(layer)) for name, layer in old.items()} == {
-            (kwargs["name"], kind) for _, kwargs, kind in new}:
-        return _replace(viewer, old, new)  # in place: no scene-graph rebuild
-    with batched(viewer):
-        return _replace(viewer, old, new)
+    first, later = pending.split([it for it in new if it[1]["name"] not in old])
+    updates = [it for it in new if pending.is_deferred(it[1], it[2]) and it[1]["name"] in old
+               and layer_kind(old[it[1]["name"]]) == "image"
+               and old[it[1]["name"]].data.ndim == it[0].ndim]
+    for it in updates:
+        del old[it[1]["name"]]  # (kept as they are until their turn)
+    now = [it for it in new if not any(it is x for x in later + updates)]
+    matched = {(kwargs["name"], kind) for _, kwargs, kind in now}
+    changes = sum((name, layer_kind(layer)) not in matched for name, layer in old.items())
+    if changes + len(first) <= 1:  # in place, or one layer added or removed: no batch
+        kept = _replace(viewer, old, now)
+    else:
+        with batched(viewer):
+            kept = _replace(viewer, old, now)
+    surface = pending.surface_of(kept)
+    for item in later:
+        pending.defer(viewer, *item, below=surface)
+    for item in updates:
+        pending.defer(viewer, *item, update=True)
+    return kept
 
 
 def batched(viewer: napari.viewer.Viewer) -> Any:
-    """A context in which layers are added, removed and updated with one scene-graph
-    update and one redraw at its end (napari's ``LayerList.batched_update``) instead of
-    one per layer: each costs a redraw, ~0.3 s with surfaces on software OpenGL. Its end
-    costs a garbage collection (~0.2 s in a process holding torch): layers updated in
-    place need none."""
+    """A context in which layers are added and removed with one scene-graph update at
+    its end (napari's ``LayerList.batched_update``) instead of one per layer. Its end
+    costs what each removal costs: a garbage collection (~0.2 s in a process holding
+    torch), waiting for the renderer to finish (a whole redraw on software OpenGL) and a
+    scene-graph rebuild — worth it for several layers, not for one, nor for visibility
+    changes (those only schedule a redraw, which Qt merges)."""
     import contextlib
 
     batch = getattr(viewer.layers, "batched_update", None)
@@ -137,7 +160,7 @@ def _replace(viewer: napari.viewer.Viewer, old: dict[str, Layer],
                 viewer.layers.remove(layer)
             layer = viewer.add_layer(_make_layer(data, kwargs, kind))
         else:
-            _update_layer(layer, data, kwargs, kind)
+            pending.update_layer(layer, data, kwargs, kind)
         kept.append(layer)
     for layer in old.values():
         viewer.layers.remove(layer)
@@ -185,12 +208,7 @@ def show_result(viewer: napari.viewer.Viewer, shown: list[Layer], frame: bool = 
     hidden (`focus_volumes`: inputs and superseded results stay in the list, one click on
     their eye away), so are maps and the atoms of other molecules, and, with ``frame``,
     the camera framing the result (its angles kept). Returns how many volumes were
-    hidden."""
-    with batched(viewer):
-        return _show_result(viewer, shown, frame)
-
-
-def _show_result(viewer: napari.viewer.Viewer, shown: list[Layer], frame: bool) -> int:
+    hidden. (Not in a `batched` context: visibility changes only schedule one redraw.)"""
     hidden = focus_volumes(viewer, shown)
     groups = {molfield_info(layer).get("group") for layer in shown}
     for layer in viewer.layers:  # other molecules' atoms, and maps over the same place
@@ -228,7 +246,7 @@ def update_group_layers(
     for data, kwargs, kind in new:
         layer = old.get(kwargs["name"])
         if layer is not None and layer_kind(layer) == kind:
-            _update_layer(layer, data, kwargs, kind)
+            pending.update_layer(layer, data, kwargs, kind)
             done += 1
     return done
 
@@ -237,37 +255,6 @@ def _make_layer(data: Any, kwargs: dict, kind: str) -> Layer:
     from napari.layers import Layer
 
     return Layer.create(data, kwargs, kind)
-
-
-def _update_layer(layer: Layer, data: Any, kwargs: dict, kind: str) -> None:
-    """Swap data and frame of an existing layer without recreating it.
-
-    Only what changed is set (each setter redraws the layer, which costs on software
-    OpenGL); the frame is set before the data so the new data is drawn once, in place.
-    """
-    import numpy as np
-
-    layer.metadata = kwargs.get("metadata", {})
-    for key in ("scale", "translate"):
-        if key in kwargs and not np.allclose(getattr(layer, key), kwargs[key]):
-            setattr(layer, key, kwargs[key])
-    if kind == "points":
-        layer.data = data
-        layer.features = kwargs["features"]
-        layer.face_color = kwargs["face_color"]
-        return
-    if kind == "surface" and "vertex_colors" in kwargs:  # colours follow the vertices:
-        layer.vertex_colors = None  # (napari checks them against the data on each set)
-        layer.data = data
-        layer.vertex_colors = kwargs["vertex_colors"]
-        return
-    limits = kwargs.get("contrast_limits")
-    if limits is not None and tuple(layer.contrast_limits) != tuple(limits):
-        layer.contrast_limits_range = limits
-        layer.contrast_limits = limits
-    layer.data = data
-    if "visible" in kwargs and layer.visible != kwargs["visible"]:
-        layer.visible = kwargs["visible"]  # (setting it, even unchanged, redraws)
 
 
 def enable_scale_bar(viewer: napari.viewer.Viewer) -> None:

@@ -141,10 +141,9 @@ class EncodeWidget(ScrollingDock, Container):
                                           name=f"{name} decoded", role="decoded"))
         for _, kwargs, _ in layers:
             kwargs["metadata"]["molfield"]["encoder"] = r.model_label
+            if kwargs["metadata"]["molfield"]["role"] == "input":
+                kwargs["visible"] = False  # what the decoded field covers: one click away
         kept = replace_group_layers(self.viewer, group, layers, roles=roles)
-        for layer in kept:  # the input is what the decoded field covers: one click away
-            if layer.metadata["molfield"]["role"] == "input":
-                layer.visible = False
         hidden = show_result(self.viewer, [ly for ly in kept if ly.visible])
         self._hide_older_atoms(group)
         extra = f" ({'; '.join(r.notes)})" if r.notes else ""

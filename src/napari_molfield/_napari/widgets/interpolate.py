@@ -29,6 +29,7 @@ from magicgui.widgets import (
 )
 
 from ...errors import MolfieldError
+from .. import pending
 from ..layers import INTERPOLATED_ROLE, interpolation_group, interpolation_layers, path_peaks
 from ..session import MODELS
 from ..workers import JobRunner
@@ -195,8 +196,7 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         return model, keys, key
 
     def _drag(self, down: bool) -> None:
-        """The slider is pressed (frames at `SCRUB_RESOLUTION` follow it) or released
-        (the full-resolution frame of where it rests)."""
+        """Slider pressed (frames at `SCRUB_RESOLUTION` follow it) or released (full frame)."""
         self.dragging = down
         if not down:
             self.request()
@@ -214,7 +214,7 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         if self._exporting:
             return
         t = float(self.t.value)
-        if not self.runner.idle:
+        if self.runner.running:  # (its result's layers may still be arriving: not waited for)
             self._pending = t
             return
         scrub = self.dragging
@@ -278,8 +278,8 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
                     self.update_atoms(atoms, model_name)
                 return group_layers(self.viewer, group)
         out = replace_group_layers(self.viewer, group, layers, roles=(INTERPOLATED_ROLE,))
-        if atoms is not None:
-            out.append(self.update_atoms(atoms, model_name))
+        if atoms is not None and (layer := self.update_atoms(atoms, model_name)) is not None:
+            out.append(layer)
         if any(ly.unique_id not in before for ly in out):  # new layers: bring them in view
             show_result(self.viewer, out)
         return out
@@ -301,19 +301,19 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         return found[0] if found else None
 
     def update_atoms(self, coords: Any, model_name: str) -> Any:
-        """Move the frame's atoms layer to ``coords`` (Å) in place; made on first use."""
+        """Move the frame's atoms layer to ``coords`` (Å) in place and return it; made on
+        first use, one turn of the event loop after the frame's field (`pending`: each
+        new layer costs the window a redraw), and then None is returned."""
         layer = self.atoms_layer(model_name)
         if layer is not None and layer.data.shape == coords.shape:
             layer.data = coords
             return layer
-        from napari.layers import Layer
-
         if layer is not None:
             self.viewer.layers.remove(layer)
-        data, kwargs, kind = frame_atoms_layer(MODELS.get(model_name), coords,
-                                               interpolation_group(model_name),
-                                               f"{model_name} interpolation")
-        return self.viewer.add_layer(Layer.create(data, kwargs, kind))
+        pending.defer(self.viewer, *frame_atoms_layer(
+            MODELS.get(model_name), coords, interpolation_group(model_name),
+            f"{model_name} interpolation"))
+        return None
 
     def _failed(self, exc: BaseException) -> None:
         self.status.value = f"Failed: {exc}"
@@ -333,7 +333,7 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
             self.play_button.text = "Pause"
 
     def _tick(self) -> None:
-        if not self.runner.idle or self._exporting:
+        if self.runner.running or self._exporting:
             return  # never queue up frames: skip the tick
         step = 1.0 / (int(self.frames.value) - 1)
         t = float(self.t.value) + step
