@@ -59,3 +59,25 @@ def test_slider_updates_sample_layers_in_place_and_exports(viewer, qtbot, tmp_pa
     assert [id(ly) for ly in _interp_layers(viewer)] == [id(ly) for ly in before]
     assert_not_blank(viewer.screenshot(canvas_only=True))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["movie.mp4"]
+
+
+def test_a_release_shows_the_full_frame_not_a_stale_preview(viewer, qtbot):
+    viewer.open_sample("napari-molfield", "nmr_interpolation")
+    w = dock(viewer, "Interpolate")
+    w.resolution.value = 32
+    _settle(w, qtbot)
+    shown: list[int] = []
+    update = w.update_layers
+
+    def counted(field, *args, **kwargs):
+        shown.append(field.resolution[0])
+        return update(field, *args, **kwargs)
+
+    w.update_layers = counted
+    w._drag(True)
+    w.t.value = 0.3  # a preview starts decoding (no event loop runs until _settle) …
+    w.t.value = 0.6  # … this position waits for it …
+    w._drag(False)  # … and the slider is released before the preview is back
+    _settle(w, qtbot)
+    assert shown == [32], shown  # the preview, stale on arrival, is never drawn
+    assert _interp_layers(viewer)[0].metadata["molfield"]["t"] == pytest.approx(0.6)

@@ -29,7 +29,7 @@ from magicgui.widgets import (
 )
 
 from ...errors import MolfieldError
-from .. import pending
+from ..display import display_mode
 from ..layers import INTERPOLATED_ROLE, interpolation_group, interpolation_layers, path_peaks
 from ..session import MODELS
 from ..workers import JobRunner
@@ -47,7 +47,6 @@ from .interpolate_jobs import (
     build_interpolator,
     decode_frame,
     export_frames,
-    frame_atoms_layer,
     frame_label,
     moves_atoms,
     parse_items,
@@ -235,21 +234,21 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
             scrub_key = (*key[:-1], SCRUB_RESOLUTION)
             if self._scrub and self._scrub[0] == scrub_key:
                 scrub_key = None
-        self.runner.start(decode_frame, cached, model, keys, key, t, scrub_key,
-                          on_return=lambda r: self._show(name, r),
+        display_mode()  # decided on this thread: the worker draws the frame's surfaces
+        self.runner.start(decode_frame, cached, model, keys, key, t, scrub_key, name,
+                          self.peaks(name), on_return=lambda r: self._show(name, r),
                           on_finish=self._next)
 
     def _next(self) -> None:
         if self._pending is not None and not self._exporting:
-            from qtpy.QtCore import QTimer
+            from qtpy.QtCore import QTimer  # (the job counts as finished after this call)
 
-            # after this callback the runner marks the job finished; then go on
             QTimer.singleShot(0, self.request)
 
     def _show(self, model_name: str, result: tuple) -> None:
         if self._exporting:
             return
-        interp, key, field, seconds, atoms, scrub = result
+        interp, key, field, seconds, atoms, scrub, layers = result
         if scrub is not None:
             self._scrub = scrub
         preview = ""
@@ -257,18 +256,22 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
             self._interp, self._interp_key = interp, key
         else:  # a preview while the slider is dragged
             self._scrub, preview = (key, interp), f" (preview at {key[-1]}³ while dragging)"
+            if not self.dragging and self._pending is not None:
+                return  # released meanwhile: the full frame is next, this one is stale
         self.frame_ms = 1000 * seconds
-        self.update_layers(field, model_name, atoms)
+        self.update_layers(field, model_name, atoms, layers)
         self.status.value = (f"t = {field.meta['t']:.2f}: {frame_label(field.meta['name'])} — "
                              f"{self.frame_ms:.0f} ms/frame{preview}")
 
-    def update_layers(self, field: Field, model_name: str, atoms: Any = None) -> list:
-        """Show ``field`` in the model's interpolation layers (updated in place), and the
-        frame's ``atoms`` ``[A, 3]`` (deformable models) in its atoms layer."""
+    def update_layers(self, field: Field, model_name: str, atoms: Any = None,
+                      layers: list | None = None) -> list:
+        """Show ``field`` (or its ``layers`` data, built by the worker) in the model's
+        interpolation layers (updated in place), and the frame's ``atoms`` ``[A, 3]``
+        (deformable models) in its atoms layer."""
         group = interpolation_group(model_name)
         before = {ly.unique_id for ly in group_layers(self.viewer, group)}
-        peaks = self.peaks(model_name)
-        layers = interpolation_layers(field, model_name, peaks)
+        if layers is None:
+            layers = interpolation_layers(field, model_name, self.peaks(model_name))
         if self.dragging:  # surfaces only while dragging (their hidden images on release)
             shown = [ly for ly in layers if not ly[1]["metadata"]["molfield"].get(
                 "drawn_as_surface")]
@@ -294,26 +297,6 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         if getattr(self, "_peaks", (None,))[0] != key:
             self._peaks = (key, path_peaks(model, list(keys)))
         return self._peaks[1]
-
-    def atoms_layer(self, model_name: str) -> Any:
-        """The points layer that follows the slider (None before the first frame)."""
-        found = group_layers(self.viewer, interpolation_group(model_name), role="atoms")
-        return found[0] if found else None
-
-    def update_atoms(self, coords: Any, model_name: str) -> Any:
-        """Move the frame's atoms layer to ``coords`` (Å) in place and return it; made on
-        first use, one turn of the event loop after the frame's field (`pending`: each
-        new layer costs the window a redraw), and then None is returned."""
-        layer = self.atoms_layer(model_name)
-        if layer is not None and layer.data.shape == coords.shape:
-            layer.data = coords
-            return layer
-        if layer is not None:
-            self.viewer.layers.remove(layer)
-        pending.defer(self.viewer, *frame_atoms_layer(
-            MODELS.get(model_name), coords, interpolation_group(model_name),
-            f"{model_name} interpolation"))
-        return None
 
     def _failed(self, exc: BaseException) -> None:
         self.status.value = f"Failed: {exc}"

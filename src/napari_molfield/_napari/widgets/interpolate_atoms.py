@@ -1,6 +1,7 @@
-"""The Interpolate widget's atoms: recovering a frame's atoms (auto-decoders), saving
-them, a deformable model's atom frames as a multi-model PDB, and the path handed to
-`ValidFrames` — all jobs in workers (`interpolate_jobs`, `valid_frames`)."""
+"""The Interpolate widget's atoms: the atoms layer a deformable model's frames move,
+recovering a frame's atoms (auto-decoders), saving them, a deformable model's atom frames
+as a multi-model PDB, and the path handed to `ValidFrames` — all jobs in workers
+(`interpolate_jobs`, `valid_frames`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import MolfieldError
+from .. import pending
 from ..layers import interpolation_group
 from ..session import MODELS
-from .common import replace_group_layers
+from .common import group_layers, replace_group_layers
 from .decode import save_atoms
-from .interpolate_jobs import build_interpolator, moves_atoms, recover_frame, write_frames
+from .interpolate_jobs import (
+    build_interpolator,
+    frame_atoms_layer,
+    moves_atoms,
+    recover_frame,
+    write_frames,
+)
 
 
 class InterpolateAtoms:
@@ -36,6 +44,26 @@ class InterpolateAtoms:
 
     def _failed(self, exc: BaseException) -> None:  # pragma: no cover - the widget's
         raise NotImplementedError
+
+    def atoms_layer(self, model_name: str) -> Any:
+        """The points layer that follows the slider (None before the first frame)."""
+        found = group_layers(self.viewer, interpolation_group(model_name), role="atoms")
+        return found[0] if found else None
+
+    def update_atoms(self, coords: Any, model_name: str) -> Any:
+        """Move the frame's atoms layer to ``coords`` (Å) in place and return it; made on
+        first use, one turn of the event loop after the frame's field (`pending`: each
+        new layer costs the window a redraw), and then None is returned."""
+        layer = self.atoms_layer(model_name)
+        if layer is not None and layer.data.shape == coords.shape:
+            layer.data = coords
+            return layer
+        if layer is not None:
+            self.viewer.layers.remove(layer)
+        pending.defer(self.viewer, *frame_atoms_layer(
+            MODELS.get(model_name), coords, interpolation_group(model_name),
+            f"{model_name} interpolation"))
+        return None
 
     def frame_source(self) -> tuple[Any, Any, list[int], int, int, str]:
         """The current path for `ValidFrames`: model, interpolator builder, key items,

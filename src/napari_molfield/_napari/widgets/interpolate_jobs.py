@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import MolfieldError
-from ..layers import LayerData, atoms_layer
+from ..layers import LayerData, atoms_layer, interpolation_layers
 from .decode import recovered_layer
 
 if TYPE_CHECKING:
@@ -61,12 +61,14 @@ def build_interpolator(model: Any, keys: list[int], key: tuple) -> Any:
 
 def decode_frame(
     interp: Any, model: Any, keys: list[int], key: tuple, t: float,
-    scrub_key: tuple | None = None,
-) -> tuple[Any, tuple, Field, float, Any, tuple | None]:
+    scrub_key: tuple | None = None, model_name: str | None = None, peaks: Any = None,
+) -> tuple[Any, tuple, Field, float, Any, tuple | None, list[LayerData] | None]:
     """Build the interpolator if the settings changed, then decode frame ``t`` and, for a
     deformable model, its atoms (worker). With ``scrub_key`` the interpolator a dragged
     slider will use is built too, after the frame (a deformable protein's takes ~1 s:
-    the first drag then shows frames at once); it is returned as ``(scrub_key, it)``."""
+    the first drag then shows frames at once); it is returned as ``(scrub_key, it)``.
+    With ``model_name`` the frame's layer data (`interpolation_layers`: its iso-surfaces
+    too, 0.1–0.3 s for a protein) is built here rather than on the Qt thread."""
     import time
 
     if interp is None:
@@ -75,8 +77,9 @@ def decode_frame(
     field = interp.field(t)
     atoms = interp.atoms(t) if interp.moves_atoms else None
     seconds = time.perf_counter() - t0
+    layers = None if model_name is None else interpolation_layers(field, model_name, peaks)
     scrub = None if scrub_key is None else (scrub_key, build_interpolator(model, keys, scrub_key))
-    return interp, key, field, seconds, atoms, scrub
+    return interp, key, field, seconds, atoms, scrub, layers
 
 
 def recover_frame(interp: Any, model: Any, keys: list[int], key: tuple, t: float,
