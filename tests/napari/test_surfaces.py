@@ -70,6 +70,21 @@ def test_one_atom_surface_is_its_van_der_waals_sphere():
     assert len(faces) > 100 and np.abs(radius - r).max() < 0.05 * r, (radius.min(), radius.max())
 
 
+def test_a_field_below_its_level_stays_a_shown_volume():
+    """A result with nothing to contour (a poor fit of a map) keeps its volumes shown."""
+    from napari_molfield._napari.surfaces import with_surfaces
+
+    meta = {"molfield": {"surface_level": 2.0, "channel": "map"}}
+    image = (np.ones((8, 8, 8), np.float32), {"name": "map decoded", "metadata": meta},
+             "image")
+    out = with_surfaces([image], wanted=True)
+    assert [kind for _, _, kind in out] == ["image"]
+    assert out[0][1].get("visible", True) and not meta["molfield"].get("drawn_as_surface")
+    image[0][2:6, 2:6, 2:6] = 3.0  # now a region crosses the level: a surface, image hidden
+    out = with_surfaces([image], wanted=True)
+    assert [kind for _, _, kind in out] == ["image", "surface"] and not out[0][1]["visible"]
+
+
 @pytest.mark.surfaces
 def test_complex_opens_as_surfaces(viewer, data_dir):
     layers = open_file(viewer, data_dir / "1iep_sti_pocket.pdb")

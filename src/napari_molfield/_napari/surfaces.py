@@ -38,23 +38,28 @@ def with_surfaces(layers: list[LayerData], wanted: bool | None = None) -> list[L
     `display_mode`). One layer for all channels of a result: napari spends ~0.15 s of the
     Qt thread on each layer it adds (its list row, controls and visual), so a protein's
     six channels as six layers would freeze the window six times as long. A channel with
-    no value above its level adds no vertices; with none at all there is no surface."""
+    no value above its level adds no vertices; with none at all there is no surface and
+    the images stay as they are (shown)."""
     if not (surfaces_wanted() if wanted is None else wanted):
         return layers
-    out: list[LayerData] = []
-    drawn: list[tuple[Any, dict[str, Any], float]] = []
-    for data, kwargs, kind in layers:
+    def level(kwargs: dict[str, Any], kind: str) -> float | None:
         info = kwargs.get("metadata", {}).get("molfield", {})
-        if kind != "image" or info.get("surface_level") is None:
+        return None if kind != "image" else info.get("surface_level")
+
+    drawn = [(data, kwargs, float(lv)) for data, kwargs, kind in layers
+             if (lv := level(kwargs, kind)) is not None]
+    surface = surface_layer(drawn)
+    if surface is None:  # nothing crosses its level: the volumes are all there is to show
+        return layers
+    out: list[LayerData] = []
+    for data, kwargs, kind in layers:
+        if level(kwargs, kind) is None:
             out.append((data, kwargs, kind))
             continue
-        info["drawn_as_surface"] = True
+        kwargs["metadata"]["molfield"]["drawn_as_surface"] = True
         out.append((data, {**kwargs, "visible": False}, kind))
-        drawn.append((data, kwargs, float(info["surface_level"])))
-    surface = surface_layer(drawn)
-    if surface is not None:
-        last_image = max(k for k, (_, _, kind) in enumerate(out) if kind == "image")
-        out.insert(last_image + 1, surface)
+    last_image = max(k for k, (_, _, kind) in enumerate(out) if kind == "image")
+    out.insert(last_image + 1, surface)
     return out
 
 
