@@ -1,7 +1,8 @@
 """A result's layers arrive one per turn of the event loop (`_napari.pending`).
 
-Checked: the first shown layer (the surface) is added at once and the rest follow in
-order (shown ones first, hidden channel images last, each below its surface), the
+Checked: a read's first shown layer (the surface) is added at once (drawn from the next
+turn) and the rest follow in order (shown ones first, hidden channel images last, each
+below its surface), the
 user's selection stays where it was, a newer result of the same group drops what an
 older one still had queued (no duplicates), and a widget's job is not idle until its
 layers are in.
@@ -55,6 +56,7 @@ def test_a_read_arrives_surface_first(viewer, data_dir):
     assert _kinds(added) == ["surface"] and pending.busy()
     assert len(viewer.layers) == 2  # the user's layer and the surface, nothing else yet
     assert viewer.layers.selection.active is added[0]
+    assert not added[0].visible  # drawn from the next turn on (its first draw is costly)
     overlays = getattr(getattr(viewer, "canvas", None), "overlays", None)
     bar = getattr(overlays, "scale_bar", None) or viewer.scale_bar
     assert bar.visible  # the layers are in Å: the scale bar says how long one is
@@ -67,7 +69,7 @@ def test_a_read_arrives_surface_first(viewer, data_dir):
     assert kinds[surface_at - n_images:surface_at] == ["image"] * n_images
     assert not any(ly.visible for ly in viewer.layers if layer_kind(ly) == "image")
     # the layers that followed did not take the selection from the result
-    assert viewer.layers.selection.active is added[0]
+    assert viewer.layers.selection.active is added[0] and added[0].visible
 
 
 @pytest.mark.surfaces
