@@ -240,10 +240,16 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
                           on_finish=self._next)
 
     def _next(self) -> None:
-        if self._pending is not None and not self._exporting:
-            from qtpy.QtCore import QTimer  # (the job counts as finished after this call)
+        """After a frame's job: the position that waited meanwhile, once the runner counts
+        the job as finished (its own callback, a separate queued call, may come later)."""
+        if self._pending is None or self._exporting:
+            return
+        from qtpy.QtCore import QTimer
 
-            QTimer.singleShot(0, self.request)
+        if self.runner.running:
+            QTimer.singleShot(5, self._next)
+        else:
+            self.request()
 
     def _show(self, model_name: str, result: tuple) -> None:
         if self._exporting:
