@@ -84,18 +84,17 @@ def test_a_release_shows_the_full_frame_not_a_stale_preview(viewer, qtbot):
 
 
 def test_a_waiting_position_is_decoded_once_the_runner_is_free(viewer, qtbot):
-    """A job's finish callback can run before its runner counts it as finished (two
-    queued calls); the position that waited must still be decoded, not dropped."""
+    """The position that waited for a frame's job is decoded when the job ends (its
+    finish callback once saw the runner still busy and the position was dropped)."""
     import threading
 
     viewer.open_sample("napari-molfield", "nmr_interpolation")
     w = dock(viewer, "Interpolate")
     _settle(w, qtbot)
     gate = threading.Event()
-    w.runner.start(gate.wait, 60)  # a job that holds the runner
+    w.runner.start(gate.wait, 60, on_finish=w._next)  # holds the runner, as a frame's job
     w.t.value = 0.4
     assert w._pending == pytest.approx(0.4)  # waits for it
-    w._next()  # the finish callback, while the runner still counts the job as running
     gate.set()
     _settle(w, qtbot)
     assert _interp_layers(viewer)[0].metadata["molfield"]["t"] == pytest.approx(0.4)

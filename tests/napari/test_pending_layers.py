@@ -119,3 +119,14 @@ def test_hidden_images_get_new_data_in_place_later(viewer, data_dir):
             assert layer.unique_id == ids[kwargs["name"]] and not layer.visible
             assert np.array_equal(np.asarray(layer.data), data)
     assert len(viewer.layers) == len(layers)
+
+
+def test_a_jobs_finish_callback_sees_it_finished(qtbot):
+    """``on_finish`` runs once the runner counts the job finished, so it can start the
+    next job (napari delivers a worker's signal to each slot as a separate queued call:
+    a callback in its own slot could run before the bookkeeping)."""
+    runner = JobRunner()
+    seen: list[bool] = []
+    runner.start(lambda: None, on_finish=lambda: seen.append(runner.running))
+    qtbot.waitUntil(lambda: bool(seen), timeout=30_000)
+    assert seen == [False]

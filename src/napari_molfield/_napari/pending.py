@@ -80,11 +80,6 @@ def call_later(viewer: Any, call: Any) -> None:
     _schedule()
 
 
-def queued(viewer: Any, group: str) -> list[str]:
-    """Names of the group's layers still queued for ``viewer``."""
-    return [e.kwargs["name"] for e in _QUEUE if _same(e.viewer, viewer) and e.group == group]
-
-
 def drop(viewer: Any, group: str, names: set[str] | None = None,
          roles: tuple[str, ...] | None = None) -> None:
     """Forget queued layers of ``group`` (only ``names``, or only ``roles``, if given)."""
@@ -100,12 +95,6 @@ def drop(viewer: Any, group: str, names: set[str] | None = None,
 def busy() -> bool:
     """Whether layers are still queued."""
     return bool(_QUEUE)
-
-
-def flush() -> None:
-    """Add every queued layer now (tests, scripts that save right after a read)."""
-    while _QUEUE:
-        _add_next()
 
 
 def _same(a: Any, b: Any) -> bool:

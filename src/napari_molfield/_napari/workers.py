@@ -114,16 +114,19 @@ class JobRunner:
         worker.errored.connect(latest(notify_error))
         if on_error is not None:
             worker.errored.connect(latest(on_error))
-        worker.finished.connect(latest(lambda: on_finish and on_finish()))
 
-        def mark_finished() -> None:
+        def finished() -> None:
+            # one slot, in this order: ``on_finish`` sees the job finished (and may start
+            # the next one); two slots are two queued calls, with other events between
             self._finished = max(self._finished, job)
+            if on_finish is not None and job == self._job:
+                on_finish()
             if not self.running and self._pending is not None:
                 func_, args_, kwargs_ = self._pending
                 self._pending = None
                 self.start(func_, *args_, **kwargs_)
 
-        worker.finished.connect(mark_finished)
+        worker.finished.connect(finished)
         self.worker = worker
         worker.start()
         return worker

@@ -117,7 +117,8 @@ def replace_group_layers(
                and old[it[1]["name"]].data.ndim == it[0].ndim]
     for it in updates:
         del old[it[1]["name"]]  # (kept as they are until their turn)
-    now = [it for it in new if not any(it is x for x in later + updates)]
+    waiting = {id(it) for it in later + updates}
+    now = [it for it in new if id(it) not in waiting]
     matched = {(kwargs["name"], kind) for _, kwargs, kind in now}
     changes = sum((name, layer_kind(layer)) not in matched for name, layer in old.items())
     if changes + len(first) <= 1:  # in place, or one layer added or removed: no batch

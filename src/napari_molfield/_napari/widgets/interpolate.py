@@ -240,15 +240,8 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
                           on_finish=self._next)
 
     def _next(self) -> None:
-        """After a frame's job: the position that waited meanwhile, once the runner counts
-        the job as finished (its own callback, a separate queued call, may come later)."""
-        if self._pending is None or self._exporting:
-            return
-        from qtpy.QtCore import QTimer
-
-        if self.runner.running:
-            QTimer.singleShot(5, self._next)
-        else:
+        """After a frame's job (the runner counts it finished): the position that waited."""
+        if self._pending is not None and not self._exporting:
             self.request()
 
     def _show(self, model_name: str, result: tuple) -> None:
