@@ -98,3 +98,44 @@ def test_a_waiting_position_is_decoded_once_the_runner_is_free(viewer, qtbot):
     gate.set()
     _settle(w, qtbot)
     assert _interp_layers(viewer)[0].metadata["molfield"]["t"] == pytest.approx(0.4)
+
+
+@pytest.mark.surfaces
+def test_a_drag_previews_one_surface_in_place_and_the_release_restores_the_full_frame(
+        viewer, qtbot):
+    """While the slider is held, each frame is the union surface at the preview
+    resolution, swapped into the frame's surface layer (the hidden channel images wait);
+    on release the full frame's surfaces and images come back."""
+    from napari_molfield._napari.widgets.common import layer_kind
+
+    viewer.open_sample("napari-molfield", "nmr_interpolation")
+    w = dock(viewer, "Interpolate")
+    w.resolution.value = 32
+    w.request()
+    _settle(w, qtbot)
+
+    def surface():
+        found = [ly for ly in _interp_layers(viewer) if layer_kind(ly) == "surface"]
+        assert len(found) == 1
+        return found[0]
+
+    full, images = surface(), [ly for ly in _interp_layers(viewer) if layer_kind(ly) == "image"]
+    assert images and not any(im.visible for im in images)
+    full_faces, image_data = len(full.data[1]), [im.data.copy() for im in images]
+    w._drag(True)
+    w.t.value = 0.5
+    _settle(w, qtbot)
+    preview = surface()
+    assert preview is full and preview.metadata["molfield"].get("preview")
+    assert len(preview.data[1]) < full_faces  # the union, at the preview resolution
+    assert len(preview.vertex_colors) == len(preview.data[0])
+    assert all(np.array_equal(im.data, d) for im, d in zip(images, image_data, strict=True))
+    assert "preview" in w.status.value
+    w._drag(False)
+    _settle(w, qtbot)
+    after = surface()
+    assert after is full and not after.metadata["molfield"].get("preview")
+    assert images[0].metadata["molfield"]["t"] == pytest.approx(0.5)
+    assert not any(np.array_equal(im.data, d) for im, d in zip(images, image_data,
+                                                               strict=True))
+    assert_not_blank(viewer.screenshot(canvas_only=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -44,9 +46,10 @@ def test_fit_compare_and_screenshot(viewer, qtbot, pocket_map):
     assert "correlation" in w.status.value and "Failed" not in w.status.value
     w.seconds.value = 8
     w.resolution.value = 16
-    w.fit()
+    proc = w.fit()
+    assert proc is not None and proc.process.pid != os.getpid()  # in its own process
     assert w.fit() is None and "running" in w.status.value  # one fit at a time
-    qtbot.waitUntil(lambda: w.runner.idle, timeout=240_000)
+    qtbot.waitUntil(lambda: w.idle, timeout=240_000)
     assert "zero field" in w.status.value, w.status.value
     assert len(MODELS) == 1
     decoded = viewer.layers["pocket decoded"]

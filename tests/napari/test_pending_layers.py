@@ -130,3 +130,44 @@ def test_a_jobs_finish_callback_sees_it_finished(qtbot):
     runner.start(lambda: None, on_finish=lambda: seen.append(runner.running))
     qtbot.waitUntil(lambda: bool(seen), timeout=30_000)
     assert seen == [False]
+
+
+def test_a_job_starts_without_waiting_for_the_event_loop(qtbot):
+    """A job runs as soon as it is started: ``worker.start()`` on the Qt thread defers it
+    to a timer, which Qt runs after any pending redraw (~0.1 s on software OpenGL)."""
+    import threading
+
+    from qtpy.QtCore import QEventLoop, QTimer
+
+    ran, seen = threading.Event(), []
+    runner = JobRunner()
+    loop = QEventLoop()
+
+    def in_the_loop() -> None:  # as a widget's slot: inside Qt's event loop
+        runner.start(ran.set)
+        seen.append(ran.wait(10))  # no Qt event processed meanwhile
+        loop.quit()
+
+    QTimer.singleShot(0, in_the_loop)
+    loop.exec()
+    assert seen == [True]
+    qtbot.waitUntil(lambda: runner.idle, timeout=30_000)
+
+
+def test_a_checkpoint_dropped_in_an_empty_window_arrives_as_a_file_read(
+        viewer, tmp_path, ethanol):
+    """Into an empty window a checkpoint's decode arrives as a file read does (its first
+    layer made, then shown a turn later; the rest queued); read again, its layers are
+    updated in place."""
+    from napari_molfield.models import save
+
+    from .conftest import open_file
+
+    path = save(ethanol, tmp_path / "ethanol.safetensors")
+    layers = open_file(viewer, path)
+    names = [ly.name for ly in viewer.layers]
+    assert names and all("decoded" in name for name in names), names
+    assert any(ly.visible for ly in layers)
+    ids = {ly.unique_id for ly in viewer.layers}
+    open_file(viewer, path)  # the same file again: the same layers, new data
+    assert {ly.unique_id for ly in viewer.layers} == ids

@@ -104,6 +104,8 @@ def test_complex_opens_as_surfaces(viewer, data_dir):
     assert d.max() < 3.0, d.max()
     colours = {tuple(np.round(c, 3)) for c in surface.vertex_colors}
     assert len(colours) == len(channels)
+    carbon = next(im for im in images if _info(im)["channel"] == "C")  # its image's colour
+    assert tuple(np.round(carbon.colormap.colors[-1][:3], 3)) in {c[:3] for c in colours}
     shot = viewer.screenshot(canvas_only=True, size=(400, 400), flash=False)
     assert_not_blank(shot)
     save_shot(shot, "complex_surfaces.png")
@@ -150,3 +152,39 @@ def test_a_map_opens_as_its_contour(viewer, data_dir):
     # second voxel, so a few vertices sit off the full grid's trilinear level
     assert np.quantile(off, 0.9) < 1e-4 * span and off.max() < 0.05 * span
     assert_not_blank(viewer.screenshot(canvas_only=True, size=(400, 400), flash=False))
+
+
+def test_a_preview_is_one_union_surface_coloured_by_the_densest_channel():
+    """While the Interpolate slider is dragged a frame is drawn as one iso-surface of the
+    channels' sum (the union of their surfaces, fewer triangles), each vertex in its
+    densest channel's colour, under the full surface's name (updated in place)."""
+    from napari.utils.colormaps import ensure_colormap
+
+    from napari_molfield._napari.surfaces import preview_surface, surface_layer
+
+    n = 24
+    grid = np.stack(np.meshgrid(*[np.arange(n)] * 3, indexing="ij"), axis=-1)
+
+    def blob(centre):
+        return np.exp(-np.sum((grid - np.asarray(centre)) ** 2, axis=-1) / 8.0)
+
+    def image(values, channel, colour):
+        return (values, {"name": f"frame {channel}", "colormap": ensure_colormap(colour),
+                         "metadata": {"molfield": {"channel": channel, "surface_level": 0.3,
+                                                   "drawn_as_surface": True}}}, "image")
+
+    # two overlapping atoms: carbon (left) and oxygen (right)
+    layers = [image(blob((12, 9, 12)), "C", "gray"), image(blob((12, 14, 12)), "O", "red")]
+    full = surface_layer([(d, k, 0.3) for d, k, _ in layers])
+    (data, kwargs, kind), = preview_surface([*layers, full])
+    assert kind == "surface" and kwargs["name"] == full[1]["name"] == "frame surfaces"
+    assert kwargs["metadata"]["molfield"]["preview"]
+    verts, faces, _ = data
+    assert len(faces) < len(full[0][1])  # the overlap's inner walls are gone
+    colours = kwargs["vertex_colors"]
+    assert colours.shape == (len(verts), 4)
+    red = np.isclose(colours[:, 0], 1.0) & np.isclose(colours[:, 1], 0.0)
+    assert red.any() and (~red).any()
+    assert (verts[red, 1] > 11.5).all() and (verts[~red, 1] < 11.5).all()  # each its side
+    empty = [image(np.zeros((n, n, n)), "C", "gray")]
+    assert preview_surface(empty) == []  # no surface: the full layers are used

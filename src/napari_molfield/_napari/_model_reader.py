@@ -84,6 +84,9 @@ def _load_later(viewer: Any, path: Path) -> None:
         name = known_name or MODELS.add(model, path.stem, path=path)
         group = f"decode:{name}:0"
         layers = decoded_layers(field, model, 0, group, f"{model.item_names[0]} decoded")
+        if len(viewer.layers) == 0:  # an empty window: as a file read (`add_layers`: its
+            background.add_layers(viewer, layers)  # first layer made, then drawn)
+            return
         kept = replace_group_layers(viewer, group, layers, roles=("decoded",))
         show_result(viewer, kept)
 

@@ -10,8 +10,9 @@ queue:
 - ``{"kind": "preview", …}`` a low-resolution decode of item 0 every ``preview_every``
   seconds (values, origin, spacing, channels, occupied-channel peaks);
 - ``{"kind": "done", …}`` once, on finish *or cancel*: the model is evaluated against the
-  analytic truth (`quality.model_report`) and written as a checkpoint, which the widget
-  loads — a cancelled fit keeps the last good model;
+  analytic truth (`quality.model_report`) — density maps (`Field` inputs, the Maps
+  widget) against the first map on its own voxels, which comes back decoded — and written
+  as a checkpoint, which the widget loads — a cancelled fit keeps the last good model;
 - ``{"kind": "error", "message": …}`` instead, when the fit fails.
 
 Nothing here imports Qt or napari; the child imports torch, the parent does not. The
@@ -82,6 +83,37 @@ def _zero_baseline(model: Any, resolution: int) -> float:
     return psnr_from_mse(float(np.mean(sq)))
 
 
+def _maps(request: FitRequest) -> list[Any]:
+    """The density maps a request fits (`Field` inputs; ``[]`` for molecules)."""
+    from ..fields.field import Field
+
+    return [m for m in request.molecules if isinstance(m, Field)]
+
+
+def _map_zero_baseline(model: Any, grid: Any) -> float:
+    """PSNR of predicting zeros for the first map, on its voxels and normalised scale."""
+    import numpy as np
+
+    from ..fields.metrics import psnr_from_mse
+
+    scale = np.asarray(model.scale(0), dtype=np.float64)[:, None, None, None]
+    return psnr_from_mse(float(np.mean(np.square(grid.values / scale))))
+
+
+def _map_result(model: Any, grid: Any) -> dict[str, Any]:
+    """The first map decoded on its own voxels (map units) and its report against it."""
+    import numpy as np
+
+    from ..autodecoder.maps import decode_on_map
+    from ..fields.metrics import field_report
+
+    decoded = decode_on_map(model, 0, grid)
+    scale = np.asarray(model.scale(0), dtype=np.float64)[:, None, None, None]
+    report = field_report(decoded.values, grid.values / scale)
+    return {"report": {**report.to_dict(), "items": 1},
+            "decoded": (decoded.values * scale).astype(np.float32)}
+
+
 def run_child(request: FitRequest, out: Any, stop: Any, pause: Any) -> None:
     """The child process: fit, stream progress and previews, save the model at the end."""
     try:
@@ -110,6 +142,7 @@ def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> Non
     from .ligands import resplit
 
     mols = request.molecules
+    maps = _maps(request)
     if request.ligand:
         mols = [resplit(m, request.ligand) for m in mols]
     run = fit(mols, **request.settings)
@@ -126,7 +159,8 @@ def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> Non
                 evals.append((progress.step, float(progress.psnr)))
             now = time.perf_counter()
             if progress.step == 0:
-                out.put({"kind": "baseline", "zero": _zero_baseline(
+                out.put({"kind": "baseline", "zero": _map_zero_baseline(
+                    progress.model, maps[0]) if maps else _zero_baseline(
                     progress.model, int(request.settings.get("resolution", 32)))})
             if now - last_send >= SEND_EVERY or progress.step == 0:
                 out.put({"kind": "progress", "step": progress.step,
@@ -150,12 +184,15 @@ def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> Non
     out.put({"kind": "progress", "step": progress.step, "steps": _planned(progress.steps),
              "loss": float(progress.loss), "psnr": progress.psnr,
              "elapsed": progress.elapsed, "losses": losses, "evals": evals})
-    out.put(_preview(model, request.preview_resolution))
-    report = _report(model, int(request.settings.get("resolution", 32)))
+    if maps:  # the first map decoded on its voxels and compared with it
+        result = _map_result(model, maps[0])
+    else:
+        out.put(_preview(model, request.preview_resolution))
+        result = {"report": _report(model, int(request.settings.get("resolution", 32))),
+                  "ligand": [tuple(m.ligand_residues) for m in mols]}
     path = save(model, request.checkpoint)
     out.put({"kind": "done", "cancelled": cancelled, "step": progress.step,
-             "elapsed": progress.elapsed, "report": report, "path": str(path),
-             "ligand": [tuple(m.ligand_residues) for m in mols]})
+             "elapsed": progress.elapsed, "path": str(path), **result})
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from ..fields.channels import DEFAULT_CHANNELS, ChannelSpec
 from ..fields.colours import DISPLAY_SATURATION, channel_colour, element_color_safe
 from ..fields.field import Field
 from ..fields.sample import DEFAULT_BETA
-from .surfaces import with_surfaces
+from .surfaces import preview_surface, with_surfaces
 
 LayerData = tuple[Any, dict[str, Any], str]
 
@@ -288,10 +288,13 @@ def path_peaks(model: Any, items: list[int]) -> np.ndarray | None:
         return None
 
 
-def interpolation_layers(field: Field, model_name: str, peaks: Any = None) -> list[LayerData]:
+def interpolation_layers(field: Field, model_name: str, peaks: Any = None, *,
+                         preview: bool = False) -> list[LayerData]:
     """Image layer data of one interpolated frame, named so later frames replace it in place.
 
     With ``peaks`` (`path_peaks`), channels no item of the path has atoms in get no layer.
+    A ``preview`` (a dragged slider's frame) is its surface alone, as `preview_surface`
+    draws it (all the layers when the frame has no surface).
     """
     params = FieldParams(resolution=field.resolution[0], channels=",".join(field.channels),
                          drop_empty=peaks is not None)
@@ -303,7 +306,7 @@ def interpolation_layers(field: Field, model_name: str, peaks: Any = None) -> li
     for _, kwargs, _ in layers:  # normalised values: the analytic peak is 1
         kwargs["contrast_limits"] = (0.0, DISPLAY_SATURATION)
         kwargs["metadata"]["molfield"]["t"] = field.meta.get("t")
-    return layers
+    return (preview_surface(layers) or layers) if preview else layers
 
 
 def recovered_layer(result: Any, group: str, label: str) -> LayerData:

@@ -195,8 +195,11 @@ def update_layer(layer: Any, data: Any, kwargs: dict, kind: str) -> None:
         layer.face_color = kwargs["face_color"]
         return
     if kind == "surface" and "vertex_colors" in kwargs:  # colours follow the vertices:
-        layer.vertex_colors = None  # (napari checks them against the data on each set)
-        layer.data = data
+        # (napari checks them against the data on each set: one redraw and one controls
+        # update for the three sets, not three)
+        with layer.events.data.blocker(), layer.events.set_data.blocker():
+            layer.vertex_colors = None
+            layer.data = data
         layer.vertex_colors = kwargs["vertex_colors"]
         if "visible" in kwargs and layer.visible != kwargs["visible"]:
             layer.visible = kwargs["visible"]

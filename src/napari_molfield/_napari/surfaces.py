@@ -93,37 +93,76 @@ def surface_layer(images: list[tuple[Any, dict[str, Any], float]]) -> LayerData 
     images (None when all are empty), vertices in Å, coloured per channel."""
     verts: list[np.ndarray] = []
     faces: list[np.ndarray] = []
-    colours: list[np.ndarray] = []
-    channels: list[str] = []
+    which: list[np.ndarray] = []  # per vertex: its image's index
     n = 0
-    for values, image, level in images:
+    for k, (values, image, level) in enumerate(images):
         mesh = iso_mesh(values, level)
         if mesh is None:
             continue
         v, f = mesh
-        # vertices in Å (the layer's frame is the identity): a frame that moves with the
-        # data (interpolation) then changes the vertices only, not the layer's scale and
-        # translate, each of which makes napari recompute the viewer's dimensions
-        xyz = slice(v.shape[1] - 3, None)
-        v[:, xyz] = (v[:, xyz] * np.asarray(image.get("scale", (1.0,) * 3))[-3:]
-                     + np.asarray(image.get("translate", (0.0,) * 3))[-3:])
-        verts.append(v)
+        verts.append(_in_angstrom(v, image))
         faces.append(f + n)
-        colours.append(np.tile(_colour(image.get("colormap")), (len(v), 1)))
-        channels.append(str(image["metadata"]["molfield"].get("channel", image["name"])))
+        which.append(np.full(len(v), k))
         n += len(v)
     if not verts:
         return None
-    first = images[0][1]
+    channels = [images[k][1] for k in sorted({int(w[0]) for w in which})]
+    return _layer_data(np.concatenate(verts), np.concatenate(faces), np.concatenate(which),
+                       [image for _, image, _ in images], channels)
+
+
+def preview_surface(layers: list[LayerData]) -> list[LayerData]:
+    """The scrubbing form of `with_surfaces`' result: its surface layer only, as one
+    iso-surface of the channels' sum (their union: about a third of the triangles of the
+    channels' surfaces, and software OpenGL's redraw costs in proportion), each vertex in
+    the colour of the channel that is densest there. Same name and colours as the full
+    surface, so a frame updates that layer in place; ``[]`` when ``layers`` have none."""
+    drawn = [(np.asarray(data), kwargs) for data, kwargs, kind in layers
+             if kind == "image" and kwargs["metadata"]["molfield"].get("drawn_as_surface")]
+    full = next((ly for ly in layers if ly[2] == "surface"), None)
+    if not drawn or full is None:
+        return []
+    stack = np.stack([data for data, _ in drawn])  # [C, (K,) N, N, N]
+    level = float(drawn[0][1]["metadata"]["molfield"]["surface_level"])
+    mesh = iso_mesh(stack.sum(axis=0), level)
+    if mesh is None:
+        return []
+    v, f = mesh
+    voxel = np.clip(np.rint(v), 0, np.array(stack.shape[1:]) - 1).astype(np.intp)
+    densest = stack[(slice(None), *voxel.T)].argmax(axis=0)  # [V]: image per vertex
+    images = [kwargs for _, kwargs in drawn]
+    data, kwargs, kind = _layer_data(_in_angstrom(v, images[0]), f, densest, images, images)
+    kwargs["name"] = full[1]["name"]
+    kwargs["metadata"]["molfield"].update(full[1]["metadata"]["molfield"], preview=True)
+    return [(data, kwargs, kind)]
+
+
+def _in_angstrom(v: np.ndarray, image: dict[str, Any]) -> np.ndarray:
+    """Voxel vertices (a stack's first coordinate kept) in the image's Å frame. The
+    surface layer's own frame is the identity: a frame that moves with the data
+    (interpolation) then changes the vertices only, not the layer's scale and translate,
+    each of which makes napari recompute the viewer's dimensions."""
+    xyz = slice(v.shape[1] - 3, None)
+    v[:, xyz] = (v[:, xyz] * np.asarray(image.get("scale", (1.0,) * 3))[-3:]
+                 + np.asarray(image.get("translate", (0.0,) * 3))[-3:])
+    return v
+
+
+def _layer_data(verts: np.ndarray, faces: np.ndarray, which: np.ndarray,
+                images: list[dict[str, Any]], drawn: list[dict[str, Any]]) -> LayerData:
+    """Surface layer data: each vertex in the colour of the image ``which`` names
+    (colours, not values through a colormap: a value between two channels' vertices would
+    pass through the colours of the channels numbered between them)."""
+    first = images[0]
     info = dict(first.get("metadata", {}).get("molfield", {}))
     for key in ("drawn_as_surface", "channel", "surface_level", "ligand_residues"):
         info.pop(key, None)
-    info.update(surface=True, channels=channels)
+    info.update(surface=True, channels=[_channel(image) for image in drawn])
     kwargs: dict[str, Any] = {
-        "name": _surface_name([image["name"] for _, image, _ in images],
-                              [str(image["metadata"]["molfield"].get("channel", ""))
-                               for _, image, _ in images]),
-        "vertex_colors": np.concatenate(colours),
+        "name": _surface_name([image["name"] for image in images],
+                              [_channel(image) for image in images]),
+        "vertex_colors": np.stack([_colour(image.get("colormap")) for image in images])[
+            np.asarray(which, dtype=np.intp)],
         "opacity": SURFACE_OPACITY,
         "blending": "translucent",
         "shading": "smooth",
@@ -131,9 +170,12 @@ def surface_layer(images: list[tuple[Any, dict[str, Any], float]]) -> LayerData 
     }
     if "units" in first:
         kwargs["units"] = first["units"]
-    v = np.concatenate(verts)
-    return (v, np.concatenate(faces).astype(np.int64), np.ones(len(v), np.float32)), kwargs, \
-        "surface"
+    ones = np.ones(len(verts), np.float32)
+    return (verts, np.asarray(faces).astype(np.int64), ones), kwargs, "surface"
+
+
+def _channel(image: dict[str, Any]) -> str:
+    return str(image["metadata"]["molfield"].get("channel", image["name"]))
 
 
 def _surface_name(names: list[str], channels: list[str]) -> str:

@@ -128,5 +128,24 @@ class JobRunner:
 
         worker.finished.connect(finished)
         self.worker = worker
-        worker.start()
+        start_now(worker)
         return worker
+
+
+#: Workers started by `start_now` and not finished (the thread pool holds no reference).
+_LIVE: set[Any] = set()
+
+
+def start_now(worker: FunctionWorker | GeneratorWorker) -> None:
+    """Hand ``worker`` (every signal already connected) to Qt's thread pool now.
+
+    ``worker.start()`` on the Qt thread starts it from a 1 ms timer, and Qt runs a pending
+    redraw before timers: on software OpenGL every job would wait for the redraw its last
+    result asked for (~0.1 s a frame while the Interpolate slider is dragged). This is
+    what ``start()`` does in a thread without an event loop.
+    """
+    from qtpy.QtCore import QThreadPool
+
+    _LIVE.add(worker)
+    worker.finished.connect(lambda: _LIVE.discard(worker))
+    QThreadPool.globalInstance().start(worker)

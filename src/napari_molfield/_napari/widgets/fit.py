@@ -146,7 +146,7 @@ class FitWidget(ScrollingDock, Container):
         # a closure, not a method: the widget's Python side may be gone when Qt destroys it
         self._proc_ref: list[FitProcess | None] = [None]
         self._alive = [True]  # False once Qt deleted the dock: a late `_build` does nothing
-        self.native.destroyed.connect(_shutdown(self.timer, self._proc_ref, self._alive))
+        self.native.destroyed.connect(shutdown_slot(self.timer, self._proc_ref, self._alive))
         enable_scale_bar(viewer)
         self._refresh()
 
@@ -381,7 +381,7 @@ class FitWidget(ScrollingDock, Container):
         self._release()
 
 
-def _shutdown(timer: Any, proc_ref: list[FitProcess | None], alive: list[bool]) -> Any:
+def shutdown_slot(timer: Any, proc_ref: list[FitProcess | None], alive: list[bool]) -> Any:
     """A slot that stops the poll timer and the fit process of a destroyed widget."""
 
     def slot(*_: Any) -> None:

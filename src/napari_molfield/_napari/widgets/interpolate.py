@@ -208,12 +208,13 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
             self._interp_key = key
         return self._interp
 
-    def request(self, _event: Any = None) -> None:
-        """Decode the slider's ``t``; while a decode runs, only the latest request waits."""
+    def request(self, _event: Any = None, _now: bool = False) -> None:
+        """Decode the slider's ``t``; while a decode runs, only the latest request waits
+        (``_now``: the running job has returned, its result is being shown)."""
         if self._exporting:
             return
         t = float(self.t.value)
-        if self.runner.running:  # (its result's layers may still be arriving: not waited for)
+        if self.runner.running and not _now:  # (its layers may still be arriving: no wait)
             self._pending = t
             return
         scrub = self.dragging
@@ -236,8 +237,15 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
                 scrub_key = None
         display_mode()  # decided on this thread: the worker draws the frame's surfaces
         self.runner.start(decode_frame, cached, model, keys, key, t, scrub_key, name,
-                          self.peaks(name), on_return=lambda r: self._show(name, r),
+                          self.peaks(name), scrub, self._atoms_shown(name),
+                          on_return=lambda r: self._show(name, r),
                           on_finish=self._next)
+
+    def _atoms_shown(self, model_name: str) -> bool:
+        """Whether the frames' atoms layer is on view (a dragged slider's previews solve
+        for atoms only then)."""
+        layer = self.atoms_layer(model_name)
+        return layer is None or bool(layer.visible)
 
     def _next(self) -> None:
         """After a frame's job (the runner counts it finished): the position that waited."""
@@ -250,6 +258,10 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         interp, key, field, seconds, atoms, scrub, layers = result
         if scrub is not None:
             self._scrub = scrub
+        if self.dragging and self._pending is not None:
+            # the next position decodes while this frame is drawn (the job has returned;
+            # waiting for its finished signal would queue the decode behind the redraw)
+            self.request(_now=True)
         preview = ""
         if key[-1] == int(self.resolution.value):
             self._interp, self._interp_key = interp, key
@@ -271,11 +283,10 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         before = {ly.unique_id for ly in group_layers(self.viewer, group)}
         if layers is None:
             layers = interpolation_layers(field, model_name, self.peaks(model_name))
-        if self.dragging:  # surfaces only while dragging (their hidden images on release)
+        if self.dragging:  # the surface only, in place (its hidden images on release)
             shown = [ly for ly in layers if not ly[1]["metadata"]["molfield"].get(
                 "drawn_as_surface")]
-            if len(shown) < len(layers) and update_group_layers(
-                    self.viewer, group, shown) == len(shown):
+            if shown and update_group_layers(self.viewer, group, shown) == len(shown):
                 if atoms is not None:
                     self.update_atoms(atoms, model_name)
                 return group_layers(self.viewer, group)

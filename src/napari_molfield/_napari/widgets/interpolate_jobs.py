@@ -62,22 +62,27 @@ def build_interpolator(model: Any, keys: list[int], key: tuple) -> Any:
 def decode_frame(
     interp: Any, model: Any, keys: list[int], key: tuple, t: float,
     scrub_key: tuple | None = None, model_name: str | None = None, peaks: Any = None,
+    preview: bool = False, atoms_wanted: bool = True,
 ) -> tuple[Any, tuple, Field, float, Any, tuple | None, list[LayerData] | None]:
     """Build the interpolator if the settings changed, then decode frame ``t`` and, for a
     deformable model, its atoms (worker). With ``scrub_key`` the interpolator a dragged
     slider will use is built too, after the frame (a deformable protein's takes ~1 s:
     the first drag then shows frames at once); it is returned as ``(scrub_key, it)``.
     With ``model_name`` the frame's layer data (`interpolation_layers`: its iso-surfaces
-    too, 0.1–0.3 s for a protein) is built here rather than on the Qt thread."""
+    too, 0.1–0.3 s for a protein) is built here rather than on the Qt thread; a
+    ``preview`` (a dragged slider's frame) is its surface alone (`interpolation_layers`),
+    without atoms unless ``atoms_wanted`` (their layer is shown: solving for a protein's
+    atoms costs more than its preview field)."""
     import time
 
     if interp is None:
         interp = build_interpolator(model, keys, key)
     t0 = time.perf_counter()
     field = interp.field(t)
-    atoms = interp.atoms(t) if interp.moves_atoms else None
+    atoms = interp.atoms(t) if interp.moves_atoms and (atoms_wanted or not preview) else None
     seconds = time.perf_counter() - t0
-    layers = None if model_name is None else interpolation_layers(field, model_name, peaks)
+    layers = (None if model_name is None
+              else interpolation_layers(field, model_name, peaks, preview=preview))
     scrub = None if scrub_key is None else (scrub_key, build_interpolator(model, keys, scrub_key))
     return interp, key, field, seconds, atoms, scrub, layers
 

@@ -1,7 +1,8 @@
 """The Maps widget: fit density maps with an auto-decoder, decode them, compare with a model.
 
 Map layers (opened by the map reader) are chosen in a list; *Fit maps* trains one latent per
-map in a worker (the napari window stays live) and adds the model to the session, so the
+map in a separate process (`fit_process`, as the Fit widget: the window keeps its frame
+rate, the fit its speed) and adds the model to the session, so the
 Decode and Interpolate widgets work on it too (interpolating between the latents of maps
 of two states); the fitted field of the first map is shown on that map's own voxels next
 to it, with PSNR against the map and its zero-field baseline. *Compare* reports how well
@@ -11,7 +12,9 @@ ChimeraX's fitmap).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import tempfile
+import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +22,8 @@ from magicgui.widgets import ComboBox, Container, Label, PushButton, Select, Spi
 
 from ...errors import MolfieldError
 from ...fields.field import Field
+from ...logs import get_logger
+from ..fit_process import FitProcess, FitRequest
 from ..session import MODELS
 from ..surfaces import with_surfaces
 from ..workers import JobRunner
@@ -31,9 +36,20 @@ from .common import (
     show_result,
     wrapping_label,
 )
+from .fit import POLL_MS, shutdown_slot
 
 if TYPE_CHECKING:
     import napari
+
+log = get_logger(__name__)
+
+
+def load_model_file(path: str) -> Any:
+    """A fitted model's checkpoint (a worker's job: torch's import included)."""
+    from ...models import load
+
+    return load(path)
+
 
 #: Layer group of the decoded maps (one set, replaced by the next fit).
 GROUP = "maps:decoded"
@@ -57,27 +73,6 @@ def layer_field(layer: Any) -> Field:
                  np.asarray(layer.scale, dtype=float), (name,), meta=meta)
 
 
-def fit_maps(maps: list[Field], seconds: float, resolution: int) -> Generator[Any, None, Any]:
-    """Fit the maps (a generator of `FitProgress`), then decode map 0 on its voxels.
-
-    Returns ``(model, decoded Field, report)``.
-    """
-    from ...autodecoder.fit import fit
-    from ...autodecoder.maps import decode_on_map
-    from ...fields.metrics import field_report
-
-    last = None
-    for last in fit(maps, resolution=resolution, time_budget=seconds, steps=10**9,
-                    device="cpu"):
-        yield last
-    if last is None:
-        raise MolfieldError("The fit did not start.")
-    model = last.model
-    decoded = decode_on_map(model, 0, maps[0])
-    scale = model.scale(0)[:, None, None, None]
-    return model, decoded, field_report(decoded.values, maps[0].values / scale)
-
-
 class MapsWidget(ScrollingDock, Container):
     """Fit density maps, decode them on their own voxels, compare a map with a molecule."""
 
@@ -93,7 +88,18 @@ class MapsWidget(ScrollingDock, Container):
         super().__init__(widgets=[self.maps, self.seconds, self.resolution, self.fit_button,
                                   self.molecule, self.compare_button, self.status],
                          scrollable=True)
-        self.runner = JobRunner()
+        self.runner = JobRunner()  # comparisons
+        self.loader = JobRunner()  # the fitted model's checkpoint
+        from qtpy.QtCore import QTimer
+
+        self.timer = QTimer(self.native)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self._zero: float | None = None
+        self._fitting: tuple[Any, list[str]] = (None, [])
+        # a closure, not a method: the widget's Python side may be gone when Qt destroys it
+        self._proc_ref: list[FitProcess | None] = [None]
+        self.native.destroyed.connect(shutdown_slot(self.timer, self._proc_ref, [True]))
         self.fit_button.changed.connect(self.fit)
         self.compare_button.changed.connect(self.compare)
         viewer.layers.events.inserted.connect(self._refresh)
@@ -120,43 +126,92 @@ class MapsWidget(ScrollingDock, Container):
             self.status.value = "Open a map first (File ▸ Open: .mrc .map .ccp4 .dx)."
         return chosen
 
-    def fit(self, _event: Any = None) -> Any:
-        """Fit the chosen maps in a worker; the model joins the session when done."""
+    @property
+    def running(self) -> bool:
+        """Whether a map fit (or the loading of its model) is in progress."""
+        return self.process is not None or self.loader.running
+
+    @property
+    def idle(self) -> bool:
+        """Whether nothing runs: no fit, no comparison, every result's layers shown."""
+        return not self.running and self.runner.idle and self.loader.idle
+
+    @property
+    def process(self) -> FitProcess | None:
+        """The running fit's process (None between fits)."""
+        return self._proc_ref[0]
+
+    @process.setter
+    def process(self, value: FitProcess | None) -> None:
+        self._proc_ref[0] = value
+
+    def fit(self, _event: Any = None) -> FitProcess | None:
+        """Fit the chosen maps in a separate process (as the Fit widget: the window keeps
+        its frame rate and the fit its speed); the model joins the session when done."""
         layers = self._chosen()
         if not layers:
             return None
-        if self.runner.running:
+        if self.running:
             self.status.value = "A map fit is running: wait for it to end."
             return None
         maps = [layer_field(ly) for ly in layers]
-        names = [ly.name for ly in layers]
+        self._fitting = (layers[0], [ly.name for ly in layers])
+        settings = {"model": "auto", "resolution": int(self.resolution.value),
+                    "time_budget": float(self.seconds.value), "steps": None,
+                    "device": "cpu"}
+        ckpt = Path(tempfile.gettempdir()) / f"molfield-maps-{uuid.uuid4().hex}.safetensors"
         self.status.value = f"Fitting {len(maps)} map(s) for {self.seconds.value} s …"
+        self.process = FitProcess(FitRequest(maps, settings, str(ckpt), float("inf"))).start()
+        self.timer.start()
+        return self.process
 
-        def step(p: Any) -> None:
-            if p.evaluated and p.psnr is not None:
-                self.status.value = (f"Fitting: step {p.step}, {p.elapsed:.0f} s, "
-                                     f"PSNR {p.psnr:.1f} dB at the training grid")
+    def poll(self) -> None:
+        """What the fit process sent since the last tick (Qt thread, cheap)."""
+        if self.process is None:
+            self.timer.stop()
+            return
+        for m in self.process.poll():
+            if m["kind"] == "baseline":
+                self._zero = m["zero"]
+            elif m["kind"] == "progress" and m.get("psnr") is not None:
+                zero = f" (zero field {self._zero:.1f} dB)" if self._zero is not None else ""
+                self.status.value = (f"Fitting: step {m['step']}, {m['elapsed']:.0f} s, "
+                                     f"PSNR {m['psnr']:.1f} dB at the training grid{zero}")
+            elif m["kind"] == "done":
+                self.timer.stop()
+                self.status.value = "Done: loading the model …"
+                self.loader.start(load_model_file, m["path"],
+                                  on_return=lambda model, m=m: self._done(model, m),
+                                  on_error=self._failed, on_finish=self._release)
+            elif m["kind"] == "error":
+                log.error("the map fit failed: %s\n%s", m["message"], m.get("traceback", ""))
+                self._failed(MolfieldError(m["message"]))
+                self._release()
 
-        def done(result: tuple[Any, Field, dict[str, float]]) -> None:
-            model, decoded, r = result
-            name = MODELS.add(model, f"{' + '.join(names)} maps")
-            self._show(decoded, layers[0])
-            self.status.value = (
-                f"{name}: PSNR {r['psnr']:.1f} dB on {names[0]}'s voxels (zero field "
-                f"{r['zero_psnr']:.1f} dB); Decode and Interpolate can use it."
-            )
+    def _done(self, model: Any, m: dict[str, Any]) -> None:
+        like, names = self._fitting
+        name = MODELS.add(model, f"{' + '.join(names)} maps")
+        grid = layer_field(like)
+        self._show(Field(m["decoded"], grid.origin, grid.voxel_size, grid.channels), like)
+        r = m["report"]
+        self.status.value = (
+            f"{name}: PSNR {r['psnr']:.1f} dB on {names[0]}'s voxels (zero field "
+            f"{r['zero_psnr']:.1f} dB), {m['step']} steps in {m['elapsed']:.0f} s; Decode "
+            "and Interpolate can use it."
+        )
 
-        def failed(exc: BaseException) -> None:
-            self.status.value = f"Failed: {exc}"
+    def _failed(self, exc: BaseException) -> None:
+        self.timer.stop()
+        self.status.value = f"Failed: {exc}"
 
-        return self.runner.start(fit_maps, maps, float(self.seconds.value),
-                                 int(self.resolution.value), on_yield=step, on_return=done,
-                                 on_error=failed, progress={"desc": "Fitting maps"})
+    def _release(self) -> None:
+        if self.process is not None:
+            self.process.close(timeout=2.0)
+            self.process = None
 
     def _show(self, decoded: Field, like: Any) -> None:
         """The decoded map (in map units) as an isosurface at the map's level."""
-        scale = float(decoded.meta["scale"][0])
-        data = decoded.values[0] * scale
+        data = decoded.values[0]  # (map units)
         name = f"{like.name} decoded"
         level = like.metadata.get("molfield", {}).get("level", float(np.mean(data)))
         kwargs = {
