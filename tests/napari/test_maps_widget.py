@@ -66,3 +66,25 @@ def test_fit_compare_and_screenshot(viewer, qtbot, pocket_map):
 def test_no_map_says_so(viewer):
     w = dock(viewer, "Maps")
     assert w.fit() is None and "Open a map" in w.status.value
+
+
+@pytest.mark.surfaces
+def test_a_weak_decoded_map_is_contoured_at_its_own_level(viewer, qtbot, pocket_map):
+    """A short fit whose decoded map never reaches the map's contour level is drawn as its
+    own contour (a shown volume would cost seconds a redraw on software OpenGL)."""
+    from napari_molfield._napari import pending
+    from napari_molfield._napari.widgets.common import layer_kind
+    from napari_molfield.fields.field import Field
+
+    layers = open_file(viewer, pocket_map[0])
+    w = dock(viewer, "Maps")
+    like = next(ly for ly in layers if layer_kind(ly) == "image")
+    grid = layer_field(like)
+    weak = Field(grid.values * 0.01, grid.origin, grid.voxel_size, grid.channels)
+    assert weak.values.max() < like.metadata["molfield"]["level"]
+    w._show(weak, like)
+    qtbot.waitUntil(lambda: not pending.busy(), timeout=30_000)  # its hidden image last
+    decoded = [ly for ly in viewer.layers if ly.name.startswith("pocket decoded")]
+    kinds = {layer_kind(ly): ly for ly in decoded}
+    assert set(kinds) == {"image", "surface"} and w.own_level
+    assert kinds["surface"].visible and not kinds["image"].visible

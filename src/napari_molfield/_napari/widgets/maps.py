@@ -23,6 +23,7 @@ from magicgui.widgets import ComboBox, Container, Label, PushButton, Select, Spi
 from ...errors import MolfieldError
 from ...fields.field import Field
 from ...logs import get_logger
+from .._map_reader import ISO_SIGMA
 from ..fit_process import FitProcess, FitRequest
 from ..session import MODELS
 from ..surfaces import with_surfaces
@@ -96,6 +97,7 @@ class MapsWidget(ScrollingDock, Container):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
         self._zero: float | None = None
+        self.own_level = False  # the last decoded map drawn at its own level
         self._fitting: tuple[Any, list[str]] = (None, [])
         # a closure, not a method: the widget's Python side may be gone when Qt destroys it
         self._proc_ref: list[FitProcess | None] = [None]
@@ -194,10 +196,12 @@ class MapsWidget(ScrollingDock, Container):
         grid = layer_field(like)
         self._show(Field(m["decoded"], grid.origin, grid.voxel_size, grid.channels), like)
         r = m["report"]
+        own = " (drawn at its own contour level: it stays below the map's)" \
+            if self.own_level else ""
         self.status.value = (
             f"{name}: PSNR {r['psnr']:.1f} dB on {names[0]}'s voxels (zero field "
-            f"{r['zero_psnr']:.1f} dB), {m['step']} steps in {m['elapsed']:.0f} s; Decode "
-            "and Interpolate can use it."
+            f"{r['zero_psnr']:.1f} dB), {m['step']} steps in {m['elapsed']:.0f} s{own}; "
+            "Decode and Interpolate can use it."
         )
 
     def _failed(self, exc: BaseException) -> None:
@@ -214,6 +218,10 @@ class MapsWidget(ScrollingDock, Container):
         data = decoded.values[0]  # (map units)
         name = f"{like.name} decoded"
         level = like.metadata.get("molfield", {}).get("level", float(np.mean(data)))
+        self.own_level = not float(data.min()) < level < float(data.max())
+        if self.own_level:  # a poor fit never reaches the map's level: its own contour
+            # (a shown volume instead would cost seconds a redraw on software OpenGL)
+            level = float(data.mean() + ISO_SIGMA * data.std())
         kwargs = {
             "name": name, "scale": tuple(like.scale), "translate": tuple(like.translate),
             "rendering": "iso", "iso_threshold": level, "colormap": "magenta",
