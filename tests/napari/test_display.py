@@ -177,7 +177,8 @@ def test_field_report_has_its_baselines():
     assert "zero field" in r.text() and "occupied channels" in r.text()
 
 
-def test_a_result_hides_other_volumes_not_itself(viewer):
+def test_a_result_hides_other_volumes_not_itself(viewer, qtbot):
+    from napari_molfield._napari import pending
     from napari_molfield._napari.widgets.common import focus_volumes, replace_group_layers
 
     meta = {"molfield": {"group": "g", "role": "decoded"}}
@@ -189,4 +190,5 @@ def test_a_result_hides_other_volumes_not_itself(viewer):
     kept = replace_group_layers(viewer, "g", new, roles=("decoded",))
     # the result is what shows: other molfield volumes are hidden, not summed in
     assert focus_volumes(viewer, kept) == 1 and not other.visible
+    qtbot.waitUntil(lambda: not pending.busy(), timeout=30_000)  # (new: shown at their turn)
     assert all(layer.visible for layer in kept)

@@ -90,7 +90,8 @@ def add_layers(viewer: Any, layers: list[tuple[Any, dict, str]]) -> list[Any]:
     added = [viewer.add_layer(Layer.create(data, {**kwargs, "visible": False}, kind))
              for data, kwargs, kind in now]
     for layer, (_, kwargs, _) in zip(added, now, strict=True):
-        pending.call_later(viewer, _shown(layer, kwargs.get("visible", True)))
+        if kwargs.get("visible", True):
+            pending.show_later(viewer, layer)
     surface = pending.surface_of(added)
     for item in later:
         pending.defer(viewer, *item, below=surface)
@@ -103,8 +104,3 @@ def add_layers(viewer: Any, layers: list[tuple[Any, dict, str]]) -> list[Any]:
     return added
 
 
-def _shown(layer: Any, visible: bool) -> Callable[[], None]:
-    def show() -> None:
-        layer.visible = visible
-
-    return show

@@ -80,6 +80,30 @@ def call_later(viewer: Any, call: Any) -> None:
     _schedule()
 
 
+#: Layers made hidden that `show_later` shows at their turn (their ``unique_id``).
+_SHOWING: set[Any] = set()
+
+
+def show_later(viewer: Any, layer: Any) -> None:
+    """Show ``layer`` (just added, hidden) at its turn: making a layer (its controls, its
+    visual) and drawing it for the first time (shaders compiled, the mesh uploaded, its
+    normals computed) each cost ~0.5 s on software OpenGL; in one turn they froze the
+    window for over a second. Until then `showing` is true for it."""
+    _SHOWING.add(layer.unique_id)
+
+    def show() -> None:
+        if layer.unique_id in _SHOWING:
+            _SHOWING.discard(layer.unique_id)
+            layer.visible = True
+
+    call_later(viewer, show)
+
+
+def showing(layer: Any) -> bool:
+    """Whether ``layer`` waits for `show_later` to show it."""
+    return layer.unique_id in _SHOWING
+
+
 def drop(viewer: Any, group: str, names: set[str] | None = None,
          roles: tuple[str, ...] | None = None) -> None:
     """Forget queued layers of ``group`` (only ``names``, or only ``roles``, if given)."""
@@ -146,6 +170,8 @@ def _add_next() -> None:
 def forget(viewer: Any = None) -> None:
     """Drop every queued layer of ``viewer`` (of all viewers when None)."""
     _QUEUE[:] = [] if viewer is None else [e for e in _QUEUE if not _same(e.viewer, viewer)]
+    if viewer is None:
+        _SHOWING.clear()
 
 
 def _insert(e: _Entry) -> None:

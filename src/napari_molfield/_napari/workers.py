@@ -36,7 +36,11 @@ def notify_error(exc: BaseException) -> None:
 class JobRunner:
     """Runs one background job at a time and keeps only the latest job's results."""
 
-    def __init__(self) -> None:
+    def __init__(self, at_once: bool = False) -> None:
+        """``at_once``: jobs start in this turn of the event loop (`start_now`), where a
+        latency matters (a dragged slider's frames) more than sharing the cores with the
+        redraw the last result asked for."""
+        self.at_once = at_once
         self.worker: FunctionWorker | GeneratorWorker | None = None
         self._job = 0
         self._finished = 0
@@ -128,7 +132,10 @@ class JobRunner:
 
         worker.finished.connect(finished)
         self.worker = worker
-        start_now(worker)
+        if self.at_once:
+            start_now(worker)
+        else:
+            worker.start()  # from a timer, after the pending redraw
         return worker
 
 

@@ -159,7 +159,10 @@ def _replace(viewer: napari.viewer.Viewer, old: dict[str, Layer],
         ):
             if layer is not None:
                 viewer.layers.remove(layer)
-            layer = viewer.add_layer(_make_layer(data, kwargs, kind))
+            shown = kwargs.get("visible", True)
+            layer = viewer.add_layer(_make_layer(data, {**kwargs, "visible": False}, kind))
+            if shown:  # drawn at the next turn, not in the turn that made it
+                pending.show_later(viewer, layer)
         else:
             pending.update_layer(layer, data, kwargs, kind)
         kept.append(layer)
@@ -189,7 +192,8 @@ def focus_volumes(viewer: napari.viewer.Viewer, shown: list[Layer]) -> int:
             continue  # stacks (frames on a slider axis) are left as they are
         info = molfield_info(layer)
         if layer.unique_id in keep:
-            layer.visible = not info.get("drawn_as_surface")
+            if not pending.showing(layer):  # (else shown at its turn)
+                layer.visible = not info.get("drawn_as_surface")
         elif layer.visible and info.get("role") in VOLUME_ROLES:
             layer.visible = False
             hidden += 1

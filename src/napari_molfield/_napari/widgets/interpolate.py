@@ -101,7 +101,7 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
 
         self.timer = QTimer(self.native)
         self.timer.timeout.connect(self._tick)
-        self.runner = JobRunner()
+        self.runner = JobRunner(at_once=True)  # a frame decodes while the last is drawn
         self.exporter = JobRunner()
         self.atoms_runner = JobRunner()
         self.exported: Path | None = None
