@@ -139,3 +139,20 @@ def test_a_drag_previews_one_surface_in_place_and_the_release_restores_the_full_
     assert not any(np.array_equal(im.data, d) for im, d in zip(images, image_data,
                                                                strict=True))
     assert_not_blank(viewer.screenshot(canvas_only=True))
+
+
+def test_another_model_joining_the_session_leaves_the_frame_alone(viewer, qtbot, ethanol):
+    """A fit or a checkpoint elsewhere adds a model: the frame on view is not decoded
+    again (a protein's frame redraw costs seconds on software OpenGL)."""
+    viewer.open_sample("napari-molfield", "nmr_interpolation")
+    w = dock(viewer, "Interpolate")
+    w.request()
+    _settle(w, qtbot)
+    name, shown = w.model.value, []
+    update = w.update_layers
+    w.update_layers = lambda *a, **k: shown.append(1) or update(*a, **k)
+    MODELS.add(ethanol, "ethanol")
+    assert not w.runner.running
+    _settle(w, qtbot)
+    assert w.model.value == name and shown == []
+    assert "ethanol" in [c for c in w.model.choices]

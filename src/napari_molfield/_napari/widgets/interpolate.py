@@ -54,7 +54,7 @@ from .interpolate_jobs import (
 from .valid_frames import ValidFrames
 
 #: Resolution of the frames shown while the slider is dragged (the full one on release).
-SCRUB_RESOLUTION = 24
+SCRUB_RESOLUTION = 20
 
 if TYPE_CHECKING:
     import napari
@@ -145,10 +145,14 @@ class InterpolateWidget(ScrollingDock, InterpolateAtoms, Container):
         MODELS.changed.disconnect(self._models_changed)
 
     def _models_changed(self) -> None:
+        before = self.model.value
         self.model.reset_choices()
         if MODELS.names() and self.model.value is None:
             self.model.value = MODELS.names()[-1]
-        self._model_changed()
+        if self.model.value != before or self._interp_key is None or (
+                self.model.value in MODELS
+                and id(MODELS.get(self.model.value)) != self._interp_key[1]):
+            self._model_changed()  # (another model joining the session changes nothing)
 
     def _model_changed(self, _event: Any = None) -> None:
         # one consistent path, set with every signal blocked: a request per field (the
