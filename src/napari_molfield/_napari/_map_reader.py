@@ -23,13 +23,11 @@ import numpy as np
 from ..fields.field import Field
 from ..fields.maps import map_format, read_map, sigma_level
 from .layers import current_viewer, shown_as_notification, view_in_3d
-from .surfaces import with_surfaces
+from .surfaces import ISO_SIGMA, with_surfaces
 
 PathLike = str | os.PathLike
 LayerData = tuple[Any, dict[str, Any], str]
 
-#: σ above the mean of the isosurface a map opens with.
-ISO_SIGMA = 1.5
 #: Colour of map isosurfaces (RGB, 0..1): the light blue of density in most viewers.
 MAP_COLOUR = (0.45, 0.7, 1.0)
 

@@ -21,6 +21,9 @@ LayerData = tuple[Any, dict[str, Any], str]
 
 #: Opacity of channel surfaces: atoms inside the van der Waals surface stay visible.
 SURFACE_OPACITY = 0.55
+#: σ above the mean of the isosurface a map opens with (`_map_reader`), and of a decoded
+#: map too weak to reach its map's level (the Maps widget).
+ISO_SIGMA = 1.5
 #: Grids with more voxels per axis are contoured every second voxel (a 128³ protein has
 #: over a million triangles at full resolution; redraws cost in proportion).
 COARSE_ABOVE = 96

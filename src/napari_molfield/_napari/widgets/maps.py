@@ -23,10 +23,9 @@ from magicgui.widgets import ComboBox, Container, Label, PushButton, Select, Spi
 from ...errors import MolfieldError
 from ...fields.field import Field
 from ...logs import get_logger
-from .._map_reader import ISO_SIGMA
 from ..fit_process import FitProcess, FitRequest
 from ..session import MODELS
-from ..surfaces import with_surfaces
+from ..surfaces import ISO_SIGMA, with_surfaces
 from ..workers import JobRunner
 from .common import (
     ScrollingDock,
