@@ -30,7 +30,10 @@ def main() -> None:
     args = ap.parse_args()
     walk = Walk(args.shots, args.settle, redraw=False)
     v = walk.viewer
-    walk.act("open checkpoint", lambda: v.open(str(args.checkpoint), plugin="napari-molfield"))
+    from napari_molfield._napari import background
+
+    walk.act("open checkpoint", lambda: v.open(str(args.checkpoint), plugin="napari-molfield"),
+             lambda: not background.busy())  # (the reader's worker loads the model)
     w = walk.widget("Landscape")
     spin(lambda: not busy(w), 300)
     assert w.ls is not None, w.status.value
