@@ -296,3 +296,35 @@ class FitProcess:
             self.process.join(timeout)
         self.queue.close()
         Path(self.request.checkpoint).unlink(missing_ok=True)
+
+
+class ChildFitOwner:
+    """What a widget that fits in a child process (`FitProcess`) shares: the process, kept
+    in a one-item list that `shutdown_slot` closes when Qt destroys the widget."""
+
+    _proc_ref: list[FitProcess | None]
+
+    @property
+    def process(self) -> FitProcess | None:
+        """The running fit's process (None between fits)."""
+        return self._proc_ref[0]
+
+    @process.setter
+    def process(self, value: FitProcess | None) -> None:
+        self._proc_ref[0] = value
+
+
+def shutdown_slot(timer: Any, proc_ref: list[FitProcess | None], alive: list[bool]) -> Any:
+    """A slot that stops the poll timer and the fit process of a destroyed widget."""
+
+    def slot(*_: Any) -> None:
+        alive[0] = False
+        try:
+            timer.stop()
+        except RuntimeError:  # already deleted with the widget
+            pass
+        if proc_ref[0] is not None:
+            proc_ref[0].close(timeout=2.0)
+            proc_ref[0] = None
+
+    return slot

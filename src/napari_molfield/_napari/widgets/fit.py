@@ -37,7 +37,7 @@ from napari.utils.notifications import show_error, show_info
 
 from ...fields.metrics import FieldReport
 from ...logs import get_logger
-from ..fit_process import FitProcess, FitRequest
+from ..fit_process import ChildFitOwner, FitProcess, FitRequest, shutdown_slot
 from ..layers import FieldParams, field_layers
 from ..ligands import ligand_choices
 from ..session import MODELS
@@ -70,7 +70,7 @@ HEAVY_IMPORTS = ("napari_molfield.autodecoder.config", "matplotlib.figure",
 PREVIEW_MODES = ("dock", "layers", "off")
 
 
-class FitWidget(ScrollingDock, Container):
+class FitWidget(ChildFitOwner, ScrollingDock, Container):
     """Fit the chosen molecules (every conformer is an item) with the model kind they call
     for."""
 
@@ -270,15 +270,6 @@ class FitWidget(ScrollingDock, Container):
         self.pause_button.enabled = running
         self.cancel_button.enabled = running
 
-    @property
-    def process(self) -> FitProcess | None:
-        """The running fit's process (None between fits)."""
-        return self._proc_ref[0]
-
-    @process.setter
-    def process(self, value: FitProcess | None) -> None:
-        self._proc_ref[0] = value
-
     # -- messages from the child -----------------------------------------------------
     def poll(self) -> None:
         """Handle what the fit process sent since the last tick (Qt thread, cheap)."""
@@ -379,19 +370,3 @@ class FitWidget(ScrollingDock, Container):
         self.status.value = f"Failed: {message}"
         show_error(message)
         self._release()
-
-
-def shutdown_slot(timer: Any, proc_ref: list[FitProcess | None], alive: list[bool]) -> Any:
-    """A slot that stops the poll timer and the fit process of a destroyed widget."""
-
-    def slot(*_: Any) -> None:
-        alive[0] = False
-        try:
-            timer.stop()
-        except RuntimeError:  # already deleted with the widget
-            pass
-        if proc_ref[0] is not None:
-            proc_ref[0].close(timeout=2.0)
-            proc_ref[0] = None
-
-    return slot

@@ -23,7 +23,7 @@ from magicgui.widgets import ComboBox, Container, Label, PushButton, Select, Spi
 from ...errors import MolfieldError
 from ...fields.field import Field
 from ...logs import get_logger
-from ..fit_process import FitProcess, FitRequest
+from ..fit_process import ChildFitOwner, FitProcess, FitRequest, shutdown_slot
 from ..session import MODELS
 from ..surfaces import ISO_SIGMA, with_surfaces
 from ..workers import JobRunner
@@ -36,7 +36,7 @@ from .common import (
     show_result,
     wrapping_label,
 )
-from .fit import POLL_MS, shutdown_slot
+from .fit import POLL_MS
 
 if TYPE_CHECKING:
     import napari
@@ -73,7 +73,7 @@ def layer_field(layer: Any) -> Field:
                  np.asarray(layer.scale, dtype=float), (name,), meta=meta)
 
 
-class MapsWidget(ScrollingDock, Container):
+class MapsWidget(ChildFitOwner, ScrollingDock, Container):
     """Fit density maps, decode them on their own voxels, compare a map with a molecule."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
@@ -136,15 +136,6 @@ class MapsWidget(ScrollingDock, Container):
     def idle(self) -> bool:
         """Whether nothing runs: no fit, no comparison, every result's layers shown."""
         return not self.running and self.runner.idle and self.loader.idle
-
-    @property
-    def process(self) -> FitProcess | None:
-        """The running fit's process (None between fits)."""
-        return self._proc_ref[0]
-
-    @process.setter
-    def process(self, value: FitProcess | None) -> None:
-        self._proc_ref[0] = value
 
     def fit(self, _event: Any = None) -> FitProcess | None:
         """Fit the chosen maps in a separate process (as the Fit widget: the window keeps
