@@ -20,7 +20,8 @@ def add(sub: argparse._SubParsersAction) -> None:
                    "no limit with --time)")
     f.add_argument("--time", type=float, dest="time_budget",
                    help="time budget in seconds (runs that long unless --steps ends it first)")
-    f.add_argument("--preset", default="cpu", help="model preset (tiny, cpu, gpu)")
+    f.add_argument("--preset", help="model preset (tiny, cpu, gpu; atoms for a deformable "
+                   "fit with --decoder atoms; default cpu, or atoms with that decoder)")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 …")
     f.add_argument("--output", "-o", required=True, help="checkpoint (.safetensors)")
@@ -28,6 +29,11 @@ def add(sub: argparse._SubParsersAction) -> None:
                    help="leave every K-th conformer (frame) out of a deformable fit; each "
                    "then gets a latent fitted to its field alone, to check that the model "
                    "generalises between frames")
+    f.add_argument("--decoder", choices=("auto", "warp", "atoms"), default="auto",
+                   help="a deformable fit's decoder: warp (a template field seen through a "
+                   "displacement field) or atoms (every atom's position from the latent, the "
+                   "field Eq. 1 of them: each frame's own atoms, thermal motion included); "
+                   "auto: atoms with --trajectory, else warp")
     add_model_arg(f)
     f.set_defaults(func=cmd_fit)
 
@@ -53,13 +59,23 @@ def cmd_fit(args: argparse.Namespace) -> int:
             raise MolfieldError("--holdout needs a deformable fit (conformers of the same "
                                 "atoms: a trajectory or an ensemble).")
         extra_options["holdout"] = args.holdout
+    preset = args.preset or "cpu"
+    if kind == models.DEFORMABLE:
+        decoder = args.decoder if args.decoder != "auto" else (
+            "atoms" if args.trajectory else "warp")
+        extra_options["decoder"] = decoder
+        if decoder == "atoms" and args.preset is None:
+            preset = "atoms"
+    elif args.decoder != "auto":
+        raise MolfieldError("--decoder chooses a deformable fit's decoder (conformers of the "
+                            "same atoms: a trajectory or an ensemble).")
     from ..nn.device import pick_device
 
     pick_device(args.device)  # a device that is not there: one line, before any progress
     run = models.fit(
         mols, model=args.model, channels=args.channels, split=args.split,
         resolution=args.resolution, beta=args.beta, padding=args.padding,
-        add_hydrogens=args.add_hydrogens, preset=args.preset, steps=args.steps,
+        add_hydrogens=args.add_hydrogens, preset=preset, steps=args.steps,
         time_budget=args.time_budget, seed=args.seed, device=args.device, **extra_options,
     )
     last = run_fit(run, args.steps, f"fit ({kind})")
@@ -70,7 +86,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
     where = "at the maps' voxels" if _maps(mols) else f"at {args.resolution}³"
     moved = getattr(last, "atom_rmsd", None)  # a deformable fit maps atoms to its template
     ok = moved is not None and moved == moved  # not NaN
-    extra = f", atoms mapped to the template within {moved:.2f} Å RMS" if ok else ""
+    extra = ""
+    if ok:
+        extra = (f", atoms decoded within {moved:.2f} Å RMS" if getattr(model, "decodes_atoms",
+                                                                       False)
+                 else f", atoms mapped to the template within {moved:.2f} Å RMS")
     held = models.held_out(model)
     if held:
         extra += f"; {len(held)} held-out frame(s) fitted from their fields alone"

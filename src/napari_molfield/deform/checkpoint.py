@@ -1,6 +1,7 @@
 """Deformable-model checkpoints: a `DeformModel` in the shared container (`nn.checkpoint`).
 
-Tensors: ``network.template.*`` and ``network.warp.*`` (the state dict), ``latents``
+Tensors: ``network.template.*`` and ``network.warp.*`` (the state dict; ``network.linear.*``
+and ``network.mlp.*`` for the ``"atoms"`` decoder), ``latents``
 ``[K, L]``, ``coords`` ``[K, A, 3]`` (float64, the input atoms) and ``template_xyz``
 ``[A, 3]``. Header: the model and fit settings, channels, β, training resolution, the
 box, the conformers (items), the per-atom annotations and the history.
@@ -19,6 +20,7 @@ from ..fields.box import Box
 from ..nn.checkpoint import DEFORMABLE, read_checkpoint, require, strip_prefix, write_checkpoint
 from ..nn.deform_net import DeformNet
 from .config import DeformConfig
+from .fit_atoms import atoms_network
 from .model import ATOM_FIELDS, DeformModel
 
 
@@ -61,7 +63,7 @@ def load_deform(path: str | os.PathLike[str], device: str | None = "cpu") -> Def
             path)
     try:
         config = DeformConfig.from_dict(header["model"])
-        net = DeformNet(config)
+        net = atoms_network(config) if config.decoder == "atoms" else DeformNet(config)
         net.load_state_dict(strip_prefix(tensors, "network."), strict=True)
         model = DeformModel(
             network=net, config=config, latents=tensors["latents"],

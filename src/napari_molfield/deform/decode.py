@@ -6,6 +6,8 @@ auto-decoder's `decode`; `truth_field` gives the Eq. 1 field at the same voxels,
 
 Atoms of any latent (`atoms_at`) solve ``x + D(x, z) = x_template`` by a few Newton
 steps per atom; at a conformer's own latent they give back its atoms up to the fit error.
+A model with the ``"atoms"`` decoder gives its atoms straight from the latent, and its
+field is Eq. 1 of them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..fields.field import Field
 from ..fields.grid_decode import DEFAULT_CHUNK, SubBox, decode_grid, sample_truth
 from ..fields.limits import check_resolution
 from ..fields.skip import DEFAULT_THRESHOLD
+from ..nn.deform_net import DeformNet
 from .model import DeformModel
 
 #: Newton iterations of `atoms_at` (at most), their step limit and tolerance (Å).
@@ -48,7 +51,14 @@ def decode_points(model: DeformModel, item: int | str, points: np.ndarray, *,
     """Normalised field ``[..., C]`` at ``points`` ``[..., 3]`` (Å) for ``item``'s latent."""
     pts = _points(points)
     z = as_latent(model, item, latent)
+    if model.decodes_atoms:
+        from ..fields.sample import sample_points
+
+        table = model.table(item, coords=atoms_at(model, z))
+        vals = sample_points(table, pts, beta=model.beta)
+        return (vals / model.scale(item)).astype(np.float32)
     net, dev = model.network, model.device
+    assert isinstance(net, DeformNet)
     wmods = net.warp.modulations(z[None])
     tmods = net.template_mods()
     flat = pts.reshape(-1, 3)
@@ -71,17 +81,22 @@ def decode_deform(model: DeformModel, item: int | str = 0, resolution: int = 64,
     region = model.region if box is None else box
     z = as_latent(model, i, latent)
     cfg = model.config
+    meta = {"kind": "decoded", "item": i, "normalised": True, "beta": model.beta,
+            "scale": list(model.items[i]["scale"]), "resolution": int(resolution),
+            "name": model.items[i]["name"] + (" (custom latent)" if latent is not None else ""),
+            "source": model.source, "skip_empty": skip_empty,
+            "sub_box": None if sub_box is None else [list(r) for r in sub_box]}
+    if model.decodes_atoms:  # Eq. 1 of the decoded atoms: exact, no network per voxel
+        f = truth_field(model, i, resolution, coords=atoms_at(model, z), box=region,
+                        sub_box=sub_box)
+        return Field(f.values, f.origin, f.spacing, model.channels, box=region, meta=meta)
     grid = decode_grid(
         lambda pts: decode_points(model, i, pts, latent=z, chunk_points=chunk_points),
         region, resolution, len(model.channels), sub_box=sub_box, skip_empty=skip_empty,
         threshold=threshold, chunk_points=chunk_points,
         hidden_units=cfg.width * cfg.depth + cfg.warp_width * cfg.warp_depth,
     )
-    meta = {"kind": "decoded", "item": i, "normalised": True, "beta": model.beta,
-            "scale": list(model.items[i]["scale"]), "resolution": int(resolution),
-            "name": model.items[i]["name"] + (" (custom latent)" if latent is not None else ""),
-            "source": model.source, "skip_empty": grid.skip,
-            "sub_box": None if sub_box is None else [list(r) for r in sub_box]}
+    meta["skip_empty"] = grid.skip
     return Field(grid.values, grid.origin, grid.spacing, model.channels, box=region,
                  meta=meta)
 
@@ -108,6 +123,8 @@ def displacement(model: DeformModel, points: np.ndarray, item: int | str = 0, *,
     """``D(x, z)`` in Å ``[..., 3]`` at ``points`` ``[..., 3]`` (Å)."""
     pts = _points(points)
     z = as_latent(model, item, latent)
+    if not isinstance(model.network, DeformNet):
+        raise MolfieldError("This model decodes atoms, not a displacement field.")
     u = torch.from_numpy(model.region.to_unit(pts.reshape(-1, 3)).astype(np.float32))
     d = model.network.displacement(u.to(model.device)[None], z[None])[0]
     return d.double().cpu().numpy().reshape(pts.shape) * (model.region.edge / 2)
@@ -120,10 +137,13 @@ def atoms_at(model: DeformModel, latent: Any, *, iterations: int = ATOM_ITERATIO
 
     Newton steps with the 3 × 3 Jacobian of ``x + D`` per atom (central differences),
     each step at most `MAX_STEP` Å, from ``start`` (Å, ``[A, 3]``; default
-    ``x_template − D(x_template, z)``).
+    ``x_template − D(x_template, z)``). A model with the ``"atoms"`` decoder gives its
+    atoms at once (no solve: ``iterations`` and ``start`` are not used).
     """
     z = as_latent(model, 0, latent)[None]
     box, net = model.region, model.network
+    if not isinstance(net, DeformNet):
+        return box.from_unit(net(z)[0].double().cpu().numpy())
     dev = model.device
     tmpl = torch.from_numpy(box.to_unit(model.template_xyz).astype(np.float32)).to(dev)
     wmods = net.warp.modulations(z)

@@ -10,7 +10,9 @@ every yielded `DeformProgress` carries the live `DeformModel`::
 Losses: the field MSE (normalised Eq. 1 targets from `fields.pools`); the atom
 correspondences ``x_k + D(x_k, z_k) = x_template`` (same atoms, same order in every
 conformer), also along straight latent paths between conformers (so sliding ``z`` moves
-atoms along the morph); and two regularisers that keep ``D`` smooth and small.
+atoms along the morph); and two regularisers that keep ``D`` smooth and small. With
+``decoder="atoms"`` (`fit_atoms`) the latents decode every atom's position and the loss
+is those positions' error.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..errors import MolfieldError
 from ..fields.box import Box
 from ..fields.channels import ChannelSpec
 from ..fields.pools import build_pools
+from ..nn.atom_decoder import AtomDecoder
 from ..nn.batches import split_batch
 from ..nn.deform_net import DeformNet
 from ..nn.device import pick_device
@@ -36,6 +39,7 @@ from ..nn.loop import Task, adam, begin, train
 from ..nn.schedule import budget_settings
 from .config import DeformConfig, DeformFitConfig, get_preset, split_overrides
 from .ensemble import ensemble_molecule, template_atoms
+from .fit_atoms import atoms_network, atoms_task, with_atom_count
 from .holdout import fit_latents, holdout_frames, with_held_out
 from .model import DeformModel, atom_annotations
 from .steps import AtomTargets, atom_loss, evaluate, path_loss, smooth_loss, step_loss
@@ -51,7 +55,8 @@ class DeformProgress:
     Attributes
     ----------
     step, steps, loss, psnr, evaluated, elapsed, lr, model
-        As in `FitProgress` (``loss`` is the field MSE, normalised scale).
+        As in `FitProgress` (``loss`` is the field MSE, normalised scale, of the
+        ``"warp"`` decoder; the atoms' mean squared error in Å² of the ``"atoms"`` one).
     atom_rmsd
         RMS of ``|x_k + D(x_k, z_k) − x_template|`` in Å over the step's atoms.
     """
@@ -192,6 +197,41 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
     k = mol.n_conformers
     tables = [spec.assign(mol, i) for i in range(k)]
     scale = np.mean([channel_peaks(t, beta) for t in tables], axis=0)
+    template = template_atoms(mol.coords, mcfg.template)
+    assert mol.conformer_names is not None
+    items = [{"name": f"{mol.name} [{c}]" if not c.startswith(mol.name) else c,
+              "source": mol.source, "conformer": i, "conformer_name": c,
+              "box": box.to_dict(), "scale": [float(s) for s in scale]}
+             for i, c in enumerate(mol.conformer_names)]
+    eval_ids = list(range(min(k, fcfg.eval_items)))
+    if mcfg.decoder == "atoms":
+        mcfg = with_atom_count(mcfg, mol.n_atoms)
+        net: DeformNet | AtomDecoder = atoms_network(mcfg).to(dev)
+    else:
+        net = DeformNet(mcfg).to(dev)
+    latents = torch.nn.Parameter(
+        (torch.randn(k, mcfg.latent_dim, generator=gen) * LATENT_INIT).to(dev))
+    model = DeformModel(net, mcfg, latents, items, spec.names, beta, resolution, box,
+                        mol.coords.copy(), template, atom_annotations(mol), mol.name,
+                        mol.source, added, fcfg.to_dict())
+    if isinstance(net, AtomDecoder):
+        task, opt = atoms_task(model, fcfg, eval_ids, gen)
+    else:
+        task, opt = _warp_task(model, net, tables, scale, rng, gen, fcfg, eval_ids,
+                               clock.start)
+    for s in train(task, opt, fcfg, clock, extra_keys=("atom_rmsd",),
+                   keep_best=KEEP_BEST_MARGIN, stacklevel=4):  # user → _fit → _run
+        yield DeformProgress(s.step, s.steps, s.loss, s.psnr, s.evaluated, s.elapsed, s.lr,
+                             model, s.extras["atom_rmsd"])
+    return model
+
+
+def _warp_task(model: DeformModel, net: DeformNet, tables: list[Any], scale: np.ndarray,
+               rng: np.random.Generator, gen: torch.Generator, fcfg: DeformFitConfig,
+               eval_ids: list[int], t0: float) -> tuple[Task, torch.optim.Optimizer]:
+    """The ``"warp"`` decoder's training points, warm-up, loss and optimiser."""
+    box, resolution, dev = model.region, model.train_resolution, model.device
+    k, latents = len(tables), model.latents
     # many frames (an MD trajectory): fewer points each, the pools' memory bounded
     n_pool = max(1, min(round(fcfg.pool_factor * resolution**3),
                         max(MAX_POOL_POINTS // k, resolution**3 // 2)))
@@ -199,27 +239,14 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
     n_uni = round(n_pool * share) if fcfg.frac_uniform > 0 else 0
     pools = build_pools(tables, [box] * k, [scale] * k, resolution, n_uniform=n_uni,
                         n_near=(n_pool - n_uni) if fcfg.frac_near > 0 else 0,
-                        near_sigma=fcfg.near_sigma, beta=beta, rng=rng).to(dev)
-    template = template_atoms(mol.coords, mcfg.template)
+                        near_sigma=fcfg.near_sigma, beta=model.beta, rng=rng).to(dev)
     f32 = {"dtype": torch.float32, "device": dev}
-    atoms = AtomTargets(torch.as_tensor(box.to_unit(mol.coords), **f32),
-                        torch.as_tensor(box.to_unit(template), **f32), box.edge / 2)
-    net = DeformNet(mcfg).to(dev)
-    latents = torch.nn.Parameter(
-        (torch.randn(k, mcfg.latent_dim, generator=gen) * LATENT_INIT).to(dev))
-    assert mol.conformer_names is not None
-    items = [{"name": f"{mol.name} [{c}]" if not c.startswith(mol.name) else c,
-              "source": mol.source, "conformer": i, "conformer_name": c,
-              "box": box.to_dict(), "scale": [float(s) for s in scale]}
-             for i, c in enumerate(mol.conformer_names)]
-    model = DeformModel(net, mcfg, latents, items, spec.names, beta, resolution, box,
-                        mol.coords.copy(), template, atom_annotations(mol), mol.name,
-                        mol.source, added, fcfg.to_dict())
+    atoms = AtomTargets(torch.as_tensor(box.to_unit(model.coords), **f32),
+                        torch.as_tensor(box.to_unit(model.template_xyz), **f32), box.edge / 2)
     opt = adam([{"params": list(net.template.parameters()), "lr": fcfg.lr},
                 {"params": list(net.warp.parameters()), "lr": fcfg.lr_warp},
                 {"params": [latents], "lr": fcfg.lr_latent}])
-    eval_ids = list(range(min(k, fcfg.eval_items)))
-    _warmup(net, latents, atoms, fcfg, gen, clock.start)  # set-up, like the pools
+    _warmup(net, latents, atoms, fcfg, gen, t0)  # set-up, like the pools
     b_items = min(k, fcfg.batch_items)
     counts = split_batch(max(1, fcfg.batch_points // b_items),
                          (fcfg.frac_grid, fcfg.frac_uniform, fcfg.frac_near),
@@ -231,11 +258,7 @@ def _run(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
         history=model.history,
         what="deformable fit",
     )
-    for s in train(task, opt, fcfg, clock, extra_keys=("atom_rmsd",),
-                   keep_best=KEEP_BEST_MARGIN, stacklevel=4):  # user → _fit → _run
-        yield DeformProgress(s.step, s.steps, s.loss, s.psnr, s.evaluated, s.elapsed, s.lr,
-                             model, s.extras["atom_rmsd"])
-    return model
+    return task, opt
 
 
 #: Training points over all conformers' pools (4 B × (3 + C) each: ~0.8 GB at C = 9).

@@ -13,7 +13,7 @@ generalises between the frames it saw::
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -22,7 +22,9 @@ from ..chem.molecule import Molecule
 from ..errors import MolfieldError
 from ..fields.pools import build_pools
 from ..nn.batches import minibatch, split_batch
+from ..nn.deform_net import DeformNet
 from ..nn.loop import adam
+from .holdout_atoms import LatentProgress, atom_latents
 from .model import DeformModel
 
 #: Steps, points per frame and step, and learning rate of a held-out latent's fit.
@@ -49,16 +51,6 @@ def holdout_frames(n_frames: int, every: int) -> list[int]:
     return held
 
 
-@dataclass(frozen=True)
-class LatentProgress:
-    """One step of the held-out latents' fit: its field MSE (normalised) and time."""
-
-    step: int
-    steps: int
-    loss: float
-    elapsed: float
-
-
 def fit_latents(model: DeformModel, coords: np.ndarray, *, steps: int = LATENT_STEPS,
                 points: int = LATENT_POINTS, lr: float = LATENT_LR, seed: int = 0,
                 ) -> Generator[LatentProgress, None, np.ndarray]:
@@ -78,6 +70,9 @@ def fit_latents(model: DeformModel, coords: np.ndarray, *, steps: int = LATENT_S
     if xyz.ndim != 3 or xyz.shape[1:] != (model.n_atoms, 3):
         raise MolfieldError(
             f"Held-out frames must hold the model's {model.n_atoms} atoms, got {xyz.shape}.")
+    if model.decodes_atoms:
+        return (yield from atom_latents(model, xyz, steps=steps, points=points, lr=lr,
+                                        seed=seed))
     t0 = time.perf_counter()
     mol = model.molecule()
     spec = ChannelSpec.parse(list(model.channels))
@@ -92,6 +87,7 @@ def fit_latents(model: DeformModel, coords: np.ndarray, *, steps: int = LATENT_S
                         beta=model.beta, rng=rng).to(model.device)
     counts = split_batch(points, (0.4, 0.2, 0.4), pools.n_uniform, pools.n_near)
     net = model.network
+    assert isinstance(net, DeformNet)
     ids = torch.arange(len(xyz))
     x, y = minibatch(pools, ids, counts, gen)
     start = _nearest_latents(model, x, y)
@@ -122,6 +118,7 @@ def _nearest_latents(model: DeformModel, x: torch.Tensor, y: torch.Tensor) -> to
     """For each frame's points ``x`` ``[H, P, 3]`` and values ``y``, the fitted latent whose
     field is closest there ``[H, L]``."""
     net = model.network
+    assert isinstance(net, DeformNet)
     fitted = [i for i, it in enumerate(model.items) if not it.get("held_out")]
     cand = model.latents.detach()[fitted]
     tmods = net.template_mods()

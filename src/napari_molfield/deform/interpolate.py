@@ -16,14 +16,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..interpolation.deform import DeformInterpolator, KeyAtoms
-from .decode import atoms_at
+from ..interpolation.deform import AtomPathInterpolator, DeformInterpolator, KeyAtoms
+from ..nn.deform_net import DeformNet
+from .decode import atoms_at, truth_field
 from .model import DeformModel
 
 
 def interpolator(model: DeformModel, keys: Sequence[int | str] | None, resolution: int, *,
                  mode: str = "linear", support: str = "atoms",
-                 names: Sequence[str] | None = None) -> DeformInterpolator:
+                 names: Sequence[str] | None = None
+                 ) -> DeformInterpolator | AtomPathInterpolator:
     """Frames of fields and atoms along the path through conformers ``keys``.
 
     Parameters
@@ -50,12 +52,21 @@ def interpolator(model: DeformModel, keys: Sequence[int | str] | None, resolutio
         return atoms_at(model, latent, start=start)
 
     atoms = KeyAtoms(model.coords[ids], model.atoms, solve)
+    names = names if names is not None else [model.items[i]["name"] for i in ids]
+    scale = model.scale(ids[0]) if ids else np.ones(1)
+    if model.decodes_atoms:  # every frame is Eq. 1 of its decoded atoms
+        def render(xyz: np.ndarray) -> np.ndarray:
+            return truth_field(model, ids[0], resolution, coords=xyz).values
+
+        return AtomPathInterpolator(
+            model.latents[ids].detach(), model.region, model.channels, resolution, atoms,
+            render, scale=scale, beta=model.beta, mode=mode, names=names,
+            meta={"items": ids, "model": "deformable"})
+    assert isinstance(model.network, DeformNet)
     return DeformInterpolator(
         model.network, model.latents[ids].detach(), model.region, model.channels,
-        resolution, atoms, scale=model.scale(ids[0]) if ids else np.ones(1),
-        beta=model.beta, mode=mode, support=support,
-        names=names if names is not None else [model.items[i]["name"] for i in ids],
-        meta={"items": ids, "model": "deformable"},
+        resolution, atoms, scale=scale, beta=model.beta, mode=mode, support=support,
+        names=names, meta={"items": ids, "model": "deformable"},
     )
 
 

@@ -16,6 +16,7 @@ import torch
 from ..chem.molecule import Molecule
 from ..fields.box import Box
 from ..fields.channels import AtomTable, ChannelSpec
+from ..nn.atom_decoder import AtomDecoder
 from ..nn.deform_net import DeformNet
 from ..nn.items import LatentItems
 from .config import DeformConfig
@@ -35,7 +36,7 @@ class DeformModel(LatentItems):
     Attributes
     ----------
     network
-        The `DeformNet`.
+        The `DeformNet` (``config.decoder == "warp"``) or the `AtomDecoder` (``"atoms"``).
     config
         Its `DeformConfig`.
     latents
@@ -66,7 +67,7 @@ class DeformModel(LatentItems):
     kind: ClassVar[str] = "deformable"
     item_word: ClassVar[str] = "conformer"
 
-    network: DeformNet
+    network: DeformNet | AtomDecoder
     config: DeformConfig
     latents: torch.Tensor
     items: list[dict[str, Any]]
@@ -87,6 +88,11 @@ class DeformModel(LatentItems):
     def n_atoms(self) -> int:
         """Atoms per conformer ``A``."""
         return int(self.coords.shape[1])
+
+    @property
+    def decodes_atoms(self) -> bool:
+        """Whether the latents decode atoms and the field is Eq. 1 of them (``"atoms"``)."""
+        return isinstance(self.network, AtomDecoder)
 
     @property
     def device(self) -> torch.device:
@@ -128,7 +134,7 @@ class DeformModel(LatentItems):
         return (
             f"DeformModel({self.name!r}, conformers={self.n_items}, atoms={self.n_atoms}, "
             f"channels={list(self.channels)}, width={self.config.width}, "
-            f"warp_width={self.config.warp_width}, latent_dim={self.config.latent_dim}, "
+            f"decoder={self.config.decoder!r}, latent_dim={self.config.latent_dim}, "
             f"train_resolution={self.train_resolution})"
         )
 

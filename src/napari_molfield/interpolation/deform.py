@@ -149,20 +149,7 @@ class DeformInterpolator(LatentPath):
                     ) -> Path:
         """A multi-model PDB with the atoms at ``times`` (or that many even frames),
         written atomically."""
-        path = Path(path)
-        if path.suffix.lower() not in (".pdb", ".ent"):
-            raise MolfieldError(f"{path.name}: atom frames are written as .pdb.")
-        ts = times_of(times)
-        frames = np.stack([self.atoms(float(t)) for t in ts])
-        titles = [f"napari-molfield deformable interpolation t = {t:.4f}" for t in ts]
-        text = pdb_models_text(self.atoms_of_keys.annotations, frames, titles)
-
-        def write(tmp: str) -> None:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-
-        atomic_write(path, write)
-        return path
+        return write_atom_frames(self, path, times)
 
     # ------------------------------------------------------------- network core
 
@@ -202,4 +189,91 @@ class DeformInterpolator(LatentPath):
         return self._scatter(self._compact, out)
 
 
-__all__ = ["FALLBACK_RADIUS", "SUPPORT_MORPHS", "AtomSolver", "DeformInterpolator", "KeyAtoms"]
+class AtomPathInterpolator(LatentPath):
+    """Frames along a latent path of a model that decodes atoms (the deformable model's
+    ``"atoms"`` decoder): each frame is Eq. 1 of the atoms at its latent.
+
+    Parameters
+    ----------
+    latents, region, channels, resolution, atoms, scale, beta, mode, names, meta
+        As for `DeformInterpolator`; ``atoms.solve`` gives the atoms of a latent (its
+        start is not needed).
+    render
+        ``atoms [A, 3] (Å) → [C, N, N, N]`` normalised Eq. 1 of those atoms on the path's
+        grid (in ``region``).
+    """
+
+    moves_atoms = True
+
+    def __init__(self, latents: np.ndarray | torch.Tensor, region: Box,
+                 channels: Sequence[str], resolution: int, atoms: KeyAtoms,
+                 render: Callable[[np.ndarray], np.ndarray], *, scale: np.ndarray,
+                 beta: float, mode: str = "linear", names: Sequence[str] | None = None,
+                 meta: dict[str, Any] | None = None) -> None:
+        super().__init__(latents, channels, resolution, mode=mode, names=names,
+                         meta={"beta": float(beta), "normalised": True, **(meta or {})})
+        self.region, self.atoms_of_keys, self.render = region, atoms, render
+        self.key_coords = np.asarray(atoms.coords, dtype=np.float64)
+        if self.key_coords.ndim != 3 or self.key_coords.shape[0] != self.n_keys:
+            raise MolfieldError(f"The atoms of {self.n_keys} keys must be [K, A, 3], got "
+                                f"{list(self.key_coords.shape)}.")
+        self.scales = np.asarray(scale, dtype=np.float64).reshape(-1)
+        self.residuals = np.stack([c - atoms.solve(z, c)
+                                   for c, z in zip(self.key_coords, self.keys, strict=True)])
+
+    def box(self, t: float = 0.0) -> Box:
+        """The ensemble's `Box` (the same at every ``t``)."""
+        return self.region
+
+    def scale(self, t: float = 0.0) -> np.ndarray:
+        """The ``[C]`` normalisation scale (shared by every conformer)."""
+        return self.scales
+
+    def atoms(self, t: float) -> np.ndarray:
+        """Atoms ``[A, 3]`` (Å) at ``t``; the keys give back their input atoms."""
+        seg, u = path_position(self.n_keys, t)
+        res = (1.0 - u) * self.residuals[seg] + u * self.residuals[seg + 1]
+        return self.atoms_of_keys.solve(self.latent(t), self.key_coords[seg]) + res
+
+    def values(self, t: float, out: np.ndarray | None = None) -> np.ndarray:
+        """Eq. 1 ``[C, N, N, N]`` of `atoms` at ``t`` (the frame and its atoms agree)."""
+        return self._into(self.render(self.atoms(t)), out)
+
+    def write_atoms(self, path: str | os.PathLike[str], times: int | Sequence[float]
+                    ) -> Path:
+        """A multi-model PDB with the atoms at ``times`` (or that many even frames),
+        written atomically."""
+        return write_atom_frames(self, path, times)
+
+    def _decode(self, z: torch.Tensor, out: np.ndarray) -> np.ndarray:
+        xyz = self.atoms_of_keys.solve(z[0].double().cpu().numpy(), self.key_coords[0])
+        return self._into(self.render(xyz), out)
+
+    def _into(self, values: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        if out is None:
+            return np.ascontiguousarray(values, dtype=np.float32)
+        out[...] = values
+        return out
+
+
+def write_atom_frames(path_of: DeformInterpolator | AtomPathInterpolator,
+                      path: str | os.PathLike[str], times: int | Sequence[float]) -> Path:
+    """A multi-model PDB of ``path_of``'s atoms at ``times``, written atomically."""
+    path = Path(path)
+    if path.suffix.lower() not in (".pdb", ".ent"):
+        raise MolfieldError(f"{path.name}: atom frames are written as .pdb.")
+    ts = times_of(times)
+    frames = np.stack([path_of.atoms(float(t)) for t in ts])
+    titles = [f"napari-molfield deformable interpolation t = {t:.4f}" for t in ts]
+    text = pdb_models_text(path_of.atoms_of_keys.annotations, frames, titles)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    atomic_write(path, write)
+    return path
+
+
+__all__ = ["FALLBACK_RADIUS", "SUPPORT_MORPHS", "AtomPathInterpolator", "AtomSolver",
+           "DeformInterpolator", "KeyAtoms", "write_atom_frames"]
