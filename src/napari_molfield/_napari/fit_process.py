@@ -142,6 +142,11 @@ def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> Non
     from .ligands import resplit
 
     mols = request.molecules
+    if request.extra.get("trajectory"):  # read here: MDAnalysis never loads in the viewer
+        from ..chem.trajectory import read_trajectory
+
+        spec = dict(request.extra["trajectory"])
+        mols = [read_trajectory(spec.pop("topology"), spec.pop("trajectory"), **spec)]
     maps = _maps(request)
     if request.ligand:
         mols = [resplit(m, request.ligand) for m in mols]

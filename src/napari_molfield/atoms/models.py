@@ -105,8 +105,9 @@ def atoms_from_deform(
     residual = float(np.sqrt(num.sum() / max(den.sum(), 1e-30)))
     result = RecoveredAtoms(elements, xyz, np.asarray(channel, np.int32), tuple(model.channels),
                             [], np.asarray(model.scale(i), np.float64), residual, ch_res,
-                            notes=["atoms carried from the template by the model's "
-                                   "displacement field (elements from the ensemble)"])
+                            notes=[("atoms decoded from the latent" if model.decodes_atoms
+                                    else "atoms carried from the template by the model's "
+                                    "displacement field") + " (elements from the ensemble)"])
     if bonds:
         result.mol, result.sanitize_message = bonded_molecule(elements, xyz, charge)
     result.seconds = time.perf_counter() - t0

@@ -66,6 +66,21 @@ def _frames(n_frames: int, start: int | None, stop: int | None, step: int | None
     return frames
 
 
+def parse_frames(text: str | None) -> tuple[int | None, int | None, int | None]:
+    """``"START:STOP:STEP"`` (any part may be empty, Python slice syntax) → the three values
+    of `read_trajectory`'s ``start``, ``stop`` and ``step``."""
+    if not text or not text.strip():
+        return None, None, None
+    parts = text.split(":")
+    if len(parts) > 3:
+        raise MolfieldError(f"Frames {text!r}: write START:STOP:STEP, e.g. ::10 or 100:200.")
+    try:
+        vals = [int(p) if p.strip() else None for p in parts] + [None] * (3 - len(parts))
+    except ValueError:
+        raise MolfieldError(f"Frames {text!r}: START, STOP and STEP must be integers.") from None
+    return vals[0], vals[1], vals[2]
+
+
 def read_trajectory(
     topology: str | os.PathLike[str],
     trajectory: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,

@@ -34,24 +34,10 @@ def add_field_args(p: argparse.ArgumentParser, resolution: int = 64) -> None:
     t.add_argument("--keep-waters", action="store_true", help="keep water molecules")
 
 
-def parse_frames(text: str | None) -> tuple[int | None, int | None, int | None]:
-    """``"START:STOP:STEP"`` (any part may be empty) → the three slice values."""
-    if not text:
-        return None, None, None
-    parts = text.split(":")
-    if len(parts) > 3:
-        raise MolfieldError(f"--frames {text!r}: write START:STOP:STEP, e.g. ::10 or 100:200.")
-    try:
-        vals = [int(p) if p.strip() else None for p in parts] + [None] * (3 - len(parts))
-    except ValueError:
-        raise MolfieldError(f"--frames {text!r}: START, STOP and STEP must be integers.") from None
-    return vals[0], vals[1], vals[2]
-
-
 def load_trajectory(args: argparse.Namespace, topology: str) -> Any:
     """The trajectory of ``args`` (``--trajectory``, ``--frames``, ``--select``) as one
     `Molecule` whose conformers are the frames."""
-    from ..chem.trajectory import read_trajectory
+    from ..chem.trajectory import parse_frames, read_trajectory
 
     start, stop, step = parse_frames(args.frames)
     return read_trajectory(topology, args.trajectory, start=start, stop=stop, step=step,

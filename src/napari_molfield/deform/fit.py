@@ -157,18 +157,24 @@ def _fit(mol: Molecule, added: bool, box: Box, spec: ChannelSpec, resolution: in
     z = yield from _held_out(model, mol.coords[held], fcfg.seed, last)
     full = with_held_out(model, mol, held, z)
     # the last record carries the whole model (front ends keep the last record's model)
+    # (a fit that went back to its best weights ends on a row without loss or atom error)
     yield DeformProgress(int(last.get("step", 0)), int(last.get("step", 0)),
-                         float(last.get("loss", math.nan)), last.get("psnr"), False,
-                         float(last.get("elapsed", 0.0)), 0.0, full,
-                         float(last.get("atom_rmsd", math.nan)), "done")
+                         _number(last.get("loss")), last.get("psnr"), False,
+                         _number(last.get("elapsed"), 0.0), 0.0, full,
+                         _number(last.get("atom_rmsd")), "done")
     return full
+
+
+def _number(value: Any, default: float = math.nan) -> float:
+    """A history row's number (``default`` where the row has none)."""
+    return default if value is None else float(value)
 
 
 def _held_out(model: DeformModel, coords: np.ndarray, seed: int, last: dict[str, Any]
               ) -> Generator[DeformProgress, None, np.ndarray]:
     """`fit_latents` of the left-out frames, as progress records of the fit."""
     gen = fit_latents(model, coords, seed=seed)
-    t0 = float(last.get("elapsed", 0.0))
+    t0 = _number(last.get("elapsed"), 0.0)
     try:
         while True:
             p = next(gen)

@@ -35,6 +35,7 @@ from magicgui.widgets import (
 )
 from napari.utils.notifications import show_error, show_info
 
+from ...errors import MolfieldError
 from ...fields.metrics import FieldReport
 from ...logs import get_logger
 from ..fit_process import ChildFitOwner, FitProcess, FitRequest, shutdown_slot
@@ -51,6 +52,7 @@ from .common import (
     replace_group_layers,
     wrapping_label,
 )
+from .fit_trajectory import TrajectoryInputs
 from .plot import CurvePlot
 from .preview import ProjectionPreview
 
@@ -108,6 +110,7 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
                                 "(slow on software OpenGL); off")
         self.preview_every = FloatSpinBox(label="preview every (s)", value=3.0, min=0.5,
                                           max=120.0, step=0.5)
+        self.traj = TrajectoryInputs()
         self.start_button = PushButton(text="Fit")
         self.pause_button = PushButton(text="Pause", enabled=False)
         self.cancel_button = PushButton(text="Cancel", enabled=False)
@@ -118,7 +121,7 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
         super().__init__(widgets=[
             self.molecules, self.ligand, self.kind, self.channels, self.split, self.hydrogens,
             self.preset, self.resolution, self.steps, self.time_budget, self.device,
-            self.preview, self.preview_every, buttons, self.status,
+            self.preview, self.preview_every, self.traj, buttons, self.status,
         ], scrollable=True)
         self.projection = ProjectionPreview()
         self.inner.layout().addWidget(self.projection.label)
@@ -209,12 +212,17 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
             show_info(self.status.value)
             return None
         groups = list(self.molecules.value)
-        if not groups:
+        try:
+            traj = self.traj.request()
+        except MolfieldError as exc:
+            self.status.value = str(exc)
+            return None
+        if not groups and traj is None:
             self.status.value = "Open a molecule first (File ▸ Open or Open Sample)."
             return None
         atoms = molecule_groups(self.viewer)
         mols = [atoms[g].metadata["molfield"]["molecule"] for g in groups if g in atoms]
-        if not mols:
+        if not mols and traj is None:
             self.status.value = "The chosen molecules are no longer in the viewer."
             return None
         settings = dict(
@@ -231,8 +239,14 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
         on = self.preview.value != "off"
         every = float(self.preview_every.value) if on else float("inf")
         ckpt = Path(tempfile.gettempdir()) / f"molfield-fit-{uuid.uuid4().hex}.safetensors"
+        if traj is not None:  # the frames of one trajectory, as `molfield fit --trajectory`
+            mols, groups = [], [self.traj.stem()]
+            settings.update(model="deform", decoder="atoms", preset="atoms")
+            if self.traj.holdout.value:
+                settings["holdout"] = int(self.traj.holdout.value)
         request = FitRequest(mols, settings, str(ckpt), every, PREVIEW_RESOLUTION,
-                             ligand=self.ligand.value or "")
+                             ligand=self.ligand.value if traj is None else "",
+                             extra={"trajectory": traj})
         self._build()
         assert self.plot is not None
         self._group = groups[0]
@@ -244,7 +258,8 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
         self.pause_button.text = "Pause"
         self._set_running(True)
         n = sum(m.n_conformers for m in mols)
-        self.status.value = f"Starting a fit of {n} item(s) …"
+        self.status.value = (f"Starting a fit of {n} item(s) …" if traj is None else
+                             f"Reading {groups[0]} and starting its fit …")
         self.process = FitProcess(request).start()
         self.timer.start()
         return self.process
@@ -354,7 +369,8 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
         m = self._last or {}
         self.model = model
         atoms = molecule_groups(self.viewer).get(self._group)
-        base = atoms.metadata["molfield"]["molecule"].name if atoms is not None else "model"
+        base = (atoms.metadata["molfield"]["molecule"].name if atoms is not None
+                else self._group or "model")
         self.model_name = MODELS.add(model, f"{base} fit")
         assert self.report is not None
         what = (f"Cancelled at step {m.get('step')}" if m.get("cancelled")
