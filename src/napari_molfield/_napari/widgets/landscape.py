@@ -299,20 +299,13 @@ class LandscapeWidget(ScrollingDock, Container):
         movie = str(self.movie.value) if str(self.movie.value) not in ("", ".") else None
         self.status.value = f"Decoding {self.n_frames.value} frames through {len(items)} …"
         return self.path_runner.start(
-            decode_path, self.shown_model, items, int(self.n_frames.value),
-            int(self.resolution.value), pdb, movie, on_return=self._show_path,
+            _path_layers, self.shown_model, items, int(self.n_frames.value),
+            int(self.resolution.value), pdb, movie, f"{self.model.value} path",
+            on_return=self._show_path,
             on_error=lambda e: setattr(self.status, "value", f"⚠ {e}"))
 
-    def _show_path(self, res: PathResult) -> None:
-        from ...fields.field import Field
-
-        n = res.values.shape[-1]
-        fields = [Field(v, res.box.origin(n), res.box.spacing(n), res.channels, res.box,
-                        {"source": "landscape path", "normalised": True}) for v in res.values]
-        params = FieldParams(resolution=n, channels=",".join(res.channels), drop_empty=True)
-        peaks = path_peaks(self.shown_model, res.items)
-        layers = field_layers(fields, None, params, PATH_GROUP, role="decoded", peaks=peaks,
-                              name=f"{self.model.value} path")
+    def _show_path(self, done: tuple[PathResult, list[Any]]) -> None:
+        res, layers = done
         kept = replace_group_layers(self.viewer, PATH_GROUP, layers, roles=("decoded",))
         show_result(self.viewer, kept, frame=False)
         self.viewer.dims.set_current_step(0, 0)
@@ -330,6 +323,22 @@ class LandscapeWidget(ScrollingDock, Container):
             self.status.value = f"⚠ {exc}"
             return
         self.status.value = f"{len(paths)} state PDB files → {paths[0].parent}"
+
+
+def _path_layers(model: Any, items: list[int], n_frames: int, resolution: int,
+                 pdb: str | None, movie: str | None, name: str
+                 ) -> tuple[PathResult, list[Any]]:
+    """`decode_path` and its frames' layer data (surfaces included), in the worker."""
+    from ...fields.field import Field
+
+    res = decode_path(model, items, n_frames, resolution, pdb, movie)
+    n = res.values.shape[-1]
+    fields = [Field(v, res.box.origin(n), res.box.spacing(n), res.channels, res.box,
+                    {"source": "landscape path", "normalised": True}) for v in res.values]
+    params = FieldParams(resolution=n, channels=",".join(res.channels), drop_empty=True)
+    layers = field_layers(fields, None, params, PATH_GROUP, role="decoded",
+                          peaks=path_peaks(model, res.items), name=name)
+    return res, layers
 
 
 __all__ = ["GROUP", "PATH_GROUP", "LandscapeWidget"]
