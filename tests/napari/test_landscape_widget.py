@@ -84,3 +84,25 @@ def test_landscape_dock_says_when_there_is_nothing_to_map(viewer, qtbot):
     assert w.ls is None and "fitted model" in w.status.value
     w.load()
     assert "No fitted model" in w.status.value
+
+
+@pytest.mark.surfaces
+def test_a_picked_point_is_one_opaque_union_surface(viewer, qtbot, slide_model):
+    """On software OpenGL a pick is drawn as one closed surface of the channels' sum in
+    their colours (a third of the channels' triangles); the channels stay as hidden images."""
+    MODELS.add(slide_model, "slide")
+    w = dock(viewer, "Landscape")
+    _wait(qtbot, w.runner)
+    w.resolution.value = 24
+    w.pick(2)
+    _wait(qtbot, w.decoder)
+    group = [ly for ly in viewer.layers if molfield_info(ly).get("group") == "landscape"]
+    surfaces = [ly for ly in group if type(ly).__name__ == "Surface"]
+    images = [ly for ly in group if type(ly).__name__ == "Image"]
+    assert len(surfaces) == 1 and len(images) >= 2
+    union = surfaces[0]
+    assert molfield_info(union).get("union") and union.opacity == 1.0
+    qtbot.waitUntil(lambda: union.visible, timeout=10_000)
+    assert not any(ly.visible for ly in images)
+    colours = np.unique(np.round(union.vertex_colors, 3), axis=0)
+    assert len(colours) >= 2  # vertices in the colours of different channels

@@ -39,6 +39,7 @@ from ..layers import (
     path_peaks,
 )
 from ..session import MODELS
+from ..surfaces import with_union_surface
 from ..workers import JobRunner
 from .common import ScrollingDock, import_later, replace_group_layers, show_result, wrapping_label
 from .map_canvas import add_map_canvas, point_at
@@ -259,20 +260,16 @@ class LandscapeWidget(ScrollingDock, Container):
         self.canvas.draw_idle()
         n = int(self.resolution.value)
         self.status.value = f"Decoding {label} at {n}³ …"
-        return self.decoder.start(decode_point, self.shown_model, item, z, n, label,
-                                  bool(self.with_atoms.value), on_return=self._show,
-                                  on_error=lambda e: setattr(self.status, "value", f"⚠ {e}"))
-
-    def _show(self, res: PointDecode) -> None:
-        self.last = res
         # one name per model: each click updates the same layers in place (new layers
         # would cost a full scene rebuild on software OpenGL); the point is in the status
-        name = f"{self.model.value}: picked"
-        layers = decoded_layers(res.field, self.shown_model, res.item, GROUP, name)
-        if res.molecule is not None:
-            layers.append(atoms_layer(res.molecule, GROUP, name))
-        for _, kwargs, _ in layers:
-            kwargs["metadata"]["molfield"]["point"] = res.label
+        return self.decoder.start(_point_layers, self.shown_model, item, z, n, label,
+                                  bool(self.with_atoms.value), f"{self.model.value}: picked",
+                                  on_return=self._show,
+                                  on_error=lambda e: setattr(self.status, "value", f"⚠ {e}"))
+
+    def _show(self, done: tuple[PointDecode, list[Any]]) -> None:
+        res, layers = done
+        self.last = res
         before = {ly.unique_id for ly in self.viewer.layers}
         kept = replace_group_layers(self.viewer, GROUP, layers, roles=("decoded", "atoms"))
         # the camera frames the first pick; later picks (same box) keep the user's view
@@ -323,6 +320,20 @@ class LandscapeWidget(ScrollingDock, Container):
             self.status.value = f"⚠ {exc}"
             return
         self.status.value = f"{len(paths)} state PDB files → {paths[0].parent}"
+
+
+def _point_layers(model: Any, item: int, z: np.ndarray, resolution: int, label: str,
+                  with_atoms: bool, name: str) -> tuple[PointDecode, list[Any]]:
+    """`decode_point` and its layer data (surfaces included), in the worker."""
+    res = decode_point(model, item, z, resolution, label, with_atoms)
+    # one union surface (a third of the channels' triangles: software OpenGL redraws in
+    # proportion); the channels stay as (hidden) images
+    layers = with_union_surface(decoded_layers(res.field, model, res.item, GROUP, name))
+    if res.molecule is not None:
+        layers.append(atoms_layer(res.molecule, GROUP, name))
+    for _, kwargs, _ in layers:
+        kwargs["metadata"]["molfield"]["point"] = res.label
+    return res, layers
 
 
 def _path_layers(model: Any, items: list[int], n_frames: int, resolution: int,
