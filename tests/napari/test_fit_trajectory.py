@@ -35,7 +35,16 @@ def test_the_fit_widget_fits_a_trajectory_with_held_out_frames(viewer, qtbot):
     model = MODELS.get(w.model_name)
     assert models.kind_of(model) == models.DEFORMABLE and model.decodes_atoms
     assert model.n_items == 8 and models.held_out(model) == [3]
+    # the held-out latents' steps (1, 2, … after the fit's) are not on the training curve
+    steps = list(w.plot.steps)
+    assert steps and steps == sorted(steps), steps
     assert w.model_name.startswith("tip125_tric_C36")
+    # the viewer holds nothing of a trajectory: its first frame comes in decoded, in view
+    from napari_molfield._napari.widgets.common import molfield_info
+
+    shown = [ly for ly in viewer.layers if molfield_info(ly).get("role") == "decoded"]
+    assert shown and "frame 0" in shown[0].name
+    qtbot.waitUntil(lambda: any(ly.visible for ly in shown), timeout=10_000)
 
 
 def test_bad_trajectory_inputs_are_one_sentence(viewer, tmp_path):

@@ -158,7 +158,10 @@ def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> Non
     cancelled = False
     try:
         for progress in run:
-            if progress.step > 0:
+            # (a deformable fit's held-out frames come after it, counting their own steps:
+            # not points of the training curve)
+            stage = getattr(progress, "stage", "fit")
+            if progress.step > 0 and stage == "fit":
                 losses.append((progress.step, float(progress.loss)))
             if progress.evaluated and progress.psnr is not None:
                 evals.append((progress.step, float(progress.psnr)))
@@ -169,6 +172,7 @@ def _fit_and_report(request: FitRequest, out: Any, stop: Any, pause: Any) -> Non
                     progress.model, int(request.settings.get("resolution", 32)))})
             if now - last_send >= SEND_EVERY or progress.step == 0:
                 out.put({"kind": "progress", "step": progress.step,
+                         "label": "held-out frames' latents: " if stage == "held-out" else "",
                          "steps": _planned(progress.steps), "loss": float(progress.loss),
                          "psnr": progress.psnr,
                          "elapsed": progress.elapsed, "losses": losses, "evals": evals})

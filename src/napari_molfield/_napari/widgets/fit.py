@@ -38,6 +38,7 @@ from napari.utils.notifications import show_error, show_info
 from ...errors import MolfieldError
 from ...fields.metrics import FieldReport
 from ...logs import get_logger
+from ..display import display_mode
 from ..fit_process import ChildFitOwner, FitProcess, FitRequest, shutdown_slot
 from ..layers import FieldParams, field_layers
 from ..ligands import ligand_choices
@@ -50,9 +51,10 @@ from .common import (
     molecule_choices,
     molecule_groups,
     replace_group_layers,
+    show_result,
     wrapping_label,
 )
-from .fit_trajectory import TrajectoryInputs
+from .fit_trajectory import TrajectoryInputs, load_with_first_frame
 from .plot import CurvePlot
 from .preview import ProjectionPreview
 
@@ -136,6 +138,7 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
         self.zero: float | None = None
         self.step = 0
         self._group: str | None = None
+        self._traj = False
         self._last: dict[str, Any] | None = None
         self.timer = QTimer(self.native)
         self.timer.setInterval(POLL_MS)
@@ -241,6 +244,8 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
         ckpt = Path(tempfile.gettempdir()) / f"molfield-fit-{uuid.uuid4().hex}.safetensors"
         if traj is not None:  # the frames of one trajectory, as `molfield fit --trajectory`
             mols, groups = [], [self.traj.stem()]
+            display_mode()  # its first frame's layers are built in a worker: decide here
+            self.viewer.dims.ndisplay = 3
             settings.update(model="deform", decoder="atoms", preset="atoms")
             if self.traj.holdout.value:
                 settings["holdout"] = int(self.traj.holdout.value)
@@ -249,9 +254,8 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
                              extra={"trajectory": traj})
         self._build()
         assert self.plot is not None
-        self._group = groups[0]
-        self.model = self.report = self.last_psnr = self.zero = None
-        self.model_name = None
+        self._group, self._traj = groups[0], traj is not None
+        self.model = self.report = self.last_psnr = self.zero = self.model_name = None
         self.step = 0
         self.plot.clear()
         self.projection.clear()
@@ -327,7 +331,8 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
             psnr = f", PSNR {self.last_psnr:.1f} dB{zero}"
         loss = f", loss {m['loss']:.2e}" if m["loss"] == m["loss"] else ""
         of = f"/{m['steps']}" if m["steps"] else ""  # None: the time budget ends it
-        self.status.value = f"step {m['step']}{of}{loss}{psnr}, {m['elapsed']:.0f} s"
+        self.status.value = (f"{m.get('label', '')}step {m['step']}{of}{loss}{psnr}, "
+                             f"{m['elapsed']:.0f} s")
 
     def _show_preview(self, m: dict[str, Any]) -> None:
         if self.preview.value == "dock":
@@ -355,7 +360,9 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
         self.status.value = ("Cancelled: loading the model so far …" if m["cancelled"]
                              else "Done: loading the model …")
         # torch and the checkpoint load in a thread; the child is released afterwards
-        self.loader.start(load_model, m["path"], on_return=self._on_model,
+        job = (load_model, m["path"]) if not self._traj else (
+            load_with_first_frame, m["path"], f"fit:{self._group}")
+        self.loader.start(*job, on_return=self._on_model,
                           on_error=lambda exc: self._on_error(str(exc)),
                           on_finish=self._release)
 
@@ -366,7 +373,11 @@ class FitWidget(ChildFitOwner, ScrollingDock, Container):
         self._set_running(False)
 
     def _on_model(self, model: Any) -> None:
-        m = self._last or {}
+        m, layers = self._last or {}, None
+        if isinstance(model, tuple):  # a trajectory's model and its first frame
+            model, layers = model
+            show_result(self.viewer, replace_group_layers(self.viewer, f"fit:{self._group}",
+                                                          layers, roles=("decoded",)))
         self.model = model
         atoms = molecule_groups(self.viewer).get(self._group)
         base = (atoms.metadata["molfield"]["molecule"].name if atoms is not None

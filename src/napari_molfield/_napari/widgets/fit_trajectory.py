@@ -76,10 +76,25 @@ class TrajectoryInputs(Container):
                 "keep_waters": bool(self.waters.value)}
 
 
+#: Resolution at which a fitted trajectory's first frame is shown (as a dropped checkpoint).
+FIRST_FRAME_RESOLUTION = 48
+
+
+def load_with_first_frame(path: str, group: str) -> tuple[Any, list[Any]]:
+    """A trajectory fit's checkpoint and its first frame decoded as layer data (worker):
+    the viewer has nothing else of a trajectory to show."""
+    from ... import models
+    from ..layers import decoded_layers
+
+    model = models.load(path)
+    field = models.decode(model, 0, FIRST_FRAME_RESOLUTION)
+    return model, decoded_layers(field, model, 0, group, f"{model.item_names[0]} decoded")
+
+
 def _path(value: Any) -> Path | None:
     """A chosen file, or ``None`` for an empty `FileEdit` (magicgui gives ``Path('.')``)."""
     text = str(value or "").strip()
     return None if text in ("", ".") else Path(text)
 
 
-__all__ = ["TrajectoryInputs"]
+__all__ = ["FIRST_FRAME_RESOLUTION", "TrajectoryInputs", "load_with_first_frame"]
